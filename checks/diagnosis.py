@@ -1,0 +1,88 @@
+"""From a run's results to a diagnosis: every root cause, and what is only a consequence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from checks.model import CheckResult, Layer, Status
+
+EXIT_HEALTHY = 0
+EXIT_FAULTS = 1
+EXIT_USAGE = 2
+EXIT_COULD_NOT_CHECK = 3
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    root_causes: tuple[CheckResult, ...]
+    consequences: tuple[CheckResult, ...]
+    warnings: tuple[CheckResult, ...]
+    could_not_check: tuple[CheckResult, ...]
+    results: tuple[CheckResult, ...]
+
+    @property
+    def healthy_layers(self) -> list[Layer]:
+        seen = [r.layer for r in self.results]
+        bad = {r.layer for r in (*self.root_causes, *self.consequences, *self.could_not_check)}
+        return [layer for layer in Layer if layer in seen and layer not in bad]
+
+    @property
+    def exit_code(self) -> int:
+        if self.root_causes:
+            return EXIT_FAULTS
+        if self.could_not_check:
+            return EXIT_COULD_NOT_CHECK
+        return EXIT_HEALTHY
+
+    def headline(self) -> str:
+        n = len(self.root_causes)
+        if not n:
+            return "No faults found" + (
+                f"; {len(self.could_not_check)} checks could not run" if self.could_not_check else ""
+            )
+        layers = ", ".join(dict.fromkeys(r.layer.title for r in self.root_causes))
+        return f"{n} root cause{'s' if n != 1 else ''}: {layers}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "diagnosis": {
+                "headline": self.headline(),
+                "root_causes": [_cause(r) for r in self.root_causes],
+                "consequences": [_cause(r) for r in self.consequences],
+                "warnings": [_cause(r) for r in self.warnings],
+                "could_not_check": [_cause(r) for r in self.could_not_check],
+                "healthy_layers": [layer.value for layer in self.healthy_layers],
+            },
+            "results": [r.to_json() for r in self.results],
+        }
+
+
+def _cause(r: CheckResult) -> dict[str, Any]:
+    return {
+        "layer": r.layer.value,
+        "check": r.check_id,
+        "status": r.status.value,
+        "summary": r.summary,
+        "fix": r.outcome.fix.to_json() if r.outcome.fix else None,
+    }
+
+
+def diagnose(results: Iterable[CheckResult]) -> Diagnosis:
+    """Failures that another failure explains are consequences; the rest are root causes."""
+    results = tuple(results)
+    problems = [r for r in results if r.status in (Status.FAIL, Status.WARN)]
+    explained = {cid for r in problems for cid in r.outcome.explains}
+    fails = [r for r in results if r.status is Status.FAIL]
+    return Diagnosis(
+        root_causes=tuple(r for r in fails if r.check_id not in explained),
+        consequences=tuple(r for r in problems if r.check_id in explained),
+        warnings=tuple(
+            r for r in results if r.status is Status.WARN and r.check_id not in explained
+        ),
+        could_not_check=tuple(
+            r for r in results if r.status is Status.ERROR and r.check_id not in explained
+        ),
+        results=results,
+    )

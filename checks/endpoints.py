@@ -1,0 +1,119 @@
+"""Where the outside world is: AWS, DNS, SMTP and HTTPS endpoints in one object.
+
+Real use takes the defaults (boto3's credential chain, the system resolver, the real
+hosts). The lab passes loopback endpoints. No check knows which it got.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+class EndpointError(ValueError):
+    """An endpoint setting (flag or environment variable) could not be understood."""
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    aws_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+    aws_profile: str | None = None
+    #: DNS servers as (host, port); empty means the system resolver.
+    nameservers: tuple[tuple[str, int], ...] = ()
+    #: "host:port" the check wants -> (host, port) to actually connect to. "*:25" matches any host.
+    smtp_routes: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    #: hostname -> base URL to use instead of https://hostname (e.g. "https://127.0.0.1:4431").
+    https_routes: Mapping[str, str] = field(default_factory=dict)
+    #: extra CA bundle to trust for TLS (the lab's generated certificate).
+    ca_file: str | None = None
+    #: default per-check timeout in seconds.
+    timeout: float = 10.0
+
+    def smtp_address(self, host: str, port: int) -> tuple[str, int]:
+        """The address to connect to for host:port, after routing."""
+        key = f"{host.lower().rstrip('.')}:{port}"
+        return self.smtp_routes.get(key) or self.smtp_routes.get(f"*:{port}") or (host, port)
+
+    def https_url(self, host: str, path: str) -> str:
+        base = self.https_routes.get(host.lower().rstrip("."), f"https://{host}")
+        return base.rstrip("/") + path
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Endpoints:
+        """Read MAILPATH_* and AWS_* variables (as `mailpath lab` prints them)."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {
+            "aws_endpoint_url": env.get("AWS_ENDPOINT_URL") or None,
+            "aws_region": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            "aws_profile": env.get("AWS_PROFILE") or None,
+            "nameservers": parse_nameservers(env.get("MAILPATH_NAMESERVER", "")),
+            "smtp_routes": parse_smtp_routes(env.get("MAILPATH_SMTP_ROUTES", "")),
+            "https_routes": parse_https_routes(env.get("MAILPATH_HTTPS_ROUTES", "")),
+            "ca_file": env.get("MAILPATH_CA_FILE") or None,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def to_env(self) -> dict[str, str]:
+        """The inverse of from_env, for `mailpath lab`'s export lines."""
+        env = {"AWS_REGION": self.aws_region, "AWS_DEFAULT_REGION": self.aws_region}
+        if self.aws_endpoint_url:
+            env["AWS_ENDPOINT_URL"] = self.aws_endpoint_url
+        if self.nameservers:
+            env["MAILPATH_NAMESERVER"] = ",".join(f"{h}:{p}" for h, p in self.nameservers)
+        if self.smtp_routes:
+            env["MAILPATH_SMTP_ROUTES"] = ",".join(
+                f"{k}={h}:{p}" for k, (h, p) in sorted(self.smtp_routes.items())
+            )
+        if self.https_routes:
+            env["MAILPATH_HTTPS_ROUTES"] = ",".join(
+                f"{k}={v}" for k, v in sorted(self.https_routes.items())
+            )
+        if self.ca_file:
+            env["MAILPATH_CA_FILE"] = self.ca_file
+        return env
+
+
+def parse_host_port(text: str, default_port: int) -> tuple[str, int]:
+    """Parse HOST, HOST:PORT or [V6]:PORT."""
+    text = text.strip()
+    if not text:
+        raise EndpointError("empty host")
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port_text = rest.lstrip(":")
+    elif text.count(":") == 1:
+        host, _, port_text = text.partition(":")
+    else:
+        host, port_text = text, ""
+    if not port_text:
+        return host, default_port
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise EndpointError(f"bad port in {text!r}")
+    return host, int(port_text)
+
+
+def parse_nameservers(text: str) -> tuple[tuple[str, int], ...]:
+    return tuple(parse_host_port(part, 53) for part in text.split(",") if part.strip())
+
+
+def parse_smtp_routes(text: str) -> dict[str, tuple[str, int]]:
+    routes: dict[str, tuple[str, int]] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, target = part.partition("=")
+        if not sep or ":" not in key:
+            raise EndpointError(f"SMTP route {part!r} is not HOST:PORT=HOST:PORT")
+        routes[key.strip().lower()] = parse_host_port(target, 25)
+    return routes
+
+
+def parse_https_routes(text: str) -> dict[str, str]:
+    routes: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, target = part.partition("=")
+        if not sep or not target.startswith("https://"):
+            raise EndpointError(f"HTTPS route {part!r} is not HOST=https://HOST:PORT")
+        routes[key.strip().lower()] = target.strip()
+    return routes
