@@ -20,6 +20,8 @@ class Endpoints:
     aws_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
     aws_profile: str | None = None
+    #: fixed (key id, secret) for the lab's AWS stand-in only; real use takes boto3's chain.
+    aws_static_credentials: tuple[str, str] | None = None
     #: DNS servers as (host, port); empty means the system resolver.
     nameservers: tuple[tuple[str, int], ...] = ()
     #: "host:port" the check wants -> (host, port) to actually connect to. "*:25" matches any host.
@@ -61,6 +63,8 @@ class Endpoints:
         env = {"AWS_REGION": self.aws_region, "AWS_DEFAULT_REGION": self.aws_region}
         if self.aws_endpoint_url:
             env["AWS_ENDPOINT_URL"] = self.aws_endpoint_url
+        if self.aws_static_credentials:
+            env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = self.aws_static_credentials
         if self.nameservers:
             env["MAILPATH_NAMESERVER"] = ",".join(f"{h}:{p}" for h, p in self.nameservers)
         if self.smtp_routes:
