@@ -1,0 +1,75 @@
+"""The diagnosis as Markdown and JSON, in the same words the TUI shows."""
+
+from __future__ import annotations
+
+import json
+
+from checks.diagnosis import Diagnosis
+from checks.model import CheckResult, Layer
+
+
+def to_json(diagnosis: Diagnosis) -> str:
+    return json.dumps(diagnosis.to_json(), indent=2, ensure_ascii=False)
+
+
+def to_markdown(diagnosis: Diagnosis, *, title: str = "mailpath diagnosis") -> str:
+    lines = [f"# {title}", "", f"**{diagnosis.headline()}**", ""]
+    lines += _section("Root causes", diagnosis.root_causes, with_fix=True)
+    lines += _section("Consequences (explained by a root cause)", diagnosis.consequences)
+    lines += _section("Warnings", diagnosis.warnings, with_fix=True)
+    lines += _section("Could not check", diagnosis.could_not_check)
+    if diagnosis.healthy_layers:
+        lines += ["## Healthy layers", ""]
+        lines += [f"- ✓ {layer.title}" for layer in diagnosis.healthy_layers] + [""]
+    lines += ["## All checks", ""]
+    for layer in Layer:
+        rows = [r for r in diagnosis.results if r.layer is layer]
+        if rows:
+            lines += [f"### {layer.title}", ""]
+            lines += [f"- {r.status.label} `{r.check_id}`: {r.summary}" for r in rows] + [""]
+    lines += _evidence(diagnosis)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def to_text(diagnosis: Diagnosis) -> str:
+    """A compact plain-text report for the terminal."""
+    lines = [diagnosis.headline(), ""]
+    for n, r in enumerate(diagnosis.root_causes, 1):
+        lines.append(f"{n}. [{r.layer.title}] {r.summary}  ({r.check_id})")
+        if r.outcome.explanation:
+            lines.append(f"   {r.outcome.explanation}")
+        if r.outcome.fix:
+            lines.append(f"   Fix: {r.outcome.fix.summary}")
+            lines += [f"     - {s}" for s in r.outcome.fix.steps]
+    if diagnosis.root_causes:
+        lines.append("")
+    for layer in Layer:
+        rows = [r for r in diagnosis.results if r.layer is layer]
+        if rows:
+            lines.append(layer.title)
+            lines += [f"  {r.status.label:<8} {r.check_id:<34} {r.summary}" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _section(heading: str, rows: tuple[CheckResult, ...], *, with_fix: bool = False) -> list[str]:
+    if not rows:
+        return []
+    out = [f"## {heading}", ""]
+    for r in rows:
+        out.append(f"### {r.status.label} {r.layer.title}: {r.summary}")
+        out.append(f"Check `{r.check_id}`.")
+        if r.outcome.explanation:
+            out += ["", r.outcome.explanation]
+        if with_fix and r.outcome.fix:
+            out += ["", f"**Fix:** {r.outcome.fix.summary}"]
+            out += [f"{i}. {s}" for i, s in enumerate(r.outcome.fix.steps, 1)]
+        out.append("")
+    return out
+
+
+def _evidence(diagnosis: Diagnosis) -> list[str]:
+    out = ["## Evidence", ""]
+    for r in diagnosis.results:
+        for ev in r.outcome.evidence:
+            out += [f"**{r.check_id}: {ev.label}**", "", "```", ev.content.rstrip(), "```", ""]
+    return out if len(out) > 2 else []
