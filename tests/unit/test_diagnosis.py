@@ -1,0 +1,65 @@
+"""Diagnosis: root causes vs consequences, exit codes, JSON shape; and the tree walker."""
+
+from __future__ import annotations
+
+from checks.diagnosis import diagnose
+from checks.model import CheckResult, Fix, Layer, Outcome, Status
+from checks.tree import SEND_PATH, walk
+
+
+def _r(cid: str, layer: Layer, status: Status, explains: tuple[str, ...] = ()) -> CheckResult:
+    fix = Fix("rotate", ("step",), "rotate_credentials") if status is Status.FAIL else None
+    return CheckResult(cid, layer, cid, Outcome(status, f"{cid} {status}", fix=fix, explains=explains))
+
+
+SEED_LIKE = [
+    _r("gmail_relay.smtp.auth", Layer.GMAIL_RELAY, Status.FAIL),
+    _r("gmail_relay.ses.key_state", Layer.GMAIL_RELAY, Status.FAIL, ("gmail_relay.smtp.auth",)),
+    _r("ses.suppression.recipient", Layer.SES, Status.FAIL),
+    _r("dns.spf.record", Layer.DNS, Status.PASS),
+    _r("recipient.mx.provider", Layer.RECIPIENT_MTA, Status.PASS),
+]
+
+
+def test_every_unexplained_failure_is_a_root_cause():
+    d = diagnose(SEED_LIKE)
+    assert [r.check_id for r in d.root_causes] == [
+        "gmail_relay.ses.key_state",
+        "ses.suppression.recipient",
+    ]
+    assert [r.check_id for r in d.consequences] == ["gmail_relay.smtp.auth"]
+    assert d.healthy_layers == [Layer.DNS, Layer.RECIPIENT_MTA]
+    assert d.exit_code == 1
+
+
+def test_exit_codes():
+    assert diagnose([_r("a", Layer.DNS, Status.PASS)]).exit_code == 0
+    assert diagnose([_r("a", Layer.DNS, Status.ERROR)]).exit_code == 3
+    assert diagnose([_r("a", Layer.DNS, Status.ERROR), _r("b", Layer.SES, Status.FAIL)]).exit_code == 1
+    assert diagnose([_r("a", Layer.DNS, Status.WARN)]).exit_code == 0
+
+
+def test_json_has_the_public_shape():
+    j = diagnose(SEED_LIKE).to_json()
+    cause = j["diagnosis"]["root_causes"][0]
+    assert set(cause) >= {"layer", "check", "status", "summary", "fix"}
+    assert cause["layer"] == "gmail_relay" and cause["fix"]["action"] == "rotate_credentials"
+    assert isinstance(j["diagnosis"]["consequences"], list)
+    row = j["results"][0]
+    assert set(row) >= {"id", "layer", "status", "summary", "explanation", "evidence", "fix",
+                        "duration_ms"}
+
+
+def test_walk_asks_how_it_was_sent_first():
+    w = walk("start", {})
+    assert w.question is SEND_PATH and w.layers == ()
+
+
+def test_walk_visits_every_layer_for_gmail_and_skips_relay_for_the_api():
+    assert walk("start", {"path": "gmail_send_as"}).layers == tuple(Layer)
+    assert walk("start", {"path": "ses_api"}).layers == (Layer.SES, Layer.DNS, Layer.RECIPIENT_MTA)
+
+
+def test_a_bounce_moves_its_layer_to_the_front_and_keeps_the_others():
+    w = walk("start", {"path": "gmail_send_as"}, start_layer=Layer.RECIPIENT_MTA)
+    assert w.layers[0] is Layer.RECIPIENT_MTA and set(w.layers) == set(Layer)
