@@ -1,0 +1,102 @@
+"""Turn command-line flags and environment variables into a Context for the engine."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from checks.context import Context, Inputs, RelaySettings
+from checks.endpoints import EndpointError, Endpoints, parse_nameservers
+from checks.secrets import Secret
+from tui.cli import UsageError
+
+_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def context_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> Context:
+    endpoints = endpoints_from(args, env)
+    relay = _relay(args, env)
+    inputs = Inputs(
+        sender=_address(args.sender or env.get("MAILPATH_FROM"), "--from"),
+        recipients=_recipients(args.recipients or [env.get("MAILPATH_TO", "")]),
+        relay=relay,
+        path=args.path or ("gmail_send_as" if relay else "ses_api"),
+        bounce=_bounce(getattr(args, "bounce", None)),
+    )
+    return Context(endpoints=endpoints, inputs=inputs)
+
+
+def endpoints_from(args: argparse.Namespace, env: Mapping[str, str]) -> Endpoints:
+    try:
+        nameservers = parse_nameservers(args.nameserver) if args.nameserver else None
+        return Endpoints.from_env(
+            env,
+            aws_region=args.region,
+            aws_profile=args.profile,
+            nameservers=nameservers,
+            timeout=args.timeout,
+        )
+    except EndpointError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _address(value: str | None, flag: str) -> str:
+    if not value:
+        raise UsageError(f"{flag} ADDR is required (the sender's address)")
+    if not _ADDRESS.match(value.strip()):
+        raise UsageError(f"{flag} {value!r} is not an email address")
+    return value.strip()
+
+
+def _recipients(values: list[str]) -> tuple[str, ...]:
+    found = [v.strip() for raw in values for v in raw.split(",") if v.strip()]
+    for v in found:
+        _address(v, "--to")
+    return tuple(found)
+
+
+def _relay(args: argparse.Namespace, env: Mapping[str, str]) -> RelaySettings | None:
+    try:
+        from tui.commands.relay_args import relay_from_args
+    except ImportError:
+        relay_from_args = None
+    if relay_from_args is not None:
+        relay: RelaySettings | None = relay_from_args(args)
+        if relay is not None:
+            return relay
+    return relay_from_env(env)
+
+
+def relay_from_env(env: Mapping[str, str]) -> RelaySettings | None:
+    """The relay as `mailpath lab` exports it; the password comes from a file, never a variable."""
+    host = env.get("MAILPATH_RELAY_HOST")
+    if not host:
+        return None
+    port_text = env.get("MAILPATH_RELAY_PORT", "587")
+    tls = env.get("MAILPATH_RELAY_TLS", "starttls")
+    if not port_text.isdigit() or tls not in ("starttls", "tls"):
+        raise UsageError("MAILPATH_RELAY_PORT must be a number and MAILPATH_RELAY_TLS starttls|tls")
+    password = None
+    if pw_file := env.get("MAILPATH_RELAY_PASSWORD_FILE"):
+        try:
+            password = Secret(Path(pw_file).read_text().strip())
+        except OSError as exc:
+            raise UsageError(f"cannot read MAILPATH_RELAY_PASSWORD_FILE: {exc.strerror}") from None
+    user = env.get("MAILPATH_RELAY_USER", "")
+    return RelaySettings(host, int(port_text), tls, user, password)  # type: ignore[arg-type]
+
+
+def _bounce(path: str | None) -> object:
+    if not path:
+        return None
+    try:
+        data = Path(path).read_bytes() if path != "-" else __import__("sys").stdin.buffer.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read bounce {path}: {exc.strerror}") from None
+    try:
+        from checks.bounce import parse_bounce
+    except ImportError:
+        raise UsageError("bounce intake is not available in this build") from None
+    return parse_bounce(data, name=path)

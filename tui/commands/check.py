@@ -1,0 +1,54 @@
+"""`mailpath check`: diagnose a sender → recipient path headless, for scripts and CI."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from checks.diagnosis import EXIT_USAGE
+
+EPILOG = f"""exit codes: 0 healthy, 1 faults found, {EXIT_USAGE} usage error, 3 some checks could not run.
+Endpoints come from the environment as `mailpath lab` prints them (AWS_ENDPOINT_URL,
+MAILPATH_NAMESERVER, MAILPATH_SMTP_ROUTES, MAILPATH_HTTPS_ROUTES, MAILPATH_CA_FILE,
+MAILPATH_RELAY_HOST/PORT/TLS/USER, MAILPATH_RELAY_PASSWORD_FILE); real use needs none of them."""
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "check",
+        help="diagnose the path from a sender to a recipient",
+        description="Run the checks of every layer live and print the diagnosis.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--from", dest="sender", metavar="ADDR", help="the sender (From) address")
+    p.add_argument("--to", dest="recipients", metavar="ADDR", action="append", default=[],
+                   help="a recipient address (repeat or comma-separate for several)")
+    p.add_argument("--layers", metavar="LIST",
+                   help="comma-separated: gmail_relay,ses,dns,recipient_mta (default: all)")
+    p.add_argument("--path", choices=("gmail_send_as", "ses_smtp", "ses_api"),
+                   help="how the message was sent (default: gmail_send_as when a relay is set)")
+    p.add_argument("--region", help="the SES region (default: AWS_REGION or us-east-1)")
+    p.add_argument("--profile", help="the AWS profile to use, as the AWS CLI has it")
+    p.add_argument("--nameserver", metavar="HOST[:PORT]", help="ask this DNS server")
+    p.add_argument("--bounce", metavar="FILE", help="start from this bounce (shown as evidence)")
+    p.add_argument("--timeout", type=float, help="per-check time limit in seconds (default 10)")
+    p.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
+    _relay_arguments(p)
+    p.set_defaults(func=run)
+
+
+def _relay_arguments(p: argparse.ArgumentParser) -> None:
+    try:
+        from tui.commands.relay_args import add_relay_arguments
+    except ImportError:
+        return
+    add_relay_arguments(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tui.commands._output import diagnose_and_print, parse_layers
+    from tui.commands._inputs import context_from_args
+
+    ctx = context_from_args(args, os.environ)
+    return diagnose_and_print(ctx, parse_layers(args.layers), as_json=args.json)
