@@ -1,0 +1,1 @@
+"""Credentials: SES SMTP password derivation (and, later, keyring storage and rotation)."""
