@@ -1,0 +1,393 @@
+"""An SMTP probe that never sends mail: connect, banner, EHLO, TLS, AUTH, QUIT.
+
+Used by the relay checks and the recipient-MTA checks. Every step has a timeout,
+the certificate is verified against the host name the user gave (not the routed
+address), and the transcript never holds an AUTH payload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import re
+import socket
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+from checks.endpoints import Endpoints
+from checks.secrets import MASK, Secret
+
+Mode = Literal["starttls", "tls", "plain"]
+EHLO_NAME = "mailpath.invalid"
+_REPLY = re.compile(r"(\d{3})([ -])(.*)")
+
+
+class Failure(StrEnum):
+    """Where and how a probe stopped; the value is a plain phrase."""
+
+    DNS = "host name does not resolve"
+    REFUSED = "connection refused"
+    CONNECT_TIMEOUT = "no answer to the connection attempt"
+    UNREACHABLE = "network unreachable"
+    NO_BANNER = "connected, but the server never sent its greeting"
+    DROPPED = "the server closed the connection"
+    TIMEOUT = "the server stopped answering"
+    GARBAGE = "the server's reply is not SMTP"
+    REJECTED = "the server refused the session"
+    NO_STARTTLS = "STARTTLS is not offered on this port"
+    TLS_HOSTNAME = "the certificate does not match the host name"
+    TLS_EXPIRED = "the certificate has expired"
+    TLS_UNTRUSTED = "the certificate is not signed by a trusted authority"
+    TLS_PROTOCOL = "the TLS handshake failed"
+    NO_AUTH = "AUTH PLAIN/LOGIN is not offered"
+
+
+TLS_FAILURES = frozenset(
+    {Failure.TLS_HOSTNAME, Failure.TLS_EXPIRED, Failure.TLS_UNTRUSTED, Failure.TLS_PROTOCOL,
+     Failure.NO_STARTTLS}
+)
+CONNECT_FAILURES = frozenset(
+    {Failure.DNS, Failure.REFUSED, Failure.CONNECT_TIMEOUT, Failure.UNREACHABLE,
+     Failure.NO_BANNER, Failure.DROPPED, Failure.TIMEOUT, Failure.GARBAGE, Failure.REJECTED}
+)
+
+#: stops after which the session is still in step, so QUIT is worth sending.
+_POLITE = frozenset({Failure.NO_STARTTLS, Failure.NO_AUTH, Failure.REJECTED})
+
+#: OpenSSL verify codes -> failure (X509_V_ERR_*).
+_VERIFY_CODES: dict[int, Failure] = {
+    62: Failure.TLS_HOSTNAME,
+    10: Failure.TLS_EXPIRED,
+    9: Failure.TLS_EXPIRED,  # not yet valid: a date problem all the same
+    18: Failure.TLS_UNTRUSTED,
+    19: Failure.TLS_UNTRUSTED,
+    20: Failure.TLS_UNTRUSTED,
+    21: Failure.TLS_UNTRUSTED,
+}
+
+
+@dataclass(frozen=True)
+class Reply:
+    code: int
+    lines: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return f"{self.code} " + " ".join(self.lines)
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    host: str
+    port: int
+    mode: Mode
+    failure: Failure | None = None
+    detail: str = ""
+    banner: Reply | None = None
+    capabilities: tuple[str, ...] = ()
+    tls_version: str | None = None
+    auth: Reply | None = None
+    mail_from: Reply | None = None
+    transcript: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+    @property
+    def connected(self) -> bool:
+        """Reached a greeting (and, for implicit TLS, a finished handshake)."""
+        return self.banner is not None
+
+    @property
+    def auth_ok(self) -> bool:
+        return self.auth is not None and self.auth.code == 235
+
+    def transcript_text(self) -> str:
+        return "\n".join(self.transcript)
+
+
+class ProbeStop(Exception):
+    def __init__(self, failure: Failure, detail: str = "") -> None:
+        super().__init__(failure.value)
+        self.failure, self.detail = failure, detail
+
+
+@dataclass
+class _Session:
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    step_timeout: float
+    log: list[str] = field(default_factory=list)
+
+    async def read_reply(self) -> Reply:
+        lines: list[str] = []
+        while True:
+            line = await self._readline()
+            match = _REPLY.fullmatch(line)
+            if not match:
+                raise ProbeStop(Failure.GARBAGE, f"got {line[:80]!r}")
+            lines.append(match.group(3))
+            if match.group(2) == " ":
+                return Reply(int(match.group(1)), tuple(lines))
+
+    async def _readline(self) -> str:
+        try:
+            raw = await asyncio.wait_for(self.reader.readline(), self.step_timeout)
+        except TimeoutError:
+            raise ProbeStop(Failure.TIMEOUT) from None
+        except (ValueError, asyncio.LimitOverrunError):
+            raise ProbeStop(Failure.GARBAGE, "reply line too long") from None
+        except (ConnectionError, ssl.SSLError) as exc:
+            raise ProbeStop(Failure.DROPPED, type(exc).__name__) from None
+        if not raw:
+            raise ProbeStop(Failure.DROPPED)
+        line = raw.decode("utf-8", "replace").rstrip("\r\n")
+        self.log.append(f"S: {line}")
+        return line
+
+    async def command(self, line: str, shown: str | None = None) -> Reply:
+        self.log.append(f"C: {shown if shown is not None else line}")
+        try:
+            self.writer.write(line.encode() + b"\r\n")
+            await asyncio.wait_for(self.writer.drain(), self.step_timeout)
+        except (ConnectionError, TimeoutError) as exc:
+            raise ProbeStop(Failure.DROPPED, type(exc).__name__) from None
+        return await self.read_reply()
+
+
+def tls_context(endpoints: Endpoints) -> ssl.SSLContext:
+    """The system trust store plus the configured CA file (the lab's certificate)."""
+    ctx = ssl.create_default_context()
+    if endpoints.ca_file:
+        ctx.load_verify_locations(cafile=endpoints.ca_file)
+    return ctx
+
+
+def classify_tls_error(exc: ssl.SSLError) -> ProbeStop:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        failure = _VERIFY_CODES.get(exc.verify_code, Failure.TLS_UNTRUSTED)
+        return ProbeStop(failure, exc.verify_message or str(exc.reason))
+    return ProbeStop(Failure.TLS_PROTOCOL, str(exc.reason or exc))
+
+
+def _connect_error(exc: OSError) -> ProbeStop:
+    if isinstance(exc, socket.gaierror):
+        return ProbeStop(Failure.DNS, str(exc.strerror or exc))
+    if isinstance(exc, ConnectionRefusedError):
+        return ProbeStop(Failure.REFUSED)
+    if isinstance(exc, ssl.SSLError):
+        return classify_tls_error(exc)
+    if isinstance(exc, ConnectionError):
+        return ProbeStop(Failure.DROPPED, type(exc).__name__)
+    return ProbeStop(Failure.UNREACHABLE, str(exc.strerror or exc))
+
+
+async def _open(
+    host: str, port: int, mode: Mode, endpoints: Endpoints, timeout: float
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    addr_host, addr_port = endpoints.smtp_address(host, port)
+    tls = tls_context(endpoints) if mode == "tls" else None
+    try:
+        return await asyncio.wait_for(
+            asyncio.open_connection(
+                addr_host, addr_port, ssl=tls, server_hostname=host if tls else None,
+                ssl_handshake_timeout=timeout if tls else None,
+            ),
+            timeout,
+        )
+    except TimeoutError:
+        raise ProbeStop(Failure.CONNECT_TIMEOUT) from None
+    except OSError as exc:
+        raise _connect_error(exc) from None
+
+
+def ehlo_keywords(reply: Reply) -> tuple[str, ...]:
+    """EHLO extension lines after the greeting line, upper-cased."""
+    return tuple(line.strip().upper() for line in reply.lines[1:])
+
+
+def auth_mechanisms(capabilities: tuple[str, ...]) -> set[str]:
+    for cap in capabilities:
+        words = cap.replace("=", " ").split()
+        if words and words[0] == "AUTH":
+            return set(words[1:])
+    return set()
+
+
+@dataclass
+class _Probe:
+    """One probe run; collects what it learns, so a stop keeps the partial picture."""
+
+    host: str
+    port: int
+    mode: Mode
+    endpoints: Endpoints
+    timeout: float
+    banner: Reply | None = None
+    capabilities: tuple[str, ...] = ()
+    tls_version: str | None = None
+    auth: Reply | None = None
+    mail_from: Reply | None = None
+    session: _Session | None = None
+
+    async def run(self, credentials: tuple[str, Secret] | None, mail_from: str | None) -> None:
+        reader, writer = await _open(self.host, self.port, self.mode, self.endpoints, self.timeout)
+        self.session = _Session(reader, writer, self.timeout)
+        if self.mode == "tls":
+            self.tls_version = _tls_version(writer)
+        await self._greet()
+        if self.mode == "starttls":
+            await self._starttls()
+        if credentials is not None:
+            await self._authenticate(*credentials)
+        if mail_from is not None:
+            self.mail_from = await self.session.command(f"MAIL FROM:<{mail_from}>")
+
+    async def _greet(self) -> None:
+        assert self.session is not None
+        try:
+            self.banner = await self.session.read_reply()
+        except ProbeStop as stop:
+            if stop.failure is Failure.TIMEOUT:
+                raise ProbeStop(Failure.NO_BANNER) from None
+            raise
+        if self.banner.code != 220:
+            raise ProbeStop(Failure.REJECTED, self.banner.text)
+        await self._ehlo()
+
+    async def _ehlo(self) -> None:
+        assert self.session is not None
+        reply = await self.session.command(f"EHLO {EHLO_NAME}")
+        if reply.code != 250:
+            raise ProbeStop(Failure.REJECTED, reply.text)
+        self.capabilities = ehlo_keywords(reply)
+
+    async def _starttls(self) -> None:
+        assert self.session is not None
+        if "STARTTLS" not in self.capabilities:
+            raise ProbeStop(Failure.NO_STARTTLS)
+        reply = await self.session.command("STARTTLS")
+        if reply.code != 220:
+            raise ProbeStop(Failure.NO_STARTTLS, reply.text)
+        await self._upgrade()
+        await self._ehlo()
+
+    async def _upgrade(self) -> None:
+        assert self.session is not None
+        writer = self.session.writer
+        try:
+            await asyncio.wait_for(
+                writer.start_tls(tls_context(self.endpoints), server_hostname=self.host),
+                self.timeout,
+            )
+        except TimeoutError:
+            raise ProbeStop(Failure.TLS_PROTOCOL, "handshake timed out") from None
+        except ssl.SSLError as exc:
+            raise classify_tls_error(exc) from None
+        except ConnectionError as exc:
+            raise ProbeStop(Failure.DROPPED, type(exc).__name__) from None
+        self.session.log.append("-- TLS established --")
+        self.tls_version = _tls_version(writer)
+
+    async def _authenticate(self, username: str, password: Secret) -> None:
+        assert self.session is not None
+        mechanisms = auth_mechanisms(self.capabilities)
+        if "PLAIN" in mechanisms:
+            self.auth = await _auth_plain(self.session, username, password)
+        elif "LOGIN" in mechanisms:
+            self.auth = await _auth_login(self.session, username, password)
+        else:
+            raise ProbeStop(Failure.NO_AUTH, ", ".join(sorted(mechanisms)) or "no AUTH at all")
+
+    async def finish(self, polite: bool) -> None:
+        """QUIT when the session is still sound; otherwise just close the socket."""
+        if self.session is None:
+            return
+        if polite:
+            self.session.step_timeout = min(self.session.step_timeout, 2.0)
+            with contextlib.suppress(ProbeStop):
+                await self.session.command("QUIT")
+        await _close(self.session.writer)
+
+    def result(self, stop: ProbeStop | None) -> ProbeResult:
+        return ProbeResult(
+            self.host, self.port, self.mode,
+            failure=stop.failure if stop else None,
+            detail=stop.detail if stop else "",
+            banner=self.banner, capabilities=self.capabilities, tls_version=self.tls_version,
+            auth=self.auth, mail_from=self.mail_from,
+            transcript=tuple(self.session.log) if self.session else (),
+        )
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+async def _auth_plain(session: _Session, username: str, password: Secret) -> Reply:
+    blob = _b64(f"\0{username}\0{password.reveal()}")
+    return await session.command(f"AUTH PLAIN {blob}", shown=f"AUTH PLAIN {MASK}")
+
+
+async def _auth_login(session: _Session, username: str, password: Secret) -> Reply:
+    reply = await session.command("AUTH LOGIN")
+    if reply.code != 334:
+        return reply
+    reply = await session.command(_b64(username), shown=MASK)
+    if reply.code != 334:
+        return reply
+    return await session.command(_b64(password.reveal()), shown=MASK)
+
+
+def _tls_version(writer: asyncio.StreamWriter) -> str | None:
+    ssl_object = writer.get_extra_info("ssl_object")
+    return ssl_object.version() if ssl_object is not None else None
+
+
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    with contextlib.suppress(OSError, TimeoutError, ssl.SSLError):
+        await asyncio.wait_for(writer.wait_closed(), 1.0)
+
+
+async def probe(
+    host: str,
+    port: int,
+    mode: Mode,
+    endpoints: Endpoints,
+    *,
+    auth: tuple[str, Secret] | None = None,
+    mail_from: str | None = None,
+    timeout: float = 10.0,
+) -> ProbeResult:
+    """Probe an SMTP server up to AUTH (and optionally MAIL FROM), then QUIT. Never raises
+    for network trouble: the result names what happened."""
+    run = _Probe(host, port, mode, endpoints, timeout)
+    stop: ProbeStop | None = None
+    try:
+        await run.run(auth, mail_from)
+    except ProbeStop as exc:
+        stop = exc
+    finally:
+        await run.finish(polite=stop is None or stop.failure in _POLITE)
+    return run.result(stop)
+
+
+#: Gmail's two choices and SES's ports: (port, mode) to try when the configured pair fails.
+SES_COMBINATIONS: tuple[tuple[int, Mode], ...] = (
+    (587, "starttls"), (2587, "starttls"), (465, "tls"), (2465, "tls"), (25, "starttls"),
+)
+
+
+def describe(result: ProbeResult, redact: Callable[[str], str] = str) -> str:
+    """One line on what the probe reached, for summaries."""
+    where = f"{result.host}:{result.port} ({result.mode})"
+    if result.failure is None:
+        return f"{where}: OK"
+    detail = f" ({redact(result.detail)})" if result.detail else ""
+    return f"{where}: {result.failure.value}{detail}"
