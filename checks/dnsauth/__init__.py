@@ -1,0 +1,1 @@
+"""Pure parsers and evaluators for mail authentication records (SPF, DKIM, DMARC, MTA-STS)."""
