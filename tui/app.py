@@ -1,0 +1,137 @@
+"""The mailpath Textual app: theme, bindings, screens, and the one place errors end up."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterable
+from functools import partial
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from checks.context import Context
+from checks.registry import Registry
+from checks.tree import SYMPTOMS
+from tui.messages import IntakeSubmitted
+from tui.screens.help import HelpScreen
+from tui.screens.intake import IntakeScreen
+from tui.screens.modals import ErrorModal
+from tui.screens.settings import Settings, SettingsScreen, apply_settings, settings_of
+from tui.screens.walkthrough import WalkthroughScreen, replace_inputs
+
+THEMES = ("textual-dark", "textual-light")
+
+
+class MailpathApp(App[int]):
+    """Opens on the walkthrough (checks running) or on the intake; returns an exit code."""
+
+    CSS_PATH = "mailpath.tcss"
+    TITLE = "mailpath"
+    BINDINGS = [
+        Binding("question_mark,f1", "help", "Help", key_display="?"),
+        Binding("i", "intake", "Intake"),
+        Binding("s", "settings", "Settings"),
+        Binding("t", "toggle_theme", "Theme"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, ctx: Context, *, registry: Registry | None = None,
+                 scenario_name: str | None = None, start: str = "walkthrough",
+                 theme: str = THEMES[0]) -> None:
+        super().__init__()
+        self.base_ctx, self.registry, self.start = ctx, registry, start
+        self.initial_theme = theme
+        self.sub_title = f"lab scenario: {scenario_name}" if scenario_name else ""
+        self.walkthrough = WalkthroughScreen(registry)
+
+    async def on_mount(self) -> None:
+        self.theme = self.initial_theme
+        await self.push_screen(self.walkthrough)
+        if self.start == "intake":
+            self.action_intake()
+        else:
+            self.walkthrough.start(self.base_ctx)
+
+    # ---- screens ---------------------------------------------------------------------------
+
+    def action_intake(self) -> None:
+        if isinstance(self.screen, IntakeScreen):
+            return
+        inputs = self.base_ctx.inputs
+        recipient = inputs.recipients[0] if inputs.recipients else None
+        self.push_screen(IntakeScreen(inputs.sender, recipient))
+
+    def on_intake_submitted(self, message: IntakeSubmitted) -> None:
+        inputs = self.base_ctx.inputs
+        ctx = replace_inputs(self.base_ctx, sender=message.sender or inputs.sender,
+                             recipients=message.recipients or inputs.recipients,
+                             bounce=message.bounce)
+        while isinstance(self.screen, IntakeScreen):
+            self.pop_screen()
+        self.walkthrough.start(ctx, SYMPTOMS[message.symptom][1])
+
+    def action_settings(self) -> None:
+        if not isinstance(self.screen, SettingsScreen):
+            self.push_screen(SettingsScreen(settings_of(self.base_ctx)), self._settings_saved)
+
+    def _settings_saved(self, settings: Settings | None) -> None:
+        if settings is None:
+            return
+        self.base_ctx = apply_settings(self.base_ctx, settings)
+        if self.walkthrough.ctx is not None:
+            self.walkthrough.ctx = apply_settings(self.walkthrough.ctx, settings)
+        self.notify("Settings saved for this session; press a to run the checks again.")
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self._focused_help()))
+
+    def _focused_help(self) -> str | None:
+        node = self.focused
+        while node is not None:
+            if isinstance(getattr(node, "HELP", None), str):
+                return str(node.HELP)  # type: ignore[attr-defined]
+            node = node.parent  # type: ignore[assignment]
+        return None
+
+    def action_toggle_theme(self) -> None:
+        self.theme = THEMES[1] if self.theme == THEMES[0] else THEMES[0]
+
+    async def action_quit(self) -> None:
+        done = bool(self.walkthrough.results)
+        self.exit(self.walkthrough.diagnosis().exit_code if done else 0)
+
+    # ---- errors ----------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.worker_failed(event.worker)
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        """A worker ended with an exception: show it in a copyable modal, keep running."""
+        if worker.state is not WorkerState.ERROR or worker.error is None:
+            return
+        error = worker.error
+        details = "".join(traceback.format_exception(error))
+        title = f"Unexpected {type(error).__name__} in {worker.name or 'a background task'}"
+        self.push_screen(ErrorModal(title, self.base_ctx.redactor(details)))
+
+    # ---- command palette: every binding of the screen and the app, by name -----------------
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for owner in (screen, self):
+            for binding in owner.BINDINGS:
+                if isinstance(binding, Binding) and binding.description not in seen:
+                    seen.add(binding.description)
+                    run = partial(self.call_later, owner.run_action, binding.action)
+                    yield SystemCommand(binding.description, f"Key: {binding.key}", run)
+
+
+def run_tui(ctx: Context, *, scenario_name: str | None = None, start: str = "walkthrough",
+            registry: Registry | None = None) -> int:
+    """Run the TUI on `ctx`; returns the diagnosis exit code (0 when nothing ran)."""
+    result = MailpathApp(ctx, registry=registry, scenario_name=scenario_name, start=start).run()
+    return result if isinstance(result, int) else 0

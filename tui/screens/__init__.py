@@ -1,0 +1,1 @@
+"""The screens of the mailpath TUI; each owns its behaviour."""

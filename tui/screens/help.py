@@ -1,0 +1,45 @@
+"""Help: the keys, and what the widget that had the focus is for."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+GENERAL = """\
+# mailpath
+
+mailpath walks the delivery path (Gmail relay → Amazon SES → DNS → recipient MTA), runs
+every check live and ends with **every** root cause, each with its evidence and its fix.
+
+| key | does |
+|---|---|
+| `n` | next step: go to the next finding (asks the tree's question when it needs one) |
+| `r` / `l` / `a` | re-run the selected check / its layer / everything |
+| `c` | copy the selected fix |
+| `p` | the report (save as Markdown `m` or JSON `j`) |
+| `i` | intake: describe a new problem |
+| `s` | settings |
+| `t` | light or dark theme |
+| `ctrl+p` | command palette: every action by name |
+| `?` / `F1` | this help · `Esc` closes it |
+
+Statuses: ✓ pass · ! warn · ✗ fail · ? error (could not check) · – skip.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """General help, with the focused widget's own help on top when it has some."""
+
+    BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close")]
+
+    def __init__(self, widget_help: str | None = None) -> None:
+        super().__init__(classes="modal")
+        self.widget_help = widget_help
+
+    def compose(self) -> ComposeResult:
+        text = f"{self.widget_help}\n\n---\n\n{GENERAL}" if self.widget_help else GENERAL
+        with VerticalScroll(classes="dialog help-dialog"):
+            yield Markdown(text, id="help-text")

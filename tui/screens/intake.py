@@ -1,0 +1,157 @@
+"""Intake: what happened? Paste a bounce, say mail is not arriving, or check the setup."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Label, TabbedContent, TabPane, TextArea
+
+from tui.messages import IntakeSubmitted
+
+ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_BOUNCE_BYTES = 5_000_000
+
+#: tab id -> (tab label, the field to focus when the tab opens)
+WAYS = {
+    "bounce": ("b · I have a bounce", "#bounce-text"),
+    "not_arriving": ("n · Mail is not arriving", "#na-sender"),
+    "check_setup": ("s · Check my setup", "#setup-sender"),
+}
+
+
+def read_bounce_file(path_text: str) -> tuple[str | None, str | None]:
+    """The file's text, or a plain-words error."""
+    path = Path(path_text.strip()).expanduser()
+    if not path_text.strip():
+        return None, "Type the path of a bounce file (.eml, .json or .txt) first."
+    if not path.is_file():
+        return None, f"No file at {path}."
+    try:
+        if path.stat().st_size > MAX_BOUNCE_BYTES:
+            return None, f"{path.name} is larger than 5 MB; that is not a bounce."
+        return path.read_bytes().decode("utf-8", errors="replace"), None
+    except OSError as exc:
+        return None, f"Could not read {path}: {exc.strerror or exc}"
+
+
+def parse_bounce_text(text: str) -> tuple[Any, str | None]:
+    """The parsed bounce (checks.bounce), or None and why it could not be read."""
+    try:
+        from checks.bounce import parse_bounce  # type: ignore[attr-defined]
+    except ImportError:
+        return None, "This build cannot read bounces yet; every layer will be checked."
+    try:
+        return parse_bounce(text), None
+    except Exception as exc:  # noqa: BLE001 - a bad bounce must not end the app
+        return None, f"Could not read the bounce ({type(exc).__name__}); checking every layer."
+
+
+def bounce_addresses(bounce: Any) -> tuple[str, ...]:
+    """The failed recipients a parsed bounce names, whatever shape it gives them in."""
+    found = getattr(bounce, "recipients", None) or ()
+    addresses = (getattr(r, "address", getattr(r, "recipient", r)) for r in found)
+    return tuple(a for a in addresses if isinstance(a, str) and ADDRESS.match(a))
+
+
+def address_error(text: str, what: str) -> str | None:
+    if not text:
+        return f"Enter the {what} address."
+    return None if ADDRESS.match(text) else f"“{text}” is not an email address ({what})."
+
+
+class IntakeScreen(Screen[None]):
+    """Three ways in, each one keystroke away."""
+
+    BINDINGS = [
+        Binding("b", "way('bounce')", "Bounce"),
+        Binding("n", "way('not_arriving')", "Not arriving"),
+        Binding("s", "way('check_setup')", "Check setup"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, sender: str | None = None, recipient: str | None = None) -> None:
+        super().__init__(id="intake")
+        self.sender, self.recipient = sender or "", recipient or ""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Label("What happened? Pick one (b, n, s) or click a tab.", id="intake-title")
+        with TabbedContent(id="ways"):
+            with TabPane(WAYS["bounce"][0], id="bounce"):
+                yield TextArea(id="bounce-text", soft_wrap=True)
+                with Horizontal(classes="row"):
+                    yield Input(placeholder="…or a file: path/to/bounce.eml", id="bounce-file")
+                    yield Button("Open file", id="open-file")
+                    yield Button("Diagnose", id="go-bounce", variant="primary")
+            with TabPane(WAYS["not_arriving"][0], id="not_arriving"), Vertical(classes="form"):
+                yield Label("Sender (your address)")
+                yield Input(self.sender, placeholder="you@sender.example", id="na-sender")
+                yield Label("Recipient (who did not get it)")
+                yield Input(self.recipient, placeholder="them@example.net", id="na-recipient")
+                yield Button("Diagnose", id="go-not-arriving", variant="primary")
+            with TabPane(WAYS["check_setup"][0], id="check_setup"), Vertical(classes="form"):
+                yield Label("Sender address to check (SES identity, DNS, relay)")
+                yield Input(self.sender, placeholder="you@sender.example", id="setup-sender")
+                yield Button("Check setup", id="go-setup", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(TabbedContent).focus()
+
+    def action_way(self, way: str) -> None:
+        self.query_one(TabbedContent).active = way
+        self.query_one(WAYS[way][1]).focus()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
+    @on(Button.Pressed, "#open-file")
+    @on(Input.Submitted, "#bounce-file")
+    def open_file(self) -> None:
+        text, error = read_bounce_file(self.query_one("#bounce-file", Input).value)
+        if error:
+            self.notify(error, severity="error")
+            return
+        self.query_one("#bounce-text", TextArea).text = text or ""
+        self.notify("Bounce loaded; press Diagnose.")
+
+    @on(Button.Pressed, "#go-bounce")
+    def submit_bounce(self) -> None:
+        text = self.query_one("#bounce-text", TextArea).text.strip()
+        if not text:
+            self.notify("Paste the bounce message first, or open a file.", severity="error")
+            return
+        bounce, warning = parse_bounce_text(text)
+        if warning:
+            self.notify(warning, severity="warning", timeout=6)
+        recipients = bounce_addresses(bounce) or ((self.recipient,) if self.recipient else ())
+        self.post_message(IntakeSubmitted("bounce", self.sender or None, recipients, bounce))
+
+    @on(Button.Pressed, "#go-not-arriving")
+    @on(Input.Submitted, "#na-recipient")
+    def submit_not_arriving(self) -> None:
+        sender = self.query_one("#na-sender", Input).value.strip()
+        recipient = self.query_one("#na-recipient", Input).value.strip()
+        error = address_error(sender, "sender") or address_error(recipient, "recipient")
+        if error:
+            self.notify(error, severity="error")
+            return
+        self.post_message(IntakeSubmitted("not_arriving", sender, (recipient,)))
+
+    @on(Button.Pressed, "#go-setup")
+    @on(Input.Submitted, "#setup-sender")
+    def submit_setup(self) -> None:
+        sender = self.query_one("#setup-sender", Input).value.strip()
+        error = address_error(sender, "sender")
+        if error:
+            self.notify(error, severity="error")
+            return
+        self.post_message(IntakeSubmitted("check_setup", sender, ()))

@@ -1,0 +1,90 @@
+"""The diagnosis as a report: read it, save it as Markdown or JSON, copy it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Markdown
+
+from checks.diagnosis import Diagnosis
+from checks.report import to_json, to_markdown
+from tui.screens.modals import ConfirmModal, PathModal
+
+#: format -> (default file name, renderer)
+FORMATS: dict[str, tuple[str, Callable[[Diagnosis], str]]] = {
+    "markdown": ("mailpath-report.md", to_markdown),
+    "json": ("mailpath-report.json", to_json),
+}
+
+
+def write_report(path: Path, text: str) -> str | None:
+    """Write the file; returns a plain-words error, or None when it worked."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except IsADirectoryError:
+        return f"{path} is a folder; give a file name."
+    except FileNotFoundError:
+        return f"The folder {path.parent} does not exist."
+    except PermissionError:
+        return f"No permission to write {path}."
+    except OSError as exc:
+        return f"Could not write {path}: {exc.strerror or exc}"
+    return None
+
+
+class ReportScreen(Screen[None]):
+    """Root causes first, then consequences, healthy layers and the evidence."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("m", "save('markdown')", "Save Markdown"),
+        Binding("j", "save('json')", "Save JSON"),
+        Binding("c", "copy", "Copy"),
+    ]
+
+    def __init__(self, diagnosis: Diagnosis) -> None:
+        super().__init__(id="report")
+        self.diagnosis = diagnosis
+        self.markdown = to_markdown(diagnosis)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="report-body"):
+            yield Markdown(self.markdown, id="report-markdown")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#report-body").focus()
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.markdown)
+        self.notify("Report copied to the clipboard as Markdown")
+
+    def action_save(self, fmt: str) -> None:
+        default, _ = FORMATS[fmt]
+        prompt = f"Save the report as {'JSON' if fmt == 'json' else 'Markdown'} to:"
+        self.app.push_screen(PathModal(prompt, default), lambda p: self._chosen(p, fmt))
+
+    def _chosen(self, path: Path | None, fmt: str) -> None:
+        if path is None:
+            return
+        if not path.exists():
+            self._write(path, fmt)
+            return
+        ask = ConfirmModal(f"Overwrite {path.name}?",
+                           f"{path} already exists; its contents will be replaced.",
+                           verb="Overwrite")
+        self.app.push_screen(ask, lambda ok: self._write(path, fmt) if ok else None)
+
+    def _write(self, path: Path, fmt: str) -> None:
+        text = FORMATS[fmt][1](self.diagnosis)
+        error = write_report(path, text)
+        if error:
+            self.notify(error, severity="error", timeout=8)
+        else:
+            self.notify(f"Saved {path}")

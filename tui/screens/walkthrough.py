@@ -1,0 +1,333 @@
+"""The walkthrough: the layer tree with live statuses, the selected check, the diagnosis so far.
+
+A thin worker iterates the engine's events and posts messages; the handlers here own the
+state. Every run has an id, and messages from a superseded run are dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Tree
+from textual.worker import Worker
+
+from checks.context import Context
+from checks.diagnosis import Diagnosis, diagnose
+from checks.model import CheckResult, Layer, Status
+from checks.registry import Check, Registry
+from checks.runner import CheckFinished, CheckStarted, Event, RunFinished, run_checks
+from checks.session import plan
+from checks.tree import walk
+from tui.messages import CheckBegan, CheckDone, RunBegan, RunDone
+from tui.screens.modals import ConfirmModal, QuestionModal
+from tui.widgets.check_detail import CheckDetail, LayerView, View, copy_text
+from tui.widgets.layer_tree import PENDING, RUNNING, LayerTree
+from tui.widgets.status_bar import DiagnosisBar
+
+#: statuses the guided mode stops at, in the order an expert reads them
+NOTEWORTHY = (Status.FAIL, Status.ERROR, Status.WARN)
+
+#: Fix.action -> (question, what will happen); these change something, so they ask first
+DESTRUCTIVE = {
+    "remove_suppression": (
+        "Remove this address from the SES suppression list?",
+        "SES will deliver to it again. If it was suppressed for a complaint, the recipient "
+        "may complain again and hurt your sending reputation.",
+    ),
+    "rotate_credentials": (
+        "Rotate the SMTP credentials?",
+        "A new IAM access key is created and its SMTP password stored in the keyring; the old "
+        "key stays active until Gmail is confirmed to use the new one.",
+    ),
+}
+
+
+def fresh_context(ctx: Context) -> Context:
+    """A new run's context: same endpoints, inputs and redactor, an empty per-run cache."""
+    return Context(endpoints=ctx.endpoints, inputs=ctx.inputs, redactor=ctx.redactor)
+
+
+def event_message(run_id: int, event: Event) -> Message:
+    """The UI message for one engine event."""
+    if isinstance(event, CheckStarted):
+        return CheckBegan(run_id, event.check.id)
+    if isinstance(event, CheckFinished):
+        return CheckDone(run_id, event.result)
+    assert isinstance(event, RunFinished)
+    return RunDone(run_id, event.results)
+
+
+def with_needs(check_id: str, checks: Mapping[str, Check]) -> list[Check]:
+    """The check and everything it needs, dependencies first."""
+    chosen: dict[str, Check] = {}
+
+    def take(cid: str) -> None:
+        if cid in checks and cid not in chosen:
+            for dep in checks[cid].needs:
+                take(dep)
+            chosen[cid] = checks[cid]
+
+    take(check_id)
+    return list(chosen.values())
+
+
+class WalkthroughScreen(Screen[None]):
+    """Left the delivery path, right the selected check, below the diagnosis so far."""
+
+    BINDINGS = [
+        Binding("n", "next_step", "Next step"),
+        Binding("r", "rerun_check", "Re-run check"),
+        Binding("l", "rerun_layer", "Re-run layer"),
+        Binding("a", "rerun_all", "Run all"),
+        Binding("c", "copy_fix", "Copy fix"),
+        Binding("p", "report", "Report"),
+    ]
+
+    def __init__(self, registry: Registry | None = None) -> None:
+        super().__init__(id="walkthrough")
+        self.registry = registry
+        self.ctx: Context | None = None
+        self.entry = "start"
+        self.order: tuple[Layer, ...] = ()
+        self.checks: dict[str, Check] = {}
+        self.results: dict[str, CheckResult] = {}
+        self.running: set[str] = set()
+        self.run_id = 0
+        self.selected: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="panes"):
+            yield LayerTree(id="layer-tree")
+            yield CheckDetail(id="detail")
+        yield DiagnosisBar(id="diagnosis-bar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._refresh_bar()
+
+    # ---- starting a diagnosis -------------------------------------------------------------
+
+    def start(self, ctx: Context, entry: str = "start") -> None:
+        """Walk the decision tree from `entry`, asking its questions, then run every layer."""
+        self.ctx, self.entry = ctx, entry
+        answers = {"path": ctx.inputs.path} if ctx.inputs.path else {}
+        start_layer = getattr(ctx.inputs.bounce, "entry_layer", None)
+        step = walk(entry, answers, start_layer=start_layer)
+        if step.question is None:
+            self._begin(step.layers)
+            return
+        question = step.question
+        self.app.push_screen(QuestionModal(question.text, question.choices), self._answered)
+
+    def _answered(self, answer: str | None) -> None:
+        if self.ctx is None:
+            return
+        if answer is None:
+            self.notify("No path chosen: checking every layer.", severity="warning")
+            self._begin(tuple(Layer))
+            return
+        self.ctx = replace_inputs(self.ctx, path=answer)
+        self.start(self.ctx, self.entry)
+
+    def _begin(self, layers: Iterable[Layer]) -> None:
+        self.order = tuple(layers)
+        checks = plan(self.order, self.registry)
+        self.checks = {c.id: c for c in checks}
+        self.results.clear()
+        self.query_one(LayerTree).show_plan(checks, self.order)
+        self.selected = None
+        self.query_one(CheckDetail).show(None)
+        self._launch(checks)
+
+    def _launch(self, checks: list[Check]) -> None:
+        if self.ctx is None:
+            return
+        self.run_id += 1
+        self.stream(self.run_id, fresh_context(self.ctx), checks)
+
+    @work(exclusive=True, group="diagnosis", exit_on_error=False)
+    async def stream(self, run_id: int, ctx: Context, checks: list[Check]) -> None:
+        """Thin worker: engine events in, messages out."""
+        self.post_message(RunBegan(run_id, tuple(c.id for c in checks)))
+        async for event in run_checks(checks, ctx):
+            self.post_message(event_message(run_id, event))
+
+    # ---- messages from the worker ---------------------------------------------------------
+
+    def on_run_began(self, message: RunBegan) -> None:
+        if message.run_id != self.run_id:
+            return
+        tree = self.query_one(LayerTree)
+        self.running = set(message.check_ids)
+        for cid in [*message.check_ids, *[c for c in self.checks if c not in self.results]]:
+            self.results.pop(cid, None)
+            tree.mark_waiting(cid)
+        self._refresh_bar()
+        self._refresh_detail()
+
+    def on_check_began(self, message: CheckBegan) -> None:
+        if message.run_id == self.run_id:
+            self.query_one(LayerTree).mark_running(message.check_id)
+            self._refresh_detail()
+
+    def on_check_done(self, message: CheckDone) -> None:
+        if message.run_id != self.run_id:
+            return
+        result = message.result
+        self.results[result.check_id] = result
+        self.running.discard(result.check_id)
+        self.query_one(LayerTree).mark_result(result)
+        self._refresh_bar()
+        self._refresh_detail()
+
+    def on_run_done(self, message: RunDone) -> None:
+        if message.run_id != self.run_id:
+            return
+        self.running.clear()
+        self._refresh_bar()
+        if self.selected is None:
+            self.action_next_step()
+
+    # ---- what is shown --------------------------------------------------------------------
+
+    def diagnosis(self) -> Diagnosis:
+        """The diagnosis of the results so far, in plan order."""
+        return diagnose(self.results[c] for c in self.checks if c in self.results)
+
+    def _refresh_bar(self) -> None:
+        done = [self.results[c] for c in self.checks if c in self.results]
+        self.query_one(DiagnosisBar).show(done, len(self.checks), bool(self.running))
+
+    def _refresh_detail(self) -> None:
+        self.query_one(CheckDetail).show(self._view(self.selected))
+
+    def _view(self, data: str | None) -> View:
+        if data in self.results:
+            return self.results[data]
+        if data in self.checks:
+            state = RUNNING if data in self.running else PENDING
+            return (self.checks[data].title, *state)
+        layer = self.query_one(LayerTree).layer_of(data)
+        if layer is None:
+            return None
+        ids = [c for c, chk in self.checks.items() if chk.layer is layer]
+        return LayerView(layer, tuple(self.results[c] for c in ids if c in self.results), len(ids))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Screen workers report here, not to the app: hand errors to the app's modal."""
+        worker_failed = getattr(self.app, "worker_failed", None)
+        if worker_failed is not None:
+            worker_failed(event.worker)
+
+    @on(Tree.NodeHighlighted, "#layer-tree")
+    def highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
+        self.selected = event.node.data
+        self._refresh_detail()
+
+    # ---- actions ---------------------------------------------------------------------------
+
+    def _selected_layer(self) -> Layer | None:
+        return self.query_one(LayerTree).layer_of(self.selected)
+
+    def action_rerun_check(self) -> None:
+        if self.selected not in self.checks:
+            self.notify("Select a check first (arrow keys or click).", severity="warning")
+            return
+        self._launch(with_needs(self.selected, self.checks))
+
+    def action_rerun_layer(self) -> None:
+        layer = self._selected_layer()
+        if layer is None:
+            self.notify("Select a check or a layer first.", severity="warning")
+            return
+        self._launch(plan([layer], self.registry))
+
+    def action_rerun_all(self) -> None:
+        if self.ctx is None:
+            self.notify("Nothing to run yet: press i to describe the problem.", severity="warning")
+            return
+        self._begin(self.order)
+
+    def action_next_step(self) -> None:
+        """Guided mode: go to the next finding, in the order an expert reads them."""
+        if self.ctx is not None and not self.ctx.inputs.path and self.entry == "start":
+            self.start(self.ctx, self.entry)
+            return
+        findings = [c for c in self.checks if c in self.results
+                    and self.results[c].status in NOTEWORTHY]
+        findings.sort(key=lambda c: NOTEWORTHY.index(self.results[c].status))
+        if not findings:
+            self.notify(self.diagnosis().headline() if self.results else "Nothing checked yet.")
+            return
+        after = findings.index(self.selected) + 1 if self.selected in findings else 0
+        self.query_one(LayerTree).select_check(findings[after % len(findings)])
+
+    def action_copy_fix(self) -> None:
+        result = self.results.get(self.selected or "")
+        if result is None or result.outcome.fix is None:
+            self.notify("The selected check has no fix to copy.", severity="warning")
+            return
+        self.app.copy_to_clipboard(copy_text(result.outcome.fix))
+        self.notify("Fix copied to the clipboard")
+
+    def action_report(self) -> None:
+        from tui.screens.report import ReportScreen
+
+        if not self.results:
+            self.notify("Nothing checked yet.", severity="warning")
+            return
+        self.app.push_screen(ReportScreen(self.diagnosis()))
+
+    @on(Button.Pressed, "#rerun-check")
+    def _rerun_check_button(self) -> None:
+        self.action_rerun_check()
+
+    @on(Button.Pressed, "#rerun-layer")
+    def _rerun_layer_button(self) -> None:
+        self.action_rerun_layer()
+
+    @on(Button.Pressed, "#copy-fix")
+    def _copy_fix_button(self) -> None:
+        self.action_copy_fix()
+
+    @on(Button.Pressed, ".fix-action")
+    def _fix_action(self, event: Button.Pressed) -> None:
+        result = self.results.get(self.selected or "")
+        if result is None or result.outcome.fix is None:
+            return
+        self.run_fix(result)
+
+    def run_fix(self, result: CheckResult) -> None:
+        """Run the fix's action; anything that changes state asks first."""
+        fix = result.outcome.fix
+        assert fix is not None and fix.action is not None
+        if fix.action == "copy_record":
+            self.app.copy_to_clipboard("\n".join(fix.action_args.values()))
+            self.notify("Record copied to the clipboard")
+            return
+        question, consequence = DESTRUCTIVE.get(
+            fix.action, (f"Run “{fix.action}”?", "This changes your account.")
+        )
+        self.app.push_screen(ConfirmModal(question, consequence, verb="Go ahead"),
+                             lambda ok: self._fix_confirmed(bool(ok), fix.action or ""))
+
+    def _fix_confirmed(self, ok: bool, action: str) -> None:
+        if not ok:
+            self.notify("Nothing was changed.")
+            return
+        self.notify(f"“{action}” is not available in this build yet; follow the fix steps "
+                    "(c copies them).", severity="warning", timeout=8)
+
+
+def replace_inputs(ctx: Context, **changes: object) -> Context:
+    """The same context with some inputs changed (a new redactor is made from them)."""
+    inputs = replace(ctx.inputs, **changes)  # type: ignore[arg-type]
+    return Context(endpoints=ctx.endpoints, inputs=inputs, redactor=ctx.redactor)
