@@ -1,0 +1,200 @@
+"""Bounce intake: any bounce, NDR, SES notification or SMTP reply -> recipients, reason, layer.
+
+`parse_bounce(data)` never raises for bad input: what it cannot read comes back as a
+report with `error` set and kind "unknown".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from checks.bounce import arf, classify, detect, dsn, gmail_relay, mail, scan, ses_json, smtp_line
+from checks.bounce.classify import Signals
+from checks.bounce.model import BounceReport, RecipientResult, RelayFailure
+from checks.bounce.mta import reporter as family_of
+from checks.bounce.mta import text as mta_text
+
+__all__ = ["BounceReport", "RecipientResult", "RelayFailure", "parse_bounce", "to_json"]
+
+#: input beyond this many bytes is not read (a bounce's report is near its start)
+MAX_BYTES = 4 * 1024 * 1024
+
+_SES_HOSTS = re.compile(classify.tables.load("ses.json")["smtp_hosts"], re.I)
+_PARSE_ERRORS = (ValueError, LookupError, UnicodeError, RecursionError, TypeError,
+                 AttributeError, IndexError, KeyError, AssertionError)
+
+
+def parse_bounce(data: bytes | str, *, name: str | None = None) -> BounceReport:
+    """Read one input (email, pasted text, SES JSON, SMTP reply) and classify it."""
+    raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else bytes(data)
+    if not raw.strip():
+        return BounceReport("unknown", name=name, error="empty input")
+    try:
+        return _parse(raw[:MAX_BYTES], name)
+    except ses_json.NotSesJson as exc:
+        return BounceReport("unknown", name=name, error=str(exc))
+    except _PARSE_ERRORS as exc:
+        return BounceReport("unknown", name=name, error=f"unreadable input ({type(exc).__name__})")
+
+
+def to_json(report: BounceReport) -> dict[str, Any]:
+    """The `mailpath bounce --json` object for one input."""
+    return report.to_json()
+
+
+def _parse(raw: bytes, name: str | None) -> BounceReport:
+    kind = detect.kind_of(raw)
+    if kind == "json":
+        return ses_json.parse(mail.decode_bytes(raw, "utf-8"), name)
+    if kind == "transcript":
+        return _from_transcript(mail.decode_bytes(raw, "utf-8"), name)
+    if kind == "email":
+        return _from_parts(mail.split(mail.load(raw)), name)
+    return _from_parts(_pasted(mail.decode_bytes(raw, "utf-8")), name)
+
+
+def _pasted(text: str) -> mail.MailParts:
+    """Pasted text without headers: DSN fields in it still count as the report."""
+    empty = mail.load(b"\n")
+    has_fields = re.search(r"(?im)^(?:final|original)-recipient\s*:", text) is not None
+    return mail.MailParts(empty, text, text if has_fields else "", "", "text/plain", "")
+
+
+def _from_transcript(text: str, name: str | None) -> BounceReport:
+    code, reply, command = smtp_line.last_failure(text)
+    host = smtp_line.banner_host(text)
+    if not code:
+        return _from_parts(_pasted(text), name)
+    rcpt = _result(address="", action="failed", status=scan.status_in(reply), replycode=code,
+                   diagnostic=reply, remote_mta=host, command=command, context=text)
+    return BounceReport("smtp", host, (rcpt,), name=name)
+
+
+def _from_parts(parts: mail.MailParts, name: str | None) -> BounceReport:
+    subject = mail.header(parts.headers, "subject")
+    if arf.is_feedback(parts):
+        return BounceReport("arf", family_of(parts), arf.recipients(parts), name=name, subject=subject)
+    if gmail_relay.is_relay_bounce(parts.text):
+        return _relay_report(parts, name, subject)
+    rcpts = _recipients(parts)
+    kind = _kind(parts, rcpts)
+    if kind == "vacation":
+        rcpts = tuple(_as_vacation(r) for r in rcpts[:1])
+    return BounceReport(kind, family_of(parts), rcpts, name=name, subject=subject)
+
+
+def _relay_report(parts: mail.MailParts, name: str | None, subject: str) -> BounceReport:
+    relay = gmail_relay.relay_failure(parts.text)
+    code = scan.reply_in(relay.reply)
+    rcpts = mta_text.findings(parts.text, _own_addresses(parts) | {relay.alias.lower()})
+    reason, conf = classify.reason_for(Signals(status=scan.status_in(relay.reply), replycode=code,
+                                                diagnostic=relay.reply or parts.text))
+    rcpt = RecipientResult(
+        address=rcpts[0].address if rcpts else "", action="failed",
+        status=classify.status_for(reason, scan.status_in(relay.reply), code, "failed"),
+        replycode=code, diagnostic=relay.reply, remote_mta=relay.host, reason=reason,
+        hard=False, layer="gmail_relay", confidence=max(conf, 0.9), command="AUTH",
+    )
+    return BounceReport("gmail_relay", "Gmail (Send mail as relay)", (rcpt,), relay=relay,
+                        name=name, subject=subject)
+
+
+def _kind(parts: mail.MailParts, rcpts: tuple[RecipientResult, ...]) -> str:
+    if rcpts and all(r.reason == "delivered" for r in rcpts):
+        return "delivered"
+    if _is_autoreply(parts):
+        return "vacation"
+    return "dsn" if parts.dsn else "text"
+
+
+def _is_autoreply(parts: mail.MailParts) -> bool:
+    """An auto-reply (RFC 3834) rather than a bounce: no DSN, no bouncing sender, no codes."""
+    if parts.dsn or _BOUNCER.search(mail.header(parts.headers, "from")):
+        return False
+    subject = mail.header(parts.headers, "subject")
+    if _BOUNCE_SUBJECT.search(subject):
+        return False
+    auto = mail.header(parts.headers, "auto-submitted").lower().startswith("auto-replied")
+    return auto or bool(classify.VACATION.search(subject.lower()))
+
+
+_BOUNCER = re.compile(r"mailer-daemon|postmaster|mail delivery|daemon@|bounce", re.I)
+_BOUNCE_SUBJECT = re.compile(
+    r"undeliver|returned|failure|failed|delivery status|non[- ]?delivery|not delivered|"
+    r"could not|bounce|error|warning|delayed|problem|rejected", re.I)
+
+
+def _as_vacation(rcpt: RecipientResult) -> RecipientResult:
+    return RecipientResult(address=rcpt.address, action="", diagnostic=rcpt.diagnostic,
+                           reason="vacation", layer=None, confidence=0.8)
+
+
+def _own_addresses(parts: mail.MailParts) -> frozenset[str]:
+    """Addresses of the bounce itself (its sender and the original sender it goes back to)."""
+    heads = " ".join(mail.header(parts.headers, h) for h in ("from", "to", "return-path", "sender"))
+    return frozenset(scan.addresses(heads))
+
+
+def _recipients(parts: mail.MailParts) -> tuple[RecipientResult, ...]:
+    _message, groups = dsn.groups(parts.dsn) if parts.dsn else ({}, [])
+    findings = mta_text.findings(parts.text, _own_addresses(parts))
+    if groups:
+        return tuple(_from_group(g, findings, parts.text) for g in groups)
+    return tuple(_from_finding(f, parts.text) for f in findings)
+
+
+def _from_group(group: dict[str, str], findings: list[mta_text.TextFinding],
+                context: str) -> RecipientResult:
+    address = _first_address(group.get("final-recipient") or group.get("original-recipient", ""))
+    text = _matching(findings, address)
+    diag = scan.squash(dsn.untype(group.get("diagnostic-code", "")))
+    if not diag and text:
+        diag = text.diagnostic
+    status = scan.status_in(group.get("status", "")) or scan.status_in(diag)
+    return _result(
+        address=address, action=group.get("action", "").lower() or "failed", status=status,
+        replycode=scan.reply_in(diag) or (text.replycode if text else ""), diagnostic=diag,
+        remote_mta=dsn.untype(group.get("remote-mta", "")).lower() or (text.remote_mta if text else ""),
+        command=scan.command_in(diag) or (text.command if text else ""), context=context,
+    )
+
+
+def _first_address(value: str) -> str:
+    found = scan.addresses(dsn.untype(value))
+    return found[0] if found else dsn.untype(value)
+
+
+def _matching(findings: list[mta_text.TextFinding], address: str) -> mta_text.TextFinding | None:
+    for finding in findings:
+        if finding.address == address.lower():
+            return finding
+    return findings[0] if findings else None
+
+
+def _from_finding(f: mta_text.TextFinding, context: str) -> RecipientResult:
+    return _result(address=f.address, action="failed", status=f.status, replycode=f.replycode,
+                   diagnostic=f.diagnostic, remote_mta=f.remote_mta, command=f.command,
+                   context=context)
+
+
+def _result(*, address: str, action: str, status: str, replycode: str, diagnostic: str,
+            remote_mta: str, command: str, context: str) -> RecipientResult:
+    sig = Signals(status=status, replycode=replycode, diagnostic=diagnostic, action=action,
+                  command=command)
+    reason, conf = classify.reason_for(sig)
+    final_status = classify.status_for(reason, status, replycode, action)
+    return RecipientResult(
+        address=address, action=action, status=final_status, replycode=replycode,
+        diagnostic=diagnostic, remote_mta=remote_mta, reason=reason,
+        hard=classify.is_hard(reason, final_status), layer=_layer(reason, remote_mta, context),
+        confidence=conf, command=command,
+    )
+
+
+def _layer(reason: str, remote_mta: str, context: str) -> str | None:
+    """Where the fix belongs: SES's own SMTP endpoint refusing means the SES layer."""
+    layer = classify.layer_for(reason)
+    if layer is not None and _SES_HOSTS.search(remote_mta or context[:5000]):
+        return "ses"
+    return layer

@@ -1,0 +1,93 @@
+"""A bounce reason in Sisimai's vocabulary from the status code and the diagnostic text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from checks.bounce import tables
+
+_STATUS = tables.load("status_codes.json")
+STATUS_REASONS: dict[str, str] = _STATUS["codes"]
+PSEUDO_CODES: dict[str, str] = _STATUS["pseudo"]
+_PHRASES = tables.load("phrases.json")
+FIRST = tables.compile_phrases(_PHRASES["first"])
+SECOND = tables.compile_phrases(_PHRASES["second"])
+VACATION = re.compile("|".join(_PHRASES["vacation"]))
+_LAYERS = tables.load("layers.json")
+LAYERS: dict[str, str | None] = _LAYERS["layers"]
+HARD = frozenset(_LAYERS["hard"])
+
+#: reasons a status code names too vaguely to stop at: the text is read again
+_VAGUE = frozenset({"undefined", "onhold", "systemerror", "securityerror", "networkerror",
+                    "hostunknown", "userunknown", "expired"})
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the classifier looks at for one recipient."""
+
+    status: str = ""
+    replycode: str = ""
+    diagnostic: str = ""
+    action: str = ""
+    command: str = ""
+
+
+def reason_for(sig: Signals) -> tuple[str, float]:
+    """(reason, confidence) for one recipient."""
+    if sig.action.lower() in ("delivered", "relayed", "expanded") or sig.status.startswith("2."):
+        return "delivered", 0.9
+    text = sig.diagnostic.lower()
+    by_code = STATUS_REASONS.get(sig.status, "")
+    if by_code and by_code not in _VAGUE:
+        return by_code, 0.85
+    found = _match(FIRST, text) or _match(SECOND, text)
+    if found:
+        return found, 0.75
+    return (by_code, 0.7) if by_code else _fallback(sig)
+
+
+def _match(table: tuple[tuple[str, re.Pattern[str] | None], ...], text: str) -> str:
+    for reason, rx in table:
+        if rx is not None and rx.search(text):
+            return reason
+    return ""
+
+
+def _fallback(sig: Signals) -> tuple[str, float]:
+    cls = sig.status[:3]
+    if cls in ("4.6", "5.6"):
+        return "contenterror", 0.5
+    if cls in ("4.7", "5.7"):
+        return "securityerror", 0.5
+    if sig.action.lower() == "delayed":
+        return "expired", 0.5
+    if sig.command in ("HELO", "EHLO"):
+        return "blocked", 0.4
+    if VACATION.search(sig.diagnostic.lower()):
+        return "vacation", 0.4
+    return ("onhold", 0.3) if sig.diagnostic else ("undefined", 0.1)
+
+
+def status_for(reason: str, status: str, replycode: str, action: str) -> str:
+    """The message's own status, or Sisimai's X.0.9NN pseudo code when it has none."""
+    if status and not _generic(status):
+        return status
+    pseudo = PSEUDO_CODES.get(reason)
+    if pseudo is None or reason == "delivered":
+        return status
+    temporary = status.startswith("4") or replycode.startswith("4") or action == "delayed"
+    return f"{'4' if temporary else '5'}.0.{pseudo}"
+
+
+def _generic(status: str) -> bool:
+    return status.endswith(".0.0")
+
+
+def is_hard(reason: str, status: str) -> bool:
+    return reason in HARD and not status.startswith("4")
+
+
+def layer_for(reason: str) -> str | None:
+    return LAYERS.get(reason, "recipient_mta")

@@ -1,0 +1,58 @@
+"""RFC 3464 delivery-status fields: per-message and per-recipient groups.
+
+Reads the fields wherever they are (a message/delivery-status part, or pasted as text),
+with folded continuation lines joined.
+"""
+
+from __future__ import annotations
+
+import re
+
+_FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9-]{1,40})[ \t]*:[ \t]*(.*)$")
+_TYPED = re.compile(r"^\s*[\w.-]+\s*;\s*(.*)$", re.S)
+_GROUP_START = frozenset({"final-recipient", "original-recipient"})
+_KNOWN = frozenset({
+    "final-recipient", "original-recipient", "action", "status", "remote-mta",
+    "diagnostic-code", "last-attempt-date", "x-actual-recipient", "reporting-mta",
+    "received-from-mta", "arrival-date", "x-postfix-sender", "will-retry-until",
+    "x-original-message-id", "x-postfix-queue-id",
+})
+
+
+def fields(text: str) -> list[tuple[str, str]]:
+    """(lower-cased name, value) pairs for the DSN fields in `text`, continuations joined."""
+    out: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        if line[:1] in (" ", "\t") and out:
+            name, value = out[-1]
+            out[-1] = (name, f"{value} {line.strip()}")
+            continue
+        match = _FIELD.match(line)
+        if match and match.group(1).lower() in _KNOWN:
+            out.append((match.group(1).lower(), match.group(2).strip()))
+    return out
+
+
+def groups(text: str) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """Per-message fields and one dict per recipient group."""
+    message: dict[str, str] = {}
+    recipients: list[dict[str, str]] = []
+    for name, value in fields(text):
+        if name in _GROUP_START and _starts_new(recipients, name):
+            recipients.append({})
+        target = recipients[-1] if recipients else message
+        target.setdefault(name, value)
+    return message, recipients
+
+
+def _starts_new(recipients: list[dict[str, str]], name: str) -> bool:
+    if not recipients:
+        return True
+    last = recipients[-1]
+    return name in last or (name == "original-recipient" and ("action" in last or "status" in last))
+
+
+def untype(value: str) -> str:
+    """`rfc822; user@example.org` -> `user@example.org` (the type prefix removed)."""
+    match = _TYPED.match(value)
+    return (match.group(1) if match else value).strip()

@@ -1,0 +1,33 @@
+"""Gmail's bounce for a failed "Send mail as" relay: the relay host and the relay's own reply."""
+
+from __future__ import annotations
+
+import re
+
+from checks.bounce import scan
+from checks.bounce.model import RelayFailure
+
+_SIGN = re.compile(r"send mail as.{0,200}?(?:misconfigured|out of date)|"
+                   r"(?:misconfigured|out of date).{0,200}?send mail as", re.I | re.S)
+_RELAY = re.compile(r"\(\s*([A-Za-z0-9.-]+\.[A-Za-z]{2,})\s*,\s*port\s*(\d{1,5})\s*(?:,\s*([A-Za-z]+))?",
+                    re.I)
+_ALIAS = re.compile(r"send mail as.{0,5}address\s+<?([^\s>()]+@[^\s>()]+)", re.I)
+_REPLY = re.compile(r"response from the remote server (?:was|is)\s*:?\s*\n?\s*([^\n]+(?:\n[2-5]\d\d[ -][^\n]*)*)",
+                    re.I)
+
+
+def is_relay_bounce(text: str) -> bool:
+    return _SIGN.search(text[:20000]) is not None
+
+
+def relay_failure(text: str) -> RelayFailure:
+    relay = _RELAY.search(text)
+    alias = _ALIAS.search(text)
+    reply = _REPLY.search(text)
+    return RelayFailure(
+        host=relay.group(1).lower() if relay else "",
+        port=relay.group(2) if relay else "",
+        tls=(relay.group(3) or "") if relay else "",
+        alias=alias.group(1) if alias else "",
+        reply=scan.squash(reply.group(1)) if reply else "",
+    )

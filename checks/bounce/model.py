@@ -1,0 +1,141 @@
+"""What a parsed bounce says: who reported it and, per recipient, what failed and where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from checks.model import Evidence, Layer
+
+#: kinds of input parse_bounce tells apart
+KINDS = ("dsn", "text", "arf", "vacation", "delivered", "ses_json", "smtp", "gmail_relay", "unknown")
+
+
+@dataclass(frozen=True)
+class RecipientResult:
+    """One recipient's outcome. `layer` is a Layer value, "content", or None for non-failures."""
+
+    address: str = ""
+    action: str = "failed"
+    status: str = ""
+    replycode: str = ""
+    diagnostic: str = ""
+    remote_mta: str = ""
+    reason: str = "undefined"
+    hard: bool = False
+    layer: str | None = None
+    confidence: float = 0.5
+    command: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "action": self.action,
+            "status": self.status,
+            "replycode": self.replycode,
+            "diagnostic": self.diagnostic,
+            "remote_mta": self.remote_mta,
+            "reason": self.reason,
+            "hard": self.hard,
+            "layer": self.layer,
+        }
+
+
+@dataclass(frozen=True)
+class RelayFailure:
+    """Gmail's "Send mail as" bounce: the relay it tried and that relay's own reply."""
+
+    host: str
+    port: str = ""
+    tls: str = ""
+    alias: str = ""
+    reply: str = ""
+
+
+@dataclass(frozen=True)
+class BounceReport:
+    """Everything parse_bounce found in one input."""
+
+    kind: str
+    reporter: str = ""
+    recipients: tuple[RecipientResult, ...] = ()
+    relay: RelayFailure | None = None
+    name: str | None = None
+    subject: str = ""
+    notes: tuple[str, ...] = field(default=())
+    error: str = ""
+
+    @property
+    def first(self) -> RecipientResult | None:
+        return self.recipients[0] if self.recipients else None
+
+    @property
+    def reason(self) -> str:
+        return self.first.reason if self.first else ("undefined" if self.error else "")
+
+    @property
+    def layer(self) -> str | None:
+        return self.first.layer if self.first else None
+
+    @property
+    def entry_layer(self) -> Layer | None:
+        """The decision tree's entry point: the first failing recipient's layer, if it is one."""
+        for rcpt in self.recipients:
+            if rcpt.layer in _LAYER_VALUES:
+                return Layer(rcpt.layer)
+        return None
+
+    @property
+    def parsed(self) -> bool:
+        return not self.error
+
+    def evidence(self) -> Evidence:
+        """The bounce as evidence, in the words the user gave it (nothing is redacted away)."""
+        return Evidence(f"bounce {self.name or ''}".strip(), describe(self), "bounce")
+
+    def to_json(self) -> dict[str, Any]:
+        first = self.first
+        return {
+            "file": self.name,
+            "kind": self.kind,
+            "reporter": self.reporter,
+            "reason": first.reason if first else None,
+            "status": first.status if first else None,
+            "replycode": first.replycode if first else None,
+            "layer": first.layer if first else None,
+            "recipients": [r.to_json() for r in self.recipients],
+        } | ({"error": self.error} if self.error else {}) | _relay_json(self.relay)
+
+
+_LAYER_VALUES = frozenset(layer.value for layer in Layer)
+
+
+def _relay_json(relay: RelayFailure | None) -> dict[str, Any]:
+    if relay is None:
+        return {}
+    return {"relay": {"host": relay.host, "port": relay.port, "reply": relay.reply}}
+
+
+def describe(report: BounceReport) -> str:
+    """A short plain-text account of the report, one line per fact."""
+    lines = [f"kind: {report.kind}", f"reported by: {report.reporter or 'unknown'}"]
+    if report.error:
+        lines.append(f"could not parse: {report.error}")
+    if report.relay:
+        relay = report.relay
+        lines.append(f"relay: {relay.host}:{relay.port} replied {relay.reply!r}")
+    for rcpt in report.recipients:
+        lines.extend(_describe_recipient(rcpt))
+    return "\n".join(lines)
+
+
+def _describe_recipient(rcpt: RecipientResult) -> list[str]:
+    hard = "hard" if rcpt.hard else "soft"
+    code = " ".join(c for c in (rcpt.replycode, rcpt.status) if c) or "no code"
+    lines = [f"- {rcpt.address or '(recipient not named)'}: {rcpt.reason} ({hard}), {code}"]
+    lines.append(f"  layer: {rcpt.layer or 'none'}; action: {rcpt.action}")
+    if rcpt.remote_mta:
+        lines.append(f"  remote MTA: {rcpt.remote_mta}")
+    if rcpt.diagnostic:
+        lines.append(f"  diagnostic: {rcpt.diagnostic[:300]}")
+    return lines

@@ -1,0 +1,82 @@
+"""Reading the human-readable part of a bounce: where the error ends, who failed, and why."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from checks.bounce import scan
+
+#: where a returned copy of the original message starts (everything after is not the report)
+_ORIGINAL_START = re.compile(
+    r"^[ \t]*(?:-{2,}|={2,}|\*{2,})?[ \t]*(?:"
+    r"(?:the )?original message(?: headers?)?(?: follows| is attached)?|"
+    r"this is a copy of (?:the|your) message|below this line is a copy of the message|"
+    r"(?:the )?returned (?:message|mail)|undelivered message(?: headers)? follows?|"
+    r"(?:the )?(?:message|original) headers? (?:follow|of the original)|"
+    r"headers? of (?:the )?(?:original|returned|your) message|"
+    r"copy of the (?:original )?message|unsent message below|the header of the original|"
+    r"original message header|message header follows|the message you sent"
+    r")\b.*$|^content-type:\s*message/rfc822|^Return-Path:\s*<|^Received:\s*(?:from|by)\s",
+    re.I | re.M,
+)
+_NOT_RECIPIENT = re.compile(r"^(?:mailer-daemon|postmaster|double-bounce|root|nobody)@", re.I)
+
+
+@dataclass(frozen=True)
+class TextFinding:
+    """What the text says about one recipient (address may be empty)."""
+
+    address: str
+    diagnostic: str
+    status: str
+    replycode: str
+    remote_mta: str
+    command: str
+
+
+def report_section(text: str) -> str:
+    """The report itself: the text before a returned copy of the original message."""
+    match = _ORIGINAL_START.search(text, 0)
+    if match and match.start() > 40:
+        return text[: match.start()]
+    return text
+
+
+def findings(text: str, exclude: frozenset[str]) -> list[TextFinding]:
+    """One finding per failed recipient named in the report's text (or one unnamed)."""
+    section = report_section(text)
+    rcpts = [a for a in scan.addresses(section) if a not in exclude and not _NOT_RECIPIENT.match(a)]
+    if not rcpts:
+        return [finding("", section)]
+    spans = _spans(section, rcpts)
+    return [finding(addr, chunk) for addr, chunk in spans]
+
+
+def _spans(section: str, rcpts: list[str]) -> list[tuple[str, str]]:
+    lower = section.lower()
+    starts = sorted((lower.find(a), a) for a in rcpts)
+    out = []
+    for i, (pos, addr) in enumerate(starts):
+        end = starts[i + 1][0] if i + 1 < len(starts) else len(section)
+        out.append((addr, section[pos:end]))
+    if not any(_has_error(chunk) for _, chunk in out):
+        return [(addr, section) for addr, _ in out]
+    head = section[: starts[0][0]]
+    return [(addr, chunk if _has_error(chunk) else head + chunk) for addr, chunk in out]
+
+
+def _has_error(chunk: str) -> bool:
+    return bool(scan.reply_in(chunk) or scan.status_in(chunk) or len(chunk.strip()) > 60)
+
+
+def finding(address: str, chunk: str) -> TextFinding:
+    diagnostic = scan.squash(chunk)[:2000]
+    return TextFinding(
+        address=address,
+        diagnostic=diagnostic,
+        status=scan.status_in(diagnostic),
+        replycode=scan.reply_in(diagnostic),
+        remote_mta=scan.host_in(diagnostic),
+        command=scan.command_in(diagnostic),
+    )

@@ -1,0 +1,62 @@
+"""Small scanners that pull codes, hosts, addresses and SMTP commands out of free text."""
+
+from __future__ import annotations
+
+import re
+
+_STATUS = re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)")
+_REPLY = re.compile(r"(?<![\w.#:/-])([245][0-5]\d)(?:[ -]|$)(?![\w.]*\.\d{1,3}\.\d{1,3}\.\d)", re.M)
+_ADDRESS = re.compile(r"[\w.+=!#$%&'*/?^`{|}~-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
+_HOST = re.compile(
+    r"(?:host|from|by|server|mx|mta)\s+\[?([a-z0-9][a-z0-9.-]{1,250}\.[a-z]{2,24})\.?\]?"
+    r"(?:\s*\[[0-9a-f.:]+\])?\s*(?:said|\(|\[|:|refused|has|gave|replied|returned)",
+    re.I,
+)
+_COMMAND = re.compile(
+    r"(?:in reply to|after|while talking to .{0,80}?>>>)\s*(?:the\s+)?"
+    r"(rcpt to|mail from|end of data|data|helo|ehlo|rcpt|mail|starttls|auth|connect)",
+    re.I,
+)
+_COMMANDS = {
+    "rcpt to": "RCPT", "rcpt": "RCPT", "mail from": "MAIL", "mail": "MAIL", "end of data": "DATA",
+    "data": "DATA", "helo": "HELO", "ehlo": "EHLO", "starttls": "STARTTLS", "auth": "AUTH",
+    "connect": "CONN",
+}
+_SPACES = re.compile(r"\s+")
+
+
+def status_in(text: str) -> str:
+    """The most specific enhanced status code in `text` (first non-generic, else first)."""
+    found = ["{}.{}.{}".format(*m.groups()) for m in _STATUS.finditer(text[:20000])]
+    for code in found:
+        if not code.endswith(".0.0"):
+            return code
+    return found[0] if found else ""
+
+
+def reply_in(text: str) -> str:
+    match = _REPLY.search(text[:20000])
+    return match.group(1) if match else ""
+
+
+def addresses(text: str) -> list[str]:
+    """Addresses in order of appearance, each once, trailing dots removed."""
+    seen: dict[str, None] = {}
+    for match in _ADDRESS.finditer(text):
+        seen.setdefault(match.group(0).rstrip(".").lower(), None)
+    return list(seen)
+
+
+def host_in(text: str) -> str:
+    match = _HOST.search(text[:20000])
+    return match.group(1).lower() if match else ""
+
+
+def command_in(text: str) -> str:
+    match = _COMMAND.search(text[:20000])
+    return _COMMANDS.get(match.group(1).lower(), "") if match else ""
+
+
+def squash(text: str) -> str:
+    """Whitespace collapsed to single spaces."""
+    return _SPACES.sub(" ", text).strip()
