@@ -1,1 +1,387 @@
-"""Checks of the gmail_relay layer."""
+"""Checks of the gmail_relay layer: the relay as Gmail's "Send mail as" uses it (connect,
+TLS, AUTH) and, for SES relays, the IAM key behind the username, the password's shape and
+region consistency. A 535 ends as exactly one named cause (checks.creds.forensics)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+from checks.context import Context, RelaySettings
+from checks.creds.forensics import (
+    CAUSE_OWNER,
+    CAUSE_TEXT,
+    SHAPE_TEXT,
+    Cause,
+    Evidence535,
+    Shape,
+    cause_of_535,
+    looks_like_access_key_id,
+    password_shape,
+    ses_region,
+)
+from checks.layers.ses import OTHER_REGIONS
+from checks.model import Evidence, Fix, Layer, Outcome, failed, passed, skipped, warned
+from checks.net.aws import AwsError, call
+from checks.net.smtp import SES_COMBINATIONS, Failure, Mode, ProbeResult, describe, probe
+from checks.registry import Deps, check
+
+CONNECT, TLS, AUTH = "gmail_relay.smtp.connect", "gmail_relay.smtp.tls", "gmail_relay.smtp.auth"
+KEY, SHAPE, REGION = "gmail_relay.ses.key_state", "gmail_relay.ses.password_shape", \
+    "gmail_relay.ses.region"
+CERT_FAILURES = frozenset({Failure.TLS_HOSTNAME, Failure.TLS_EXPIRED, Failure.TLS_UNTRUSTED})
+GMAIL_MODE = {"starttls": "Secured connection using TLS", "tls": "Secured connection using SSL"}
+GMAIL_EDIT = ("In Gmail: Settings → Accounts and Import → Send mail as → edit info next to the "
+              "address → Next Step, then enter the SMTP server, port, username and password.")
+
+ROTATE_FIX = Fix(
+    "Rotate the SES SMTP credentials and re-enter them in Gmail",
+    ("Create a new access key for the IAM user (or new SMTP credentials in the SES console).",
+     "Derive the SMTP password for the relay host's region (mailpath does this).",
+     GMAIL_EDIT,
+     "Deactivate, then delete, the old key once Gmail sends with the new one."),
+    action="rotate_credentials",
+)
+
+
+def _relay(ctx: Context) -> RelaySettings | None:
+    return ctx.inputs.relay
+
+
+def _no_relay() -> Outcome:
+    return skipped("No relay settings given",
+                   "Give --relay-host/--relay-port/--relay-tls/--relay-user, or --profile-name, "
+                   "to check the SMTP relay Gmail sends through.")
+
+
+def _step(ctx: Context) -> float:
+    return max(0.5, min(5.0, ctx.endpoints.timeout / 3))
+
+
+async def main_probe(ctx: Context, relay: RelaySettings) -> ProbeResult:
+    """The probe with the user's settings, once per run; AUTHs when a password is known."""
+    creds = (relay.username, relay.password) if relay.password else None
+    no_login = relay.password is not None and not relay.password
+    mail_from = (ctx.inputs.sender or "postmaster@example.invalid") if no_login else None
+    key = ("relay-probe", relay.host, relay.port, relay.tls)
+    return await ctx.memo(key, lambda: probe(
+        relay.host, relay.port, relay.tls, ctx.endpoints, auth=creds, mail_from=mail_from,
+        timeout=_step(ctx)))
+
+
+def transcript(res: ProbeResult) -> Evidence:
+    return Evidence(f"SMTP transcript {res.host}:{res.port} ({res.mode})",
+                    res.transcript_text() or "(nothing exchanged)", "smtp")
+
+
+# --------------------------------------------------------------------------- connect
+
+
+def _alternatives(relay: RelaySettings) -> list[tuple[int, Mode]]:
+    if ses_region(relay.host):
+        combos = list(SES_COMBINATIONS)
+    else:
+        other: Mode = "tls" if relay.tls == "starttls" else "starttls"
+        combos = [(relay.port, other), (587, "starttls"), (465, "tls")]
+    return [c for c in dict.fromkeys(combos) if c != (relay.port, relay.tls)]
+
+
+async def working_alternatives(ctx: Context, relay: RelaySettings) -> list[ProbeResult]:
+    """Other port/mode pairs that reach a greeting and a verified TLS session."""
+    results = await asyncio.gather(*(
+        probe(relay.host, port, mode, ctx.endpoints, timeout=_step(ctx))
+        for port, mode in _alternatives(relay)))
+    return [r for r in results if r.ok]
+
+
+def _alternative_text(found: list[ProbeResult]) -> str:
+    if not found:
+        return "No other port/mode combination worked either."
+    best = found[0]
+    return (f"Port {best.port} with \"{GMAIL_MODE[best.mode]}\" works"
+            + (f" (also: {', '.join(f'{r.port}/{r.mode}' for r in found[1:])})"
+               if found[1:] else "") + ".")
+
+
+@check(CONNECT, Layer.GMAIL_RELAY, "Connect to the SMTP relay")
+async def smtp_connect(ctx: Context, deps: Deps) -> Outcome:
+    relay = _relay(ctx)
+    if relay is None:
+        return _no_relay()
+    res = await main_probe(ctx, relay)
+    if res.connected or res.failure in CERT_FAILURES:
+        banner = res.banner.text if res.banner else "(greeting not read: TLS failed first)"
+        return passed(f"{relay.host}:{relay.port} answers: {banner}", evidence=(transcript(res),),
+                      facts={"reached": True, "banner": banner})
+    found = await working_alternatives(ctx, relay)
+    return _connect_failed(relay, res, found, ctx)
+
+
+def _connect_failed(relay: RelaySettings, res: ProbeResult, found: list[ProbeResult],
+                    ctx: Context) -> Outcome:
+    mismatch = any(r.port == relay.port for r in found)
+    summary = describe(res, ctx.redactor)
+    if mismatch:
+        right = next(r for r in found if r.port == relay.port)
+        speaks = "implicit TLS" if right.mode == "tls" else "STARTTLS"
+        summary = (f"Port {relay.port} speaks {speaks}, but the relay is set to "
+                   f"\"{GMAIL_MODE[relay.tls]}\"")
+    fix = Fix(f"Use {_alternative_text(found)}" if found else "Check the host name and port",
+              (GMAIL_EDIT,))
+    return failed(summary, f"{describe(res, ctx.redactor)}. {_alternative_text(found)} "
+                  "Gmail's 'TLS' means STARTTLS (ports 587, 2587, 25); 'SSL' means implicit TLS "
+                  "(ports 465, 2465).",
+                  evidence=(transcript(res), *(transcript(r) for r in found)), fix=fix,
+                  facts={"failure": res.failure.value if res.failure else "",
+                         "working": [f"{r.port}/{r.mode}" for r in found]})
+
+
+# --------------------------------------------------------------------------- tls
+
+
+TLS_TEXT = {
+    Failure.TLS_HOSTNAME: "The server's certificate is for another name. Gmail checks the "
+    "name strictly ('TLS Negotiation failed, the certificate doesn't match the host'). For SES "
+    "the host must be exactly email-smtp.<region>.amazonaws.com.",
+    Failure.TLS_EXPIRED: "The server's certificate is outside its validity dates; Gmail "
+    "refuses it.",
+    Failure.TLS_UNTRUSTED: "The certificate is not signed by a public authority (self-signed "
+    "or a private CA); Gmail refuses it.",
+    Failure.TLS_PROTOCOL: "The TLS handshake failed: the port probably does not speak the mode "
+    "chosen.",
+    Failure.NO_STARTTLS: "The server does not offer STARTTLS on this port; Gmail will not send "
+    "the password without TLS.",
+}
+
+
+@check(TLS, Layer.GMAIL_RELAY, "TLS as Gmail uses it (STARTTLS or SSL)", needs=(CONNECT,))
+async def smtp_tls(ctx: Context, deps: Deps) -> Outcome:
+    deps.fact(CONNECT, "reached")
+    relay = _relay(ctx)
+    assert relay is not None
+    res = await main_probe(ctx, relay)
+    if res.tls_version and res.failure not in TLS_TEXT:
+        return passed(f"{res.tls_version} with a valid certificate for {relay.host}",
+                      evidence=(transcript(res),), facts={"tls_version": res.tls_version})
+    failure = res.failure or Failure.TLS_PROTOCOL
+    return failed(f"TLS failed: {failure.value}" + (f" ({res.detail})" if res.detail else ""),
+                  TLS_TEXT.get(failure, ""), evidence=(transcript(res),),
+                  fix=Fix("Use a host name the certificate covers, and a valid, publicly "
+                          "trusted certificate", (GMAIL_EDIT,)),
+                  facts={"failure": failure.value})
+
+
+# --------------------------------------------------------------------------- auth
+
+
+@check(AUTH, Layer.GMAIL_RELAY, "Log in with the stored credentials", needs=(TLS,))
+async def smtp_auth(ctx: Context, deps: Deps) -> Outcome:
+    deps.fact(TLS, "tls_version")
+    relay = _relay(ctx)
+    assert relay is not None
+    if relay.password is None:
+        return skipped("No relay password given",
+                       "Store one with `mailpath creds set`, or pass --relay-password-stdin.")
+    res = await main_probe(ctx, relay)
+    if not relay.password:
+        return _no_auth_outcome(res)
+    if res.auth is None:
+        return failed(f"Could not log in: {res.failure.value if res.failure else 'no reply'}",
+                      evidence=(transcript(res),), facts={"reply_code": 0, "reply": ""})
+    facts = {"reply_code": res.auth.code, "reply": res.auth.text}
+    if res.auth_ok:
+        return passed(f"Login accepted: {res.auth.text}", evidence=(transcript(res),), facts=facts)
+    return _auth_failed(res, facts)
+
+
+def _auth_failed(res: ProbeResult, facts: dict[str, Any]) -> Outcome:
+    assert res.auth is not None
+    make = warned if res.auth.code // 100 == 4 else failed
+    return make(f"Login refused: {res.auth.text}",
+                "SES answers 535 for any bad pair: a deactivated or deleted key, the IAM secret "
+                "instead of the SMTP password, SigV2-era or other-region passwords. The SES "
+                "checks below name which.", evidence=(transcript(res),), facts=facts,
+                fix=ROTATE_FIX)
+
+
+def _no_auth_outcome(res: ProbeResult) -> Outcome:
+    reply = res.mail_from
+    facts = {"reply_code": reply.code if reply else 0, "reply": reply.text if reply else ""}
+    summary = f"No login configured: the relay answers MAIL FROM with {reply.text}" if reply \
+        else "No login configured"
+    return failed(summary, "SES SMTP accepts mail only after AUTH; without credentials it "
+                  "answers '530 Authentication required'.", evidence=(transcript(res),),
+                  facts=facts, fix=Fix("Turn on SMTP AUTH for the relay with SES SMTP "
+                                       "credentials (e.g. Postfix smtp_sasl_auth_enable=yes "
+                                       "and a password map entry), TLS required"))
+
+
+# --------------------------------------------------------------------------- SES key state
+
+
+def _ses_relay(ctx: Context) -> tuple[RelaySettings, str] | None:
+    relay = _relay(ctx)
+    if relay is None or not ses_region(relay.host):
+        return None
+    return relay, ses_region(relay.host) or ""
+
+
+async def key_info(ctx: Context, key_id: str) -> dict[str, Any]:
+    """Status, user, age and last use of an access key; status 'deleted' when IAM has none."""
+
+    async def fetch() -> dict[str, Any]:
+        try:
+            used = await call(ctx, "iam", "get_access_key_last_used", AccessKeyId=key_id)
+        except AwsError as exc:
+            if exc.code == "NoSuchEntity":
+                return {"key_status": "deleted", "access_key_id": key_id}
+            raise
+        return await _key_details(ctx, key_id, used)
+
+    return await ctx.memo(("iam-key", key_id), fetch)
+
+
+async def _key_details(ctx: Context, key_id: str, used: dict[str, Any]) -> dict[str, Any]:
+    user = str(used.get("UserName", ""))
+    listed = await call(ctx, "iam", "list_access_keys", UserName=user)
+    keys: list[dict[str, Any]] = listed.get("AccessKeyMetadata", [])
+    meta = next((k for k in keys if k["AccessKeyId"] == key_id), {})
+    last = used.get("AccessKeyLastUsed") or {}
+    created = meta.get("CreateDate")
+    age = (dt.datetime.now(dt.UTC) - created).days if isinstance(created, dt.datetime) else None
+    return {"key_status": str(meta.get("Status", "deleted")), "user": user, "access_key_id": key_id,
+            "created": str(created or ""), "age_days": age,
+            "last_used": str(last.get("LastUsedDate") or "never"),
+            "last_used_region": str(last.get("Region") or ""),
+            "last_used_service": str(last.get("ServiceName") or "")}
+
+
+def _is_535(deps: Deps) -> bool:
+    return bool(deps.get(AUTH, "reply_code") == 535)
+
+
+@check(KEY, Layer.GMAIL_RELAY, "IAM key behind the SMTP username", needs=(AUTH,))
+async def ses_key_state(ctx: Context, deps: Deps) -> Outcome:
+    found = _ses_relay(ctx)
+    if found is None:
+        return skipped("The relay is not an SES SMTP endpoint")
+    relay, _ = found
+    if not looks_like_access_key_id(relay.username):
+        return failed(f"SMTP username {relay.username!r} is not an access key id",
+                      "The SES SMTP username is the IAM access key id (AKIA…), not an address.",
+                      fix=ROTATE_FIX)
+    info = await key_info(ctx, relay.username)
+    evidence = (Evidence("IAM access key", _info_text(info), "api"),)
+    status = info["key_status"]
+    if status == "Active":
+        return passed(f"Key {relay.username} of IAM user {info['user']} is Active "
+                      f"(last used {info['last_used']})", evidence=evidence, facts=info)
+    explains = (AUTH,) if _is_535(deps) else ()
+    cause = Cause.KEY_DELETED if status == "deleted" else Cause.KEY_INACTIVE
+    return failed(f"The IAM access key {relay.username} is {status}"
+                  + (f" (user {info['user']})" if info.get("user") else ""),
+                  f"SES refuses the login because {CAUSE_TEXT[cause]}. Gmail keeps the old "
+                  "password and bounces every message sent as this address.",
+                  evidence=evidence, facts=info, fix=ROTATE_FIX, explains=explains)
+
+
+def _info_text(info: dict[str, Any]) -> str:
+    return "\n".join(f"{k}: {v}" for k, v in info.items() if v not in (None, ""))
+
+
+# --------------------------------------------------------------------------- password shape
+
+
+def _cause(relay: RelaySettings, deps: Deps, pw_region: str | None = None) -> Cause:
+    shape = password_shape(relay.password.reveal()) if relay.password else Shape.EMPTY
+    return cause_of_535(Evidence535(deps.get(KEY, "key_status"), shape,
+                                    ses_region(relay.host), pw_region))
+
+
+SHAPE_FIX = Fix("Use the SES SMTP password derived from the secret key for the host's region",
+                ("mailpath creds rotate derives it; or SES console → SMTP settings → Create SMTP "
+                 "credentials.", GMAIL_EDIT), action="rotate_credentials")
+
+
+@check(SHAPE, Layer.GMAIL_RELAY, "Shape of the SMTP password", needs=(AUTH, KEY))
+async def ses_password_shape(ctx: Context, deps: Deps) -> Outcome:
+    found = _ses_relay(ctx)
+    if found is None or found[0].password is None:
+        return skipped("Not an SES relay, or no password given")
+    relay = found[0]
+    assert relay.password is not None
+    shape = password_shape(relay.password.reveal())
+    facts = {"shape": shape.value}
+    if shape is Shape.SIGV4:
+        return passed(f"The password is {SHAPE_TEXT[shape]}", facts=facts)
+    owns = _is_535(deps) and CAUSE_OWNER[_cause(relay, deps)] == SHAPE
+    make = failed if owns or deps.get(KEY, "key_status") == "Active" else warned
+    return make(f"The password is {SHAPE_TEXT[shape]}",
+                "SES SMTP passwords are derived from the IAM secret key for one region "
+                "(SigV4, 44 characters starting with 'B'). The secret key itself and SigV2-era "
+                "passwords are always refused with 535.", facts=facts, fix=SHAPE_FIX,
+                explains=(AUTH,) if owns else ())
+
+
+# --------------------------------------------------------------------------- region
+
+
+async def password_region(ctx: Context, relay: RelaySettings) -> str | None:
+    """Find the region the password works in by logging in to other SES endpoints.
+
+    Only endpoints with an explicit route are tried when routes are configured (the lab),
+    so tests never reach the internet."""
+    routes = ctx.endpoints.smtp_routes
+    candidates = [r for r in OTHER_REGIONS if r != ses_region(relay.host) and
+                  (not routes or f"email-smtp.{r}.amazonaws.com:{relay.port}" in routes)]
+    creds = (relay.username, relay.password) if relay.password else None
+    results = await asyncio.gather(*(
+        probe(f"email-smtp.{r}.amazonaws.com", relay.port, relay.tls, ctx.endpoints,
+              auth=creds, timeout=_step(ctx)) for r in candidates))
+    return next((r for r, res in zip(candidates, results, strict=True) if res.auth_ok), None)
+
+
+@check(REGION, Layer.GMAIL_RELAY, "One region for relay host, password, identity and "
+       "suppression list", needs=(AUTH, KEY, SHAPE, "ses.identity.domain",
+                                  "ses.suppression.recipient"))
+async def ses_region_consistency(ctx: Context, deps: Deps) -> Outcome:
+    found = _ses_relay(ctx)
+    if found is None:
+        return skipped("The relay is not an SES SMTP endpoint")
+    relay, host_region = found
+    pw_region = None
+    if _is_535(deps) and _cause(relay, deps) is Cause.UNKNOWN:
+        pw_region = await password_region(ctx, relay)
+    facts = {"host_region": host_region, "password_region": pw_region or "",
+             "identity_region": deps.get("ses.identity.domain", "region") or "",
+             "suppression_region": deps.get("ses.suppression.recipient", "region") or ""}
+    if pw_region and _cause(relay, deps, pw_region) is Cause.OTHER_REGION:
+        return _other_region(relay, host_region, pw_region, facts)
+    return _identity_region(host_region, deps, facts)
+
+
+def _other_region(relay: RelaySettings, host_region: str, pw_region: str,
+                  facts: dict[str, Any]) -> Outcome:
+    return failed(
+        f"The SMTP password was derived for {pw_region}, but the relay host is in {host_region}",
+        f"It logs in at email-smtp.{pw_region}.amazonaws.com; SES SMTP passwords work only in "
+        "the region they were derived for.", facts=facts, explains=(AUTH,),
+        fix=Fix(f"Derive the password for {host_region}, or set the host to "
+                f"email-smtp.{pw_region}.amazonaws.com (if the identity is verified there)",
+                (GMAIL_EDIT,), action="rotate_credentials"))
+
+
+def _identity_region(host_region: str, deps: Deps, facts: dict[str, Any]) -> Outcome:
+    elsewhere = deps.get("ses.identity.domain", "verified_regions") or []
+    if elsewhere and host_region not in elsewhere:
+        return failed(
+            f"The relay host is in {host_region}, but the sender is verified only in "
+            f"{', '.join(elsewhere)}",
+            "SES identities, credentials and suppression lists are per region; mail through "
+            f"{host_region} is rejected as 'not verified'.", facts=facts,
+            explains=("ses.identity.domain",),
+            fix=Fix(f"Send through email-smtp.{elsewhere[0]}.amazonaws.com with credentials "
+                    f"for {elsewhere[0]}, or verify the identity in {host_region}",
+                    (GMAIL_EDIT,)))
+    return passed(f"Relay host, identity and suppression list all in {host_region}", facts=facts)

@@ -1,0 +1,156 @@
+"""boto3 for the checks: one client per service and region per run, every call in a thread
+with timeouts and few retries, and AWS errors turned into plain words.
+
+The endpoint URL, region, profile and (for the lab) static credentials come from
+`ctx.endpoints`. Errors become `AwsError` (a CheckError, so the runner reports `error`
+with the explanation) unless the caller handles the code, e.g. NotFoundException.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import boto3
+import botocore.exceptions as bce
+from botocore.config import Config
+
+from checks.context import Context
+from checks.registry import CheckError
+
+#: boto3 service name -> IAM action prefix.
+IAM_PREFIX = {"sesv2": "ses", "ses": "ses", "iam": "iam", "sts": "sts"}
+
+#: What mailpath's read-only checks call: the least-privilege policy is built from this.
+READ_ONLY_ACTIONS = (
+    "ses:GetAccount",
+    "ses:GetEmailIdentity",
+    "ses:ListEmailIdentities",
+    "ses:GetSuppressedDestination",
+    "ses:ListSuppressedDestinations",
+    "iam:GetAccessKeyLastUsed",
+    "iam:ListAccessKeys",
+    "iam:ListUsers",
+)
+
+_DENIED = "AWS refused the call: the credentials lack the IAM permission {action}."
+_DENIED_FIX = " Add it to the policy of the user or role mailpath runs as (`mailpath iam-policy`)."
+
+#: AWS error code -> plain explanation; {action} is the IAM action of the failed call.
+ERROR_TEXT: dict[str, str] = {
+    "AccessDenied": _DENIED + _DENIED_FIX,
+    "AccessDeniedException": _DENIED + _DENIED_FIX,
+    "UnauthorizedOperation": _DENIED + _DENIED_FIX,
+    "ExpiredToken": "The temporary AWS credentials have expired. Refresh them "
+    "(e.g. `aws sso login` or a new session token) and run again.",
+    "ExpiredTokenException": "The temporary AWS credentials have expired. Refresh them "
+    "(e.g. `aws sso login` or a new session token) and run again.",
+    "RequestExpired": "AWS rejected the request as expired: check this machine's clock.",
+    "InvalidClientTokenId": "AWS does not know these access keys: they were deleted, belong to "
+    "another partition, or are mistyped. Configure valid credentials.",
+    "UnrecognizedClientException": "AWS does not know these access keys: they were deleted or "
+    "mistyped. Configure valid credentials.",
+    "SignatureDoesNotMatch": "The AWS secret access key does not match the key id. Configure "
+    "the right secret.",
+    "Throttling": "AWS throttled the calls, even after retries. Wait a minute and run again.",
+    "ThrottlingException": "AWS throttled the calls, even after retries. Wait a minute and "
+    "run again.",
+    "TooManyRequestsException": "AWS throttled the calls, even after retries. Wait a minute and "
+    "run again.",
+}
+
+#: botocore exception class -> plain explanation (errors that happen before AWS answers).
+EXCEPTION_TEXT: tuple[tuple[type[Exception], str], ...] = (
+    (bce.NoCredentialsError, "No AWS credentials found. Run `aws configure`, set "
+     "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or pass --profile NAME."),
+    (bce.ProfileNotFound, "That AWS profile does not exist in ~/.aws/config or "
+     "~/.aws/credentials. Check --profile / AWS_PROFILE."),
+    (bce.NoRegionError, "No AWS region given. Pass --region or set AWS_REGION."),
+    (bce.UnknownEndpointError, "AWS has no endpoint for that service in that region: check "
+     "the region name."),
+    (bce.EndpointConnectionError, "Could not reach the AWS endpoint: check the network, the "
+     "region name, and AWS_ENDPOINT_URL."),
+    (bce.ConnectTimeoutError, "The AWS endpoint did not answer in time (connect timeout)."),
+    (bce.ReadTimeoutError, "The AWS endpoint stopped answering (read timeout)."),
+    (bce.TokenRetrievalError, "Could not refresh the AWS SSO token: run `aws sso login`."),
+)
+
+
+class AwsError(CheckError):
+    """An AWS call failed; `code` is the AWS error code ('' for client-side failures)."""
+
+    def __init__(self, message: str, *, code: str = "", explanation: str = "") -> None:
+        super().__init__(message, explanation=explanation)
+        self.code = code
+
+
+def _config(ctx: Context) -> Config:
+    limit = max(1.0, min(5.0, ctx.endpoints.timeout / 2))
+    return Config(connect_timeout=limit, read_timeout=limit,
+                  retries={"max_attempts": 3, "mode": "standard"})
+
+
+def _session(ctx: Context) -> boto3.session.Session:
+    ep = ctx.endpoints
+    creds: dict[str, str] = {}
+    if ep.aws_static_credentials:
+        creds = dict(zip(("aws_access_key_id", "aws_secret_access_key"),
+                         ep.aws_static_credentials, strict=True))
+    return boto3.session.Session(profile_name=ep.aws_profile, **creds)
+
+
+def client(ctx: Context, service: str, region: str | None = None) -> Any:
+    """The run's boto3 client for this service and region (made once, then shared)."""
+    region = region or ctx.endpoints.aws_region
+
+    def make() -> Any:
+        session = ctx.shared("aws:session", lambda: _session(ctx))
+        return session.client(service, region_name=region,
+                              endpoint_url=ctx.endpoints.aws_endpoint_url, config=_config(ctx))
+
+    return ctx.shared(f"aws:{service}:{region}", make)
+
+
+def action_name(service: str, operation: str) -> str:
+    """`sesv2`, `get_account` -> `ses:GetAccount`."""
+    camel = "".join(part.capitalize() for part in operation.split("_"))
+    return f"{IAM_PREFIX.get(service, service)}:{camel}"
+
+
+async def call(ctx: Context, service: str, operation: str, *, region: str | None = None,
+               **params: Any) -> dict[str, Any]:
+    """Call one AWS operation in a thread; failures become AwsError with plain words."""
+    try:
+        api = getattr(client(ctx, service, region), operation)
+        reply: dict[str, Any] = await asyncio.to_thread(api, **params)
+    except bce.ClientError as exc:
+        raise client_error(exc, service, operation) from None
+    except (bce.BotoCoreError, ValueError) as exc:
+        raise local_error(exc, service, operation) from None
+    reply.pop("ResponseMetadata", None)
+    return reply
+
+
+def client_error(exc: bce.ClientError, service: str, operation: str) -> AwsError:
+    err = exc.response.get("Error", {})
+    code, message = str(err.get("Code", "")), str(err.get("Message", ""))
+    action = action_name(service, operation)
+    explanation = ERROR_TEXT.get(code, "AWS answered with an error: {code}.").format(
+        action=action, code=code)
+    return AwsError(f"{action} failed: {code or 'error'}" + (f" ({message})" if message else ""),
+                    code=code, explanation=explanation)
+
+
+def local_error(exc: Exception, service: str, operation: str) -> AwsError:
+    explanation = next((text for kind, text in EXCEPTION_TEXT if isinstance(exc, kind)),
+                       f"{type(exc).__name__}: {exc}")
+    return AwsError(f"{action_name(service, operation)} could not be called: "
+                    f"{explanation.split('.')[0]}", explanation=explanation)
+
+
+def iam_policy() -> str:
+    """The least-privilege IAM policy for mailpath's read-only checks, as JSON."""
+    statement = {"Sid": "MailpathReadOnly", "Effect": "Allow",
+                 "Action": list(READ_ONLY_ACTIONS), "Resource": "*"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, indent=2)
