@@ -24,6 +24,9 @@ class Endpoints:
     aws_static_credentials: tuple[str, str] | None = None
     #: DNS servers as (host, port); empty means the system resolver.
     nameservers: tuple[tuple[str, int], ...] = ()
+    #: authoritative nameserver address -> (host, port) to query instead ("*" matches any);
+    #: used by the propagation check, which asks a domain's own nameservers directly.
+    dns_routes: Mapping[str, tuple[str, int]] = field(default_factory=dict)
     #: "host:port" the check wants -> (host, port) to actually connect to. "*:25" matches any host.
     smtp_routes: Mapping[str, tuple[str, int]] = field(default_factory=dict)
     #: hostname -> base URL to use instead of https://hostname (e.g. "https://127.0.0.1:4431").
@@ -37,6 +40,10 @@ class Endpoints:
         """The address to connect to for host:port, after routing."""
         key = f"{host.lower().rstrip('.')}:{port}"
         return self.smtp_routes.get(key) or self.smtp_routes.get(f"*:{port}") or (host, port)
+
+    def dns_address(self, address: str) -> tuple[str, int]:
+        """Where to send a direct query meant for the nameserver at address:53."""
+        return self.dns_routes.get(address) or self.dns_routes.get("*") or (address, 53)
 
     def https_url(self, host: str, path: str) -> str:
         base = self.https_routes.get(host.lower().rstrip("."), f"https://{host}")
@@ -52,6 +59,7 @@ class Endpoints:
             "aws_profile": env.get("AWS_PROFILE") or None,
             "nameservers": parse_nameservers(env.get("MAILPATH_NAMESERVER", "")),
             "smtp_routes": parse_smtp_routes(env.get("MAILPATH_SMTP_ROUTES", "")),
+            "dns_routes": parse_dns_routes(env.get("MAILPATH_DNS_ROUTES", "")),
             "https_routes": parse_https_routes(env.get("MAILPATH_HTTPS_ROUTES", "")),
             "ca_file": env.get("MAILPATH_CA_FILE") or None,
         }
@@ -70,6 +78,10 @@ class Endpoints:
         if self.smtp_routes:
             env["MAILPATH_SMTP_ROUTES"] = ",".join(
                 f"{k}={h}:{p}" for k, (h, p) in sorted(self.smtp_routes.items())
+            )
+        if self.dns_routes:
+            env["MAILPATH_DNS_ROUTES"] = ",".join(
+                f"{k}={h}:{p}" for k, (h, p) in sorted(self.dns_routes.items())
             )
         if self.https_routes:
             env["MAILPATH_HTTPS_ROUTES"] = ",".join(
@@ -120,4 +132,15 @@ def parse_https_routes(text: str) -> dict[str, str]:
         if not sep or not target.startswith("https://"):
             raise EndpointError(f"HTTPS route {part!r} is not HOST=https://HOST:PORT")
         routes[key.strip().lower()] = target.strip()
+    return routes
+
+
+def parse_dns_routes(text: str) -> dict[str, tuple[str, int]]:
+    """'ADDRESS=HOST:PORT,*=HOST:PORT' for direct queries to authoritative nameservers."""
+    routes: dict[str, tuple[str, int]] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, target = part.partition("=")
+        if not sep or not key.strip():
+            raise EndpointError(f"DNS route {part!r} is not ADDRESS=HOST:PORT")
+        routes[key.strip().lower()] = parse_host_port(target, 53)
     return routes
