@@ -1,0 +1,145 @@
+"""DMARC records (RFC 7489): selection, tag parsing and validation, report URIs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+POLICIES = frozenset({"none", "quarantine", "reject"})
+ALIGN_MODES = frozenset({"r", "s"})
+FO_VALUES = frozenset({"0", "1", "d", "s"})
+KNOWN_TAGS = frozenset({"v", "p", "sp", "pct", "adkim", "aspf", "rua", "ruf", "fo", "rf", "ri"})
+_TAG = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
+_URI = re.compile(
+    r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*):(?P<rest>[^!]+)(?:!(?P<size>\d+[kmgt]?))?$"
+)
+
+
+class DmarcSyntaxError(ValueError):
+    """A DMARC record that receivers will ignore (as if there were none)."""
+
+
+@dataclass(frozen=True)
+class ReportUri:
+    raw: str
+    scheme: str
+    address: str
+
+    @property
+    def domain(self) -> str | None:
+        """The mailbox's domain for mailto: URIs (others have none)."""
+        if self.scheme != "mailto" or "@" not in self.address:
+            return None
+        return self.address.rpartition("@")[2].lower().rstrip(".")
+
+
+@dataclass(frozen=True)
+class DmarcRecord:
+    raw: str
+    tags: Mapping[str, str]
+    p: str
+    sp: str
+    pct: int
+    adkim: str
+    aspf: str
+    rua: tuple[ReportUri, ...] = ()
+    ruf: tuple[ReportUri, ...] = ()
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def enforcing(self) -> bool:
+        return self.p in ("quarantine", "reject") and self.pct > 0
+
+
+def is_dmarc(text: str) -> bool:
+    return re.match(r"^v\s*=\s*DMARC1\s*(;|$)", text) is not None
+
+
+def select(txts: Sequence[str]) -> tuple[str | None, str | None]:
+    """RFC 7489 6.6.3: exactly one record starting with v=DMARC1, else none applies."""
+    found = [t for t in txts if is_dmarc(t)]
+    if not found:
+        return None, "no TXT record starting with v=DMARC1"
+    if len(found) > 1:
+        return None, f"{len(found)} DMARC records: receivers then apply no DMARC policy at all"
+    return found[0], None
+
+
+def split_tags(text: str) -> dict[str, str]:
+    """'v=DMARC1; p=none' -> {'v': 'DMARC1', 'p': 'none'}; raises on a malformed tag."""
+    tags: dict[str, str] = {}
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        name, eq, value = part.partition("=")
+        name = name.strip().lower()
+        if not eq or not _TAG.match(name):
+            raise DmarcSyntaxError(f"'{part}' is not a tag=value pair")
+        if name in tags:
+            raise DmarcSyntaxError(f"tag {name} appears twice")
+        tags[name] = value.strip()
+    return tags
+
+
+def parse(text: str) -> DmarcRecord:
+    """Parse and validate a record; raises DmarcSyntaxError with the plain reason."""
+    tags = split_tags(text)
+    if tags.get("v") != "DMARC1" or next(iter(tags)) != "v":
+        raise DmarcSyntaxError("the record must start with v=DMARC1")
+    rua = _uris(tags.get("rua", ""), "rua")
+    p = _policy(tags, rua)
+    sp = _choice(tags, "sp", POLICIES, p)
+    pct = _pct(tags.get("pct", "100"))
+    adkim = _choice(tags, "adkim", ALIGN_MODES, "r")
+    aspf = _choice(tags, "aspf", ALIGN_MODES, "r")
+    ruf = _uris(tags.get("ruf", ""), "ruf")
+    return DmarcRecord(text, tags, p, sp, pct, adkim, aspf, rua, ruf, _warnings(tags))
+
+
+def _policy(tags: Mapping[str, str], rua: tuple[ReportUri, ...]) -> str:
+    """RFC 7489 6.6.3: no p= but a valid rua= is read as p=none; otherwise invalid."""
+    if "p" not in tags:
+        if rua:
+            return "none"
+        raise DmarcSyntaxError("the required p= tag is missing")
+    return _choice(tags, "p", POLICIES, "none")
+
+
+def _choice(tags: Mapping[str, str], name: str, allowed: frozenset[str], default: str) -> str:
+    value = tags.get(name, default).lower()
+    if value not in allowed:
+        raise DmarcSyntaxError(f"{name}={tags[name]} is not one of {', '.join(sorted(allowed))}")
+    return value
+
+
+def _pct(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 100:
+        raise DmarcSyntaxError(f"pct={text} is not a whole number from 0 to 100")
+    return int(text)
+
+
+def _uris(text: str, tag: str) -> tuple[ReportUri, ...]:
+    uris: list[ReportUri] = []
+    for raw in (u.strip() for u in text.split(",") if u.strip()):
+        match = _URI.match(raw)
+        if match is None:
+            raise DmarcSyntaxError(f"{tag}: '{raw}' is not a URI (expected mailto:address)")
+        uris.append(ReportUri(raw, match.group("scheme").lower(), match.group("rest")))
+    return tuple(uris)
+
+
+def _warnings(tags: Mapping[str, str]) -> tuple[str, ...]:
+    warnings = [
+        f"unknown tag {name}= (ignored by receivers)" for name in tags if name not in KNOWN_TAGS
+    ]
+    if tags.get("p", "").lower() == "none":
+        warnings.append("p=none: receivers only monitor; failing mail is not rejected")
+    if "rua" not in tags:
+        warnings.append("no rua=: you receive no aggregate reports about failing mail")
+    return tuple(warnings)
+
+
+def report_auth_name(domain: str, report_domain: str) -> str:
+    """RFC 7489 7.1: where an external report receiver must authorise the domain."""
+    return f"{domain}._report._dmarc.{report_domain}"
