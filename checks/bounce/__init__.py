@@ -66,7 +66,8 @@ def _from_transcript(text: str, name: str | None) -> BounceReport:
     host = smtp_line.banner_host(text)
     if not code:
         return _from_parts(_pasted(text), name)
-    rcpt = _result(address="", action="failed", status=scan.status_in(reply), replycode=code,
+    named = scan.addresses(reply)
+    rcpt = _result(address=named[0] if named else "", action="failed", status=scan.status_in(reply), replycode=code,
                    diagnostic=reply, remote_mta=host, command=command, context=text)
     return BounceReport("smtp", host, (rcpt,), name=name)
 
@@ -151,13 +152,21 @@ def _from_group(group: dict[str, str], findings: list[mta_text.TextFinding],
     diag = scan.squash(dsn.untype(group.get("diagnostic-code", "")))
     if not diag and text:
         diag = text.diagnostic
-    status = scan.status_in(group.get("status", "")) or scan.status_in(diag)
+    status = _better_status(scan.status_in(group.get("status", "")), scan.status_in(diag))
     return _result(
         address=address, action=group.get("action", "").lower() or "failed", status=status,
         replycode=scan.reply_in(diag) or (text.replycode if text else ""), diagnostic=diag,
         remote_mta=dsn.untype(group.get("remote-mta", "")).lower() or (text.remote_mta if text else ""),
-        command=scan.command_in(diag) or (text.command if text else ""), context=context,
+        command=scan.command_in(diag) or (text.command if text else "") or scan.command_in(context),
+        context=context,
     )
+
+
+def _better_status(field: str, in_text: str) -> str:
+    """A generic Status field (X.0.0) gives way to a specific code in the diagnostic."""
+    if in_text and (not field or field.endswith(".0.0")) and in_text[0] == (field or in_text)[0]:
+        return in_text
+    return field or in_text
 
 
 def _first_address(value: str) -> str:
@@ -174,7 +183,8 @@ def _matching(findings: list[mta_text.TextFinding], address: str) -> mta_text.Te
 
 def _from_finding(f: mta_text.TextFinding, context: str) -> RecipientResult:
     return _result(address=f.address, action="failed", status=f.status, replycode=f.replycode,
-                   diagnostic=f.diagnostic, remote_mta=f.remote_mta, command=f.command,
+                   diagnostic=f.diagnostic, remote_mta=f.remote_mta,
+                   command=f.command or scan.command_in(mta_text.report_section(context)),
                    context=context)
 
 

@@ -18,9 +18,13 @@ _LAYERS = tables.load("layers.json")
 LAYERS: dict[str, str | None] = _LAYERS["layers"]
 HARD = frozenset(_LAYERS["hard"])
 
+_NOT_UNKNOWN = tuple(
+    (r, rx) for r, rx in FIRST if r in ("norelaying", "blocked", "mailboxfull", "hasmoved", "rejected")
+)
+
 #: reasons a status code names too vaguely to stop at: the text is read again
 _VAGUE = frozenset({"undefined", "onhold", "systemerror", "securityerror", "networkerror",
-                    "hostunknown", "userunknown", "expired"})
+                    "hostunknown", "userunknown"})
 
 
 @dataclass(frozen=True)
@@ -35,17 +39,49 @@ class Signals:
 
 
 def reason_for(sig: Signals) -> tuple[str, float]:
-    """(reason, confidence) for one recipient."""
+    """(reason, confidence) for one recipient.
+
+    First pass: each reason in class order is chosen when the status code names it or its
+    phrases match. Then the status code alone, a second phrase table, and the fallbacks.
+    """
     if sig.action.lower() in ("delivered", "relayed", "expanded") or sig.status.startswith("2."):
         return "delivered", 0.9
     text = sig.diagnostic.lower()
     by_code = STATUS_REASONS.get(sig.status, "")
-    if by_code and by_code not in _VAGUE:
-        return by_code, 0.85
-    found = _match(FIRST, text) or _match(SECOND, text)
+    found = _first_pass(text, by_code, sig.command)
     if found:
-        return found, 0.75
-    return (by_code, 0.7) if by_code else _fallback(sig)
+        return found, 0.85
+    if by_code and by_code not in _VAGUE:
+        return by_code, 0.8
+    found = _match(SECOND, text)
+    if found:
+        return found, 0.7
+    return (by_code, 0.6) if by_code else _fallback(sig)
+
+
+def _first_pass(text: str, by_code: str, command: str) -> str:
+    for reason, rx in FIRST:
+        hit = rx is not None and rx.search(text) is not None
+        if reason == "userunknown":
+            found = _unknown_user(text, by_code, command, hit)
+        elif reason == "filtered":
+            found = "filtered" if by_code == "filtered" and hit else ""
+        else:
+            found = reason if hit or by_code == reason else ""
+        if found:
+            return found
+    return ""
+
+
+def _unknown_user(text: str, by_code: str, command: str, hit: bool) -> str:
+    """A "no such user" reply after DATA is a content filter speaking (Sisimai's filtered)."""
+    if by_code == "userunknown" and not _match(_NOT_UNKNOWN, text):
+        return "userunknown"
+    if by_code == "suspend" or not hit:
+        return ""
+    if command == "RCPT":
+        return "userunknown"
+    return "" if command in ("CONN", "EHLO", "HELO", "MAIL") else "filtered"
 
 
 def _match(table: tuple[tuple[str, re.Pattern[str] | None], ...], text: str) -> str:
@@ -72,17 +108,13 @@ def _fallback(sig: Signals) -> tuple[str, float]:
 
 def status_for(reason: str, status: str, replycode: str, action: str) -> str:
     """The message's own status, or Sisimai's X.0.9NN pseudo code when it has none."""
-    if status and not _generic(status):
+    if status:
         return status
     pseudo = PSEUDO_CODES.get(reason)
     if pseudo is None or reason == "delivered":
         return status
     temporary = status.startswith("4") or replycode.startswith("4") or action == "delayed"
     return f"{'4' if temporary else '5'}.0.{pseudo}"
-
-
-def _generic(status: str) -> bool:
-    return status.endswith(".0.0")
 
 
 def is_hard(reason: str, status: str) -> bool:

@@ -13,8 +13,8 @@ _HOST = re.compile(
     re.I,
 )
 _COMMAND = re.compile(
-    r"(?:in reply to|after|while talking to .{0,80}?>>>)\s*(?:the\s+)?"
-    r"(rcpt to|mail from|end of data|data|helo|ehlo|rcpt|mail|starttls|auth|connect)",
+    r"(?:in reply to|after|>>>|did not like our|smtp:|smtp command:?|command)\s*(?:the\s+)?"
+    r"(rcpt to|mail from|end of data|data|helo|ehlo|rcpt|mail|starttls|auth|connect)\b",
     re.I,
 )
 _COMMANDS = {
