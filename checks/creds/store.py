@@ -1,0 +1,86 @@
+"""Relay credentials in the OS keyring (service `mailpath`), never in a file.
+
+When no usable keyring exists (headless Linux: keyring's `fail` backend; a locked or
+unreachable Secret Service) the functions raise StoreError saying what to do. There is
+no plaintext fallback: plaintext backends (keyrings.alt) are refused too.
+"""
+
+from __future__ import annotations
+
+import keyring
+import keyring.backend
+import keyring.errors
+
+from checks.secrets import Secret
+
+SERVICE = "mailpath"
+
+NO_BACKEND = (
+    "No usable OS keyring. On a desktop, unlock your keyring (GNOME Keyring, KWallet, "
+    "macOS Keychain, Windows Credential Manager). On a headless Linux machine, install and "
+    "unlock a Secret Service (gnome-keyring) in a D-Bus session, or pass the password for "
+    "one run with --relay-password-stdin. mailpath never stores passwords in a plain file."
+)
+LOCKED = (
+    "The OS keyring is locked or refused access. Unlock it (log in to the desktop session, or "
+    "`gnome-keyring-daemon --unlock` on a headless machine) and try again, or pass the "
+    "password for one run with --relay-password-stdin."
+)
+_PLAINTEXT_MODULES = ("keyrings.alt.file", "keyrings.alt.Gnome", "keyrings.cryptfile")
+
+
+class StoreError(Exception):
+    """The keyring could not be used; the message says what to do."""
+
+
+def _account(profile: str, kind: str) -> str:
+    return f"{profile}:{kind}"
+
+
+def usable_backend() -> keyring.backend.KeyringBackend:
+    """The active backend, or StoreError when it is the fail backend or a plaintext file."""
+    backend = keyring.get_keyring()
+    module = type(backend).__module__
+    if module.startswith("keyring.backends.fail") or getattr(backend, "priority", 1) <= 0:
+        raise StoreError(NO_BACKEND)
+    if module.startswith(_PLAINTEXT_MODULES):
+        raise StoreError(f"Refusing the file-based keyring {type(backend).__name__}. "
+                         + NO_BACKEND)
+    return backend
+
+
+def _translate(exc: keyring.errors.KeyringError) -> StoreError:
+    if isinstance(exc, keyring.errors.NoKeyringError):
+        return StoreError(NO_BACKEND)
+    if isinstance(exc, keyring.errors.KeyringLocked | keyring.errors.InitError):
+        return StoreError(LOCKED)
+    return StoreError(f"The OS keyring failed ({type(exc).__name__}). {LOCKED}")
+
+
+def set_secret(profile: str, secret: Secret, kind: str = "relay_password") -> None:
+    backend = usable_backend()
+    try:
+        backend.set_password(SERVICE, _account(profile, kind), secret.reveal())
+    except keyring.errors.KeyringError as exc:
+        raise _translate(exc) from None
+
+
+def get_secret(profile: str, kind: str = "relay_password") -> Secret | None:
+    backend = usable_backend()
+    try:
+        value = backend.get_password(SERVICE, _account(profile, kind))
+    except keyring.errors.KeyringError as exc:
+        raise _translate(exc) from None
+    return Secret(value) if value is not None else None
+
+
+def delete_secret(profile: str, kind: str = "relay_password") -> bool:
+    """Remove the secret; False when there was none."""
+    backend = usable_backend()
+    try:
+        backend.delete_password(SERVICE, _account(profile, kind))
+    except keyring.errors.PasswordDeleteError:
+        return False
+    except keyring.errors.KeyringError as exc:
+        raise _translate(exc) from None
+    return True
