@@ -1,0 +1,283 @@
+"""The lab: every stand-in for one scenario, on 127.0.0.1 with random ports, as one context.
+
+    with start_lab("seed") as lab:
+        ctx = Context(endpoints=lab.endpoints, inputs=lab.inputs)
+
+The asyncio servers (DNS, SES SMTP relays, recipient MTAs) run on one background thread with
+its own event loop, moto and the HTTPS server on their own threads, so both sync tests and
+async code (Textual included) can use a lab. `open_lab` is the async form.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from checks.context import Inputs, RelaySettings
+from checks.creds.smtp_password import derive_legacy_smtp_password, derive_smtp_password
+from checks.endpoints import Endpoints
+from checks.lab.aws import LAB_CREDENTIALS, AwsStandIn, KeyInfo
+from checks.lab.certs import LabCerts, make_certs
+from checks.lab.https_server import HttpsStandIn
+from checks.lab.scenario import KeyRef, PasswordSpec, Scenario, load_scenario
+from checks.lab.smtp_servers import KeyView, mta_factory, ses_relay_factory
+from checks.secrets import Secret
+
+T = TypeVar("T")
+
+#: SES SMTP ports: which are STARTTLS and which implicit TLS (as SES documents them).
+STARTTLS_PORTS = (587, 2587, 25)
+IMPLICIT_TLS_PORTS = (465, 2465)
+LAB_TIMEOUT = 5.0
+_START_TIMEOUT = 10.0
+_SES_HOST = re.compile(r"^email-smtp\.([a-z0-9-]+)\.amazonaws\.com$")
+
+
+class LabError(RuntimeError):
+    """The lab could not start (a port, a thread, a missing part)."""
+
+
+def ses_smtp_host(region: str) -> str:
+    return f"email-smtp.{region}.amazonaws.com"
+
+
+class _LoopThread:
+    """An asyncio loop on a daemon thread; `run` executes a coroutine there and waits."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="lab-loop")
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = _START_TIMEOUT) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=5)
+        if not self.loop.is_running():
+            self.loop.close()
+
+
+@dataclass
+class Lab:
+    """A running lab. `endpoints`, `inputs` and `relay` are what a diagnosis needs."""
+
+    scenario: Scenario
+    directory: Path
+    certs: LabCerts
+    aws: AwsStandIn
+    endpoints: Endpoints = field(default_factory=Endpoints)
+    relay: RelaySettings | None = None
+    inputs: Inputs = field(default_factory=Inputs)
+    _cleanups: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def key(self, label: str) -> KeyInfo:
+        """The IAM key the scenario calls `label` (id and secret as seeded)."""
+        return self.aws.keys[label]
+
+    def seed_suppressed(self, n: int, region: str | None = None) -> None:
+        """Add `n` synthetic suppression entries in-process (100,000 in well under a second)."""
+        self.aws.seed_suppressed(n, region)
+
+    def boto3_client(self, service: str, region: str | None = None) -> Any:
+        """A boto3 client pointed at the AWS stand-in (for tests and tools)."""
+        import boto3
+
+        key, secret = LAB_CREDENTIALS
+        return boto3.client(service, endpoint_url=self.endpoints.aws_endpoint_url,
+                            region_name=region or self.scenario.region,
+                            aws_access_key_id=key, aws_secret_access_key=secret)
+
+    def close(self) -> None:
+        while self._cleanups:
+            with contextlib.suppress(Exception):  # best effort: stop everything we can
+                self._cleanups.pop()()
+
+
+# --------------------------------------------------------------------------- relay settings
+
+
+def _password(lab: Lab, spec: PasswordSpec) -> str:
+    if spec.kind == "literal":
+        return spec.literal
+    secret = lab.key(spec.label).secret
+    makers: dict[str, Callable[[], str]] = {
+        "smtp_password_of": lambda: derive_smtp_password(secret, spec.region),
+        "legacy_password_of": lambda: derive_legacy_smtp_password(secret),
+        "iam_secret_of": lambda: secret,
+    }
+    return makers[spec.kind]()
+
+
+def relay_settings(lab: Lab) -> RelaySettings | None:
+    """Gmail's stored relay settings, with the key ids and passwords of this lab run."""
+    relay = lab.scenario.relay
+    if relay is None:
+        return None
+    user = relay.username
+    username = lab.key(user.label).access_key_id if isinstance(user, KeyRef) else user
+    return RelaySettings(relay.host, relay.port, relay.tls, username,
+                         Secret(_password(lab, relay.password)))
+
+
+def relay_regions(scenario: Scenario) -> tuple[str, ...]:
+    """Regions that get an SES SMTP stand-in: the scenario's, plus the relay host's own."""
+    regions = list(scenario.regions)
+    match = _SES_HOST.match(scenario.relay.host) if scenario.relay else None
+    if match:
+        regions.append(match.group(1))
+    return tuple(dict.fromkeys(regions))
+
+
+def _cert_hosts(scenario: Scenario) -> list[str]:
+    hosts = [ses_smtp_host(r) for r in relay_regions(scenario)]
+    hosts += [m.host for m in scenario.mtas] + [p.host for p in scenario.mta_sts]
+    return [*hosts, "localhost"]
+
+
+# --------------------------------------------------------------------------- servers
+
+
+async def _serve(factory: Callable[[], Any], **kwargs: Any) -> tuple[asyncio.Server, int]:
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(factory, "127.0.0.1", 0, **kwargs)
+    return server, int(server.sockets[0].getsockname()[1])
+
+
+async def _close_servers(servers: list[asyncio.Server]) -> None:
+    for server in servers:
+        server.close()
+    for server in servers:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(server.wait_closed(), 2)
+
+
+class _AsyncServers:
+    """The loop-thread part of the lab: DNS, SES SMTP relays, recipient MTAs."""
+
+    def __init__(self, lab: Lab, delay: float) -> None:
+        self.lab, self.delay = lab, delay
+        self.servers: list[asyncio.Server] = []
+        self.routes: dict[str, tuple[str, int]] = {}
+        self.dns: Any = None
+
+    async def start(self) -> tuple[str, int] | None:
+        await self._start_relays()
+        await self._start_mtas()
+        return await self._start_dns()
+
+    async def _start_dns(self) -> tuple[str, int] | None:
+        if not self.lab.scenario.zones:
+            return None
+        from checks.lab.dns_server import LabDnsServer  # written by the DNS engineer
+
+        self.dns = LabDnsServer(self.lab.scenario.zones, delay=self.delay,
+                                faults=dict(self.lab.scenario.dns_faults) or None)
+        host, port = await self.dns.start()
+        return str(host), int(port)
+
+    async def _start_relays(self) -> None:
+        ctx = self.lab.certs.server_context()
+        for region in relay_regions(self.lab.scenario):
+            for implicit, ports in ((False, STARTTLS_PORTS), (True, IMPLICIT_TLS_PORTS)):
+                factory = ses_relay_factory(region, self._key_view, tls_context=ctx,
+                                            implicit_tls=implicit, delay=self.delay,
+                                            on_success=self.lab.aws.mark_used)
+                server, port = await _serve(factory, ssl=ctx if implicit else None)
+                self.servers.append(server)
+                self.routes.update({f"{ses_smtp_host(region)}:{p}": ("127.0.0.1", port)
+                                    for p in ports})
+
+    async def _start_mtas(self) -> None:
+        ctx = self.lab.certs.server_context()
+        for mta in self.lab.scenario.mtas:
+            server, port = await _serve(mta_factory(mta, tls_context=ctx, delay=self.delay))
+            self.servers.append(server)
+            self.routes[f"{mta.host}:{mta.port}"] = ("127.0.0.1", port)
+
+    def _key_view(self, access_key_id: str) -> KeyView | None:
+        key = self.lab.aws.key_by_id(access_key_id)
+        return KeyView(key.status, key.secret) if key else None
+
+    async def stop(self) -> None:
+        await _close_servers(self.servers)
+        if self.dns is not None:
+            await self.dns.stop()
+
+
+# --------------------------------------------------------------------------- start / stop
+
+
+def _start(scenario: Scenario, delay: float) -> Lab:
+    directory = Path(tempfile.mkdtemp(prefix="mailpath-lab-"))
+    aws = AwsStandIn(scenario, delay=delay)
+    lab = Lab(scenario, directory, make_certs(directory, _cert_hosts(scenario)), aws)
+    lab._cleanups.append(lambda: shutil.rmtree(directory, ignore_errors=True))
+    try:
+        _start_servers(lab, delay)
+    except BaseException:
+        lab.close()
+        raise
+    return lab
+
+
+def _start_servers(lab: Lab, delay: float) -> None:
+    aws_url = lab.aws.start()
+    lab._cleanups.append(lab.aws.stop)
+    loop = _LoopThread()
+    lab._cleanups.append(loop.close)
+    servers = _AsyncServers(lab, delay)
+    lab._cleanups.append(lambda: loop.run(servers.stop()))
+    dns = loop.run(servers.start())
+    https = HttpsStandIn({p.host: p for p in lab.scenario.mta_sts},
+                         lab.certs.server_context(), delay=delay)
+    https.start()
+    lab._cleanups.append(https.stop)
+    lab.endpoints = Endpoints(
+        aws_endpoint_url=aws_url, aws_region=lab.scenario.region,
+        aws_static_credentials=LAB_CREDENTIALS, nameservers=(dns,) if dns else (),
+        smtp_routes=servers.routes, ca_file=str(lab.certs.ca_file), timeout=LAB_TIMEOUT,
+        https_routes={p.host: f"https://127.0.0.1:{https.port}" for p in lab.scenario.mta_sts},
+    )
+    lab.relay = relay_settings(lab)
+    lab.inputs = Inputs(sender=lab.scenario.sender, recipients=lab.scenario.recipients,
+                        relay=lab.relay, path=lab.scenario.path)
+
+
+def _resolve(scenario: Scenario | str) -> Scenario:
+    return load_scenario(scenario) if isinstance(scenario, str) else scenario
+
+
+@contextlib.contextmanager
+def start_lab(scenario: Scenario | str, *, delay: float | None = None) -> Iterator[Lab]:
+    """Start every stand-in for `scenario` (a Scenario, a name or a path); stop them after.
+
+    `delay` (seconds per round trip on every server) overrides the scenario's own.
+    Raises ScenarioError for a bad scenario, before anything starts.
+    """
+    resolved = _resolve(scenario)
+    lab = _start(resolved, resolved.delay if delay is None else delay)
+    try:
+        yield lab
+    finally:
+        lab.close()
+
+
+@contextlib.asynccontextmanager
+async def open_lab(scenario: Scenario | str, *, delay: float | None = None) -> AsyncIterator[Lab]:
+    """The async form of start_lab: starting and stopping run off the caller's loop."""
+    resolved = _resolve(scenario)
+    lab = await asyncio.to_thread(_start, resolved, resolved.delay if delay is None else delay)
+    try:
+        yield lab
+    finally:
+        await asyncio.to_thread(lab.close)

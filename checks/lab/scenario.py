@@ -1,0 +1,643 @@
+"""Scenario files: one TOML file per lab story (zones, AWS state, relay, MTAs, expected diagnosis).
+
+`load_scenario` validates everything up front and raises `ScenarioError` with one clear line
+naming the file, the field and the bad value. The format is documented in docs/SCENARIOS.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import dns.exception
+import dns.name
+import dns.zone
+
+from checks.model import Layer
+
+SCENARIO_DIR = Path(__file__).with_name("scenarios")
+
+T = TypeVar("T")
+KeyStatus = Literal["Active", "Inactive", "Deleted"]
+
+KEY_STATUSES = ("Active", "Inactive", "Deleted")
+PATHS = ("gmail_send_as", "ses_smtp", "ses_api")
+TLS_MODES = ("starttls", "tls")
+ENFORCEMENT = ("HEALTHY", "PROBATION", "SHUTDOWN")
+VERIFICATION = ("Success", "Pending", "Failed", "TemporaryFailure", "NotStarted")
+MAIL_FROM_STATUS = ("Success", "Pending", "Failed", "TemporaryFailure")
+MX_FAILURE = ("USE_DEFAULT_VALUE", "REJECT_MESSAGE")
+REASONS = ("BOUNCE", "COMPLAINT")
+VERIFICATION_ERRORS = (
+    "SERVICE_ERROR", "DNS_SERVER_ERROR", "HOST_NOT_FOUND", "TYPE_NOT_FOUND", "INVALID_VALUE",
+)
+DNS_FAULTS = ("servfail", "refused", "timeout", "garbage", "truncate_no_tcp")
+#: Recipient MTA fault knobs (booleans); see docs/SCENARIOS.md.
+MTA_FAULTS = ("no_banner", "close_after_banner", "reject_starttls", "tempfail_ehlo")
+DEFAULT_RCPT_REPLY = "250 2.1.5 Recipient OK"
+DEFAULT_BANNER = "mx.example ESMTP ready"
+
+
+class ScenarioError(ValueError):
+    """A scenario could not be loaded: one line that says which file, field and value."""
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True)
+class KeyRef:
+    """The access key id of the IAM key with this label (known only once the lab runs)."""
+
+    label: str
+
+
+@dataclass(frozen=True)
+class PasswordSpec:
+    """How the relay password was made: derived, legacy, raw IAM secret, or literal."""
+
+    kind: Literal["smtp_password_of", "legacy_password_of", "iam_secret_of", "literal"]
+    label: str = ""
+    region: str = ""
+    literal: str = ""
+
+
+@dataclass(frozen=True)
+class Relay:
+    host: str
+    port: int
+    tls: Literal["starttls", "tls"]
+    username: KeyRef | str
+    password: PasswordSpec
+
+
+@dataclass(frozen=True)
+class IamKey:
+    label: str
+    status: KeyStatus
+    last_used: dt.datetime | None = None
+    last_used_region: str | None = None
+    last_used_service: str | None = None
+
+
+@dataclass(frozen=True)
+class IamUser:
+    name: str
+    keys: tuple[IamKey, ...] = ()
+
+
+@dataclass(frozen=True)
+class SesAccount:
+    region: str
+    production: bool = True
+    sending_enabled: bool = True
+    enforcement_status: str = "HEALTHY"
+    max_24h: float = 50000.0
+    sent_24h: float = 0.0
+    max_rate: float = 14.0
+
+
+@dataclass(frozen=True)
+class SesIdentity:
+    identity: str
+    region: str
+    verification: str = "Success"
+    verification_error: str | None = None
+    dkim_status: str = "Success"
+    dkim_tokens: tuple[str, ...] = ()
+    mail_from: str | None = None
+    mail_from_status: str = "Success"
+    behavior_on_mx_failure: str = "USE_DEFAULT_VALUE"
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    email: str
+    reason: str
+    last_update: dt.datetime
+    region: str
+    message_id: str | None = None
+    feedback_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Ses:
+    accounts: tuple[SesAccount, ...] = ()
+    identities: tuple[SesIdentity, ...] = ()
+    suppressed: tuple[Suppressed, ...] = ()
+    #: extra synthetic suppression entries in the scenario region (for the explorer)
+    generate_suppressed: int = 0
+
+
+@dataclass(frozen=True)
+class Mta:
+    host: str
+    port: int = 25
+    banner: str = DEFAULT_BANNER
+    starttls: bool = True
+    rcpt: Mapping[str, str] = field(default_factory=dict)
+    default_rcpt: str = DEFAULT_RCPT_REPLY
+    faults: frozenset[str] = frozenset()
+
+    def rcpt_reply(self, address: str) -> str:
+        return self.rcpt.get(address.lower(), self.default_rcpt)
+
+
+@dataclass(frozen=True)
+class MtaStsPolicy:
+    host: str
+    body: str
+    content_type: str = "text/plain"
+
+
+@dataclass(frozen=True)
+class CheckRef:
+    layer: str
+    check: str
+
+
+@dataclass(frozen=True)
+class Expected:
+    exit_code: int
+    root_causes: frozenset[CheckRef] = frozenset()
+    consequences: frozenset[CheckRef] | None = None
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    region: str
+    date: dt.datetime
+    sender: str
+    recipients: tuple[str, ...]
+    path: Literal["gmail_send_as", "ses_smtp", "ses_api"]
+    expected: Expected
+    relay: Relay | None = None
+    iam_users: tuple[IamUser, ...] = ()
+    ses: Ses = field(default_factory=Ses)
+    zones: Mapping[str, str] = field(default_factory=dict)
+    dns_faults: Mapping[str, str] = field(default_factory=dict)
+    mtas: tuple[Mta, ...] = ()
+    mta_sts: tuple[MtaStsPolicy, ...] = ()
+    #: per-round-trip latency of every lab server, in seconds
+    delay: float = 0.0
+    source: str = ""
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        """Every SES region the scenario mentions, the scenario region first."""
+        found = [self.region, *(a.region for a in self.ses.accounts)]
+        found += [i.region for i in self.ses.identities] + [s.region for s in self.ses.suppressed]
+        if self.relay and self.relay.password.region:
+            found.append(self.relay.password.region)
+        return tuple(dict.fromkeys(found))
+
+    def key(self, label: str) -> IamKey:
+        for user in self.iam_users:
+            for key in user.keys:
+                if key.label == label:
+                    return key
+        raise KeyError(label)
+
+
+# --------------------------------------------------------------------------- reading fields
+
+_MISSING: Any = object()
+
+
+class _Table:
+    """One TOML table plus its location, with typed getters that raise ScenarioError."""
+
+    def __init__(self, data: Any, where: str, source: str) -> None:
+        self.where, self.source = where, source
+        if not isinstance(data, dict):
+            self.fail(f"expected a table, got {_show(data)}")
+        self.data: dict[str, Any] = data
+        self.used: set[str] = set()
+
+    def fail(self, message: str, key: str | None = None) -> Any:
+        place = f"{self.where}.{key}" if key and self.where else (key or self.where)
+        raise ScenarioError(f"{self.source}: {place or 'top level'}: {message}")
+
+    def raw(self, key: str, default: Any = _MISSING) -> Any:
+        self.used.add(key)
+        if key in self.data:
+            return self.data[key]
+        if default is _MISSING:
+            self.fail("missing (required)", key)
+        return default
+
+    def typed(self, key: str, kind: type[T], default: Any = _MISSING) -> T:
+        value = self.raw(key, default)
+        if value is default and default is not _MISSING:
+            return value  # type: ignore[no-any-return]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            self.fail(f"expected {_KIND_NAMES.get(kind, kind.__name__)}, got {_show(value)}", key)
+        return value  # type: ignore[return-value]
+
+    def text(self, key: str, default: Any = _MISSING) -> str:
+        return self.typed(key, str, default)
+
+    def choice(self, key: str, choices: tuple[str, ...], default: Any = _MISSING) -> str:
+        value = self.text(key, default)
+        if value is not None and value not in choices:
+            self.fail(f"{value!r} is not one of {', '.join(choices)}", key)
+        return value
+
+    def when(self, key: str, default: Any = _MISSING) -> dt.datetime:
+        value = self.raw(key, default)
+        if value is None:
+            return value  # type: ignore[no-any-return]
+        try:
+            return _to_datetime(value)
+        except (TypeError, ValueError):
+            return self.fail(f"expected an ISO date or date-time, got {_show(value)}", key)  # type: ignore[no-any-return]
+
+    def sub(self, key: str, *, required: bool = False) -> _Table | None:
+        value = self.raw(key, _MISSING if required else None)
+        return None if value is None else _Table(value, self._child(key), self.source)
+
+    def tables(self, key: str) -> list[_Table]:
+        value = self.raw(key, [])
+        if not isinstance(value, list):
+            self.fail(f"expected an array of tables ([[{self._child(key)}]]), got {_show(value)}", key)
+        return [_Table(v, f"{self._child(key)}[{i}]", self.source) for i, v in enumerate(value)]
+
+    def strings(self, key: str, default: Any = _MISSING) -> tuple[str, ...]:
+        value = self.raw(key, default)
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(f"expected a list of strings, got {_show(value)}", key)
+        return tuple(value)
+
+    def string_map(self, key: str) -> dict[str, str]:
+        value = self.raw(key, {})
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            self.fail(f"expected a table of strings, got {_show(value)}", key)
+        return dict(value)
+
+    def done(self) -> None:
+        """Refuse keys nobody read: a typo must not be silently ignored."""
+        extra = sorted(set(self.data) - self.used)
+        if extra:
+            self.fail(f"unknown field {extra[0]!r}")
+
+    def _child(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+
+_KIND_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _to_datetime(value: Any) -> dt.datetime:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    raise TypeError(value)
+
+
+def _email(t: _Table, key: str, value: str) -> str:
+    local, at, domain = value.rpartition("@")
+    if not at or not local or "." not in domain:
+        t.fail(f"{value!r} is not an email address", key)
+    return value
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _relay(t: _Table, region: str) -> Relay:
+    port = t.typed("port", int)
+    if not 0 < port < 65536:
+        t.fail(f"{port} is not a TCP port", "port")
+    relay = Relay(
+        host=t.text("host").lower(),
+        port=port,
+        tls=t.choice("tls", TLS_MODES),  # type: ignore[arg-type]
+        username=_username(t),
+        password=_password(t, region),
+    )
+    t.done()
+    return relay
+
+
+def _username(t: _Table) -> KeyRef | str:
+    value = t.raw("username")
+    if isinstance(value, str):
+        return value
+    sub = _Table(value, f"{t.where}.username", t.source)
+    ref = KeyRef(sub.text("key"))
+    sub.done()
+    return ref
+
+
+_PASSWORD_KINDS = ("smtp_password_of", "legacy_password_of", "iam_secret_of", "literal")
+
+
+def _password(t: _Table, region: str) -> PasswordSpec:
+    sub = _Table(t.raw("password"), f"{t.where}.password", t.source)
+    kinds = [k for k in _PASSWORD_KINDS if k in sub.data]
+    if len(kinds) != 1:
+        sub.fail(f"give exactly one of {', '.join(_PASSWORD_KINDS)}")
+    kind = kinds[0]
+    if kind == "literal":
+        spec = PasswordSpec("literal", literal=sub.text("literal"))
+    else:
+        pw_region = sub.text("region", region) if kind == "smtp_password_of" else ""
+        spec = PasswordSpec(kind, label=sub.text(kind), region=pw_region)  # type: ignore[arg-type]
+    sub.done()
+    return spec
+
+
+def _iam_user(t: _Table) -> IamUser:
+    user = IamUser(name=t.text("name"), keys=tuple(_iam_key(k) for k in t.tables("keys")))
+    if len([k for k in user.keys if k.status != "Deleted"]) > 2:
+        t.fail("IAM allows at most two access keys per user", "keys")
+    t.done()
+    return user
+
+
+def _iam_key(t: _Table) -> IamKey:
+    key = IamKey(
+        label=t.text("label"),
+        status=t.choice("status", KEY_STATUSES),  # type: ignore[arg-type]
+        last_used=t.when("last_used", None),
+        last_used_region=t.text("last_used_region", None),
+        last_used_service=t.text("last_used_service", None),
+    )
+    t.done()
+    return key
+
+
+_ACCOUNT_FIELDS = ("production", "sending_enabled", "enforcement_status", "max_24h",
+                   "sent_24h", "max_rate")
+
+
+def _account(t: _Table, region: str) -> SesAccount:
+    base = SesAccount(region)
+    account = SesAccount(
+        region=region,
+        production=t.typed("production", bool, base.production),
+        sending_enabled=t.typed("sending_enabled", bool, base.sending_enabled),
+        enforcement_status=t.choice("enforcement_status", ENFORCEMENT, base.enforcement_status),
+        max_24h=t.typed("max_24h", float, base.max_24h),
+        sent_24h=t.typed("sent_24h", float, base.sent_24h),
+        max_rate=t.typed("max_rate", float, base.max_rate),
+    )
+    return account
+
+
+def _identity(t: _Table, region: str) -> SesIdentity:
+    tokens = t.strings("dkim_tokens", ())
+    if tokens and len(tokens) != 3:
+        t.fail(f"SES Easy DKIM has exactly 3 tokens, got {len(tokens)}", "dkim_tokens")
+    ident = SesIdentity(
+        identity=t.text("identity").lower(),
+        region=t.text("region", region),
+        verification=t.choice("verification", VERIFICATION, "Success"),
+        verification_error=t.choice("verification_error", VERIFICATION_ERRORS, None),
+        dkim_status=t.choice("dkim_status", VERIFICATION, "Success"),
+        dkim_tokens=tokens,
+        mail_from=t.text("mail_from", None),
+        mail_from_status=t.choice("mail_from_status", MAIL_FROM_STATUS, "Success"),
+        behavior_on_mx_failure=t.choice("behavior_on_mx_failure", MX_FAILURE, "USE_DEFAULT_VALUE"),
+    )
+    t.done()
+    return ident
+
+
+def _suppressed(t: _Table, region: str, date: dt.datetime) -> Suppressed:
+    entry = Suppressed(
+        email=_email(t, "email", t.text("email")).lower(),
+        reason=t.choice("reason", REASONS),
+        last_update=t.when("last_update", date),
+        region=t.text("region", region),
+        message_id=t.text("message_id", None),
+        feedback_id=t.text("feedback_id", None),
+    )
+    t.done()
+    return entry
+
+
+def _ses(t: _Table | None, region: str, date: dt.datetime) -> Ses:
+    if t is None:
+        return Ses(accounts=(SesAccount(region),))
+    accounts = [_account(t, region)]
+    regions = t.sub("regions")
+    for other in sorted(regions.data) if regions else ():
+        sub = regions.sub(other, required=True)  # type: ignore[union-attr]
+        accounts.append(_account(sub, other))  # type: ignore[arg-type]
+        sub.done()  # type: ignore[union-attr]
+    ses = Ses(
+        accounts=tuple(accounts),
+        identities=tuple(_identity(i, region) for i in t.tables("identities")),
+        suppressed=tuple(_suppressed(s, region, date) for s in t.tables("suppressed")),
+        generate_suppressed=t.typed("generate_suppressed", int, 0),
+    )
+    if regions:
+        regions.done()
+    t.done()
+    return ses
+
+
+def _zones(t: _Table | None) -> dict[str, str]:
+    if t is None:
+        return {}
+    zones: dict[str, str] = {}
+    for origin in t.data:
+        text = t.text(origin)
+        try:
+            name = dns.name.from_text(origin)
+            dns.zone.from_text(text, origin=name, relativize=False, check_origin=False)
+        except dns.exception.DNSException as exc:
+            t.fail(f"zone text does not parse: {exc}", origin)
+        zones[origin] = text
+    return zones
+
+
+def _dns(t: _Table | None) -> dict[str, str]:
+    if t is None:
+        return {}
+    faults = t.string_map("faults")
+    for name, kind in faults.items():
+        if kind not in DNS_FAULTS:
+            t.fail(f"{kind!r} for {name} is not one of {', '.join(DNS_FAULTS)}", "faults")
+    t.done()
+    return faults
+
+
+def _mta(t: _Table) -> Mta:
+    flags = frozenset(k for k in MTA_FAULTS if t.typed(k, bool, False))
+    mta = Mta(
+        host=t.text("host").lower().rstrip("."),
+        port=t.typed("port", int, 25),
+        banner=t.text("banner", DEFAULT_BANNER),
+        starttls=t.typed("starttls", bool, True),
+        rcpt={k.lower(): _reply(t, v) for k, v in t.string_map("rcpt").items()},
+        default_rcpt=_reply(t, t.text("default_rcpt", DEFAULT_RCPT_REPLY)),
+        faults=flags,
+    )
+    t.done()
+    return mta
+
+
+def _reply(t: _Table, line: str) -> str:
+    code = line[:3]
+    if not (code.isdigit() and 200 <= int(code) < 600 and line[3:4] in ("", " ")):
+        t.fail(f"{line!r} is not an SMTP reply line like '550 5.1.1 User unknown'", "rcpt")
+    return line
+
+
+def _mta_sts(t: _Table | None) -> tuple[MtaStsPolicy, ...]:
+    if t is None:
+        return ()
+    policies = []
+    for host in t.data:
+        sub = t.sub(host, required=True)
+        assert sub is not None
+        policies.append(MtaStsPolicy(host.lower(), sub.text("body"),
+                                     sub.text("content_type", "text/plain")))
+        sub.done()
+    return tuple(policies)
+
+
+def _check_refs(t: _Table, key: str, default: Any = _MISSING) -> frozenset[CheckRef] | None:
+    layers = tuple(layer.value for layer in Layer)
+    refs = []
+    for item in t.tables(key) if key in t.data or default is _MISSING else []:
+        ref = CheckRef(item.choice("layer", layers), item.text("check"))
+        item.done()
+        refs.append(ref)
+    if key not in t.data and default is not _MISSING:
+        return default  # type: ignore[no-any-return]
+    return frozenset(refs)
+
+
+def _expected(t: _Table) -> Expected:
+    exp = Expected(
+        exit_code=t.typed("exit_code", int),
+        root_causes=_check_refs(t, "root_causes", frozenset()) or frozenset(),
+        consequences=_check_refs(t, "consequences", None),
+        notes=t.text("notes", ""),
+    )
+    t.done()
+    return exp
+
+
+# --------------------------------------------------------------------------- the whole file
+
+
+def _inputs(t: _Table) -> tuple[str, tuple[str, ...], str]:
+    sender = _email(t, "from", t.text("from"))
+    recipients = tuple(_email(t, "to", r) for r in t.strings("to"))
+    if not recipients:
+        t.fail("give at least one recipient", "to")
+    path = t.choice("path", PATHS)
+    t.done()
+    return sender, recipients, path
+
+
+def _scenario(top: _Table, default_name: str) -> Scenario:
+    region = top.text("region")
+    date = top.when("date", dt.datetime(2026, 9, 14, 12, 0, tzinfo=dt.UTC))
+    inputs = top.sub("input", required=True)
+    assert inputs is not None
+    sender, recipients, path = _inputs(inputs)
+    relay_t, ses_t = top.sub("relay"), top.sub("ses")
+    scenario = Scenario(
+        name=top.text("name", default_name), description=top.text("description", ""),
+        region=region, date=date, sender=sender, recipients=recipients,
+        path=path,  # type: ignore[arg-type]
+        expected=_expected(top.sub("expected", required=True)),  # type: ignore[arg-type]
+        relay=_relay(relay_t, region) if relay_t else None,
+        iam_users=tuple(_iam_user(u) for u in _iam_tables(top)),
+        ses=_ses(ses_t, region, date), zones=_zones(top.sub("zones")),
+        dns_faults=_dns(top.sub("dns")), mtas=tuple(_mta(m) for m in top.tables("mta")),
+        mta_sts=_mta_sts(top.sub("mta_sts")), delay=top.typed("delay", float, 0.0),
+        source=top.source,
+    )
+    top.done()
+    _cross_check(scenario, top)
+    return scenario
+
+
+def _iam_tables(top: _Table) -> list[_Table]:
+    iam = top.sub("iam")
+    if iam is None:
+        return []
+    users = iam.tables("users")
+    iam.done()
+    return users
+
+
+def _cross_check(s: Scenario, top: _Table) -> None:
+    """References between sections: relay key labels must name a key that exists."""
+    labels = [k.label for u in s.iam_users for k in u.keys]
+    dupes = {label for label in labels if labels.count(label) > 1}
+    if dupes:
+        top.fail(f"IAM key label {sorted(dupes)[0]!r} is used twice", "iam.users")
+    wanted = []
+    if s.relay and isinstance(s.relay.username, KeyRef):
+        wanted.append(("relay.username.key", s.relay.username.label))
+    if s.relay and s.relay.password.label:
+        wanted.append((f"relay.password.{s.relay.password.kind}", s.relay.password.label))
+    for where, label in wanted:
+        if label not in labels:
+            top.fail(f"no IAM key with label {label!r} (known: {', '.join(labels) or 'none'})",
+                     where)
+
+
+def list_scenarios() -> list[str]:
+    """Names of the scenarios shipped with mailpath."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def scenario_path(name_or_path: str) -> Path:
+    """A name means checks/lab/scenarios/NAME.toml; a `/` or `.toml` suffix means a path."""
+    if "/" in name_or_path or name_or_path.endswith(".toml"):
+        return Path(name_or_path).expanduser()
+    path = SCENARIO_DIR / f"{name_or_path}.toml"
+    if not path.is_file():
+        known = ", ".join(list_scenarios()) or "none"
+        raise ScenarioError(f"unknown scenario {name_or_path!r} (known: {known})")
+    return path
+
+
+def load_scenario(name_or_path: str) -> Scenario:
+    """Read and validate a scenario; raises ScenarioError with one clear line."""
+    path = scenario_path(name_or_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"cannot read scenario {str(path)!r}: {_reason(exc)}") from None
+    return parse_scenario(text, source=path.name, default_name=path.stem)
+
+
+def parse_scenario(text: str, *, source: str = "<scenario>", default_name: str = "") -> Scenario:
+    """Validate scenario TOML text (the body of load_scenario, usable on strings in tests)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: TOML syntax error: {exc}") from None
+    return _scenario(_Table(data, "", source), default_name or "scenario")
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or type(exc).__name__

@@ -1,0 +1,60 @@
+"""Shared fixtures: labs (the local stand-ins for AWS, DNS, SMTP and HTTPS) for any scenario.
+
+    def test_x(seed_lab):               # one seed lab per test module (do not mutate it)
+    def test_y(lab_factory):            # a fresh lab per test: lab = lab_factory("healthy")
+    def test_z(module_lab_factory):     # module-scoped labs for other scenarios
+
+`lab.endpoints`, `lab.inputs`, `lab.relay` build a `checks.context.Context`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+LabFactory = Callable[..., Any]
+
+
+@contextlib.contextmanager
+def _factory() -> Iterator[LabFactory]:
+    from checks.lab import start_lab
+
+    with contextlib.ExitStack() as stack:
+        def make(scenario: Any = "seed", **kwargs: Any) -> Any:
+            return stack.enter_context(start_lab(scenario, **kwargs))
+        yield make
+
+
+@pytest.fixture
+def lab_factory() -> Iterator[LabFactory]:
+    """Start labs inside one test: `lab_factory("seed", delay=0.0)`; all stop at teardown."""
+    with _factory() as make:
+        yield make
+
+
+@pytest.fixture(scope="module")
+def module_lab_factory() -> Iterator[LabFactory]:
+    """Like lab_factory, but the labs live for the whole test module."""
+    with _factory() as make:
+        yield make
+
+
+@pytest.fixture(scope="module")
+def seed_lab(module_lab_factory: LabFactory) -> Any:
+    """The seed scenario's lab, shared by a module. Tests that change state use lab_factory."""
+    return module_lab_factory("seed")
+
+
+@pytest.fixture(scope="module")
+def healthy_lab(module_lab_factory: LabFactory) -> Any:
+    """The healthy scenario's lab, shared by a module."""
+    return module_lab_factory("healthy")
+
+
+@pytest.fixture
+def fresh_seed_lab(lab_factory: LabFactory) -> Any:
+    """A seed lab of its own for one test (free to rotate keys or remove suppressions)."""
+    return lab_factory("seed")
