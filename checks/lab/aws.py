@@ -105,8 +105,8 @@ class AwsStandIn:
         )
         self._server = make_server("127.0.0.1", 0, app, threaded=True,
                                    request_handler=_QuietHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True,
-                                        name="lab-aws")
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True, name="lab-aws")
         self._thread.start()
         return self.url
 
@@ -179,7 +179,8 @@ class AwsStandIn:
 
     def _seed_key(self, user: str, spec: IamKey, age: int) -> KeyInfo:
         iam = self.iam
-        key = iam.create_access_key(user, status="Inactive" if spec.status == "Inactive" else "Active")
+        status = "Inactive" if spec.status == "Inactive" else "Active"
+        key = iam.create_access_key(user, status=status)
         del iam.access_keys[key.access_key_id]
         key.access_key_id, key.secret_access_key = deterministic_key(
             f"{self.account_id}/{self.scenario.name}/{spec.label}")

@@ -13,8 +13,8 @@ State lives in `SesLabState`, per region as in AWS (account, identities, suppres
 from __future__ import annotations
 
 import base64
-import bisect
 import binascii
+import bisect
 import datetime as dt
 import io
 import json
@@ -253,16 +253,21 @@ def _detail(entry: Suppressed) -> dict[str, Any]:
     return {**_summary(entry), "Attributes": attributes}
 
 
+def _not_suppressed(email: str) -> ApiError:
+    return ApiError(404, "NotFoundException",
+                    f"Email address {email} does not exist on your suppression list.")
+
+
 def get_suppressed(state: SesLabState, req: Request, email: str) -> Reply:
     entry = state.region(req.region).suppression.entries.get(email.lower())
     if entry is None:
-        raise ApiError(404, "NotFoundException", f"Email address {email} does not exist on your suppression list.")
+        raise _not_suppressed(email)
     return json_reply({"SuppressedDestination": _detail(entry)})
 
 
 def delete_suppressed(state: SesLabState, req: Request, email: str) -> Reply:
     if not state.region(req.region).suppression.delete(email.lower()):
-        raise ApiError(404, "NotFoundException", f"Email address {email} does not exist on your suppression list.")
+        raise _not_suppressed(email)
     return json_reply({})
 
 
@@ -275,7 +280,8 @@ def put_suppressed(state: SesLabState, req: Request) -> Reply:
     if "@" not in email:
         raise ApiError(400, "BadRequestException", f"Invalid email address <{email}>.")
     if reason not in REASONS:
-        raise ApiError(400, "BadRequestException", f"Invalid reason {reason!r}: use BOUNCE or COMPLAINT.")
+        raise ApiError(400, "BadRequestException",
+                       f"Invalid reason {reason!r}: use BOUNCE or COMPLAINT.")
     entry = Suppressed(email.lower(), reason, dt.datetime.now(dt.UTC), req.region)
     state.region(req.region).suppression.put(entry)
     return json_reply({})
@@ -284,7 +290,8 @@ def put_suppressed(state: SesLabState, req: Request) -> Reply:
 def _page_size(req: Request) -> int:
     text = (req.query.get("PageSize") or [str(MAX_PAGE_SIZE)])[0]
     if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
-        raise ApiError(400, "BadRequestException", f"PageSize must be between 1 and {MAX_PAGE_SIZE}.")
+        raise ApiError(400, "BadRequestException",
+                       f"PageSize must be between 1 and {MAX_PAGE_SIZE}.")
     return int(text)
 
 
@@ -394,7 +401,8 @@ def _v1_entries(items: Iterable[tuple[str, str]]) -> str:
 
 
 def _v1_verification(ident: SesIdentity) -> str:
-    token = f"<VerificationToken>{uuid.uuid5(uuid.NAMESPACE_DNS, ident.identity).hex}</VerificationToken>"
+    token = uuid.uuid5(uuid.NAMESPACE_DNS, ident.identity).hex
+    token = f"<VerificationToken>{token}</VerificationToken>"
     return f"<VerificationStatus>{ident.verification}</VerificationStatus>" + (
         token if "@" not in ident.identity else "")
 
@@ -407,7 +415,8 @@ def _v1_dkim(ident: SesIdentity) -> str:
 
 
 def _v1_mail_from(ident: SesIdentity) -> str:
-    behavior = f"<BehaviorOnMXFailure>{_V1_MX_FAILURE[ident.behavior_on_mx_failure]}</BehaviorOnMXFailure>"
+    behavior = _V1_MX_FAILURE[ident.behavior_on_mx_failure]
+    behavior = f"<BehaviorOnMXFailure>{behavior}</BehaviorOnMXFailure>"
     if not ident.mail_from:
         return behavior
     return (f"<MailFromDomain>{escape(ident.mail_from)}</MailFromDomain>"
@@ -430,7 +439,8 @@ def v1_identity_attributes(state: SesLabState, req: Request, action: str) -> Rep
     if not names or not all(n in known for n in names):
         return None
     element, write = V1_IDENTITY_CALLS[action]
-    return xml_reply(action, f"<{element}>{_v1_entries((n, write(known[n])) for n in names)}</{element}>")
+    entries = _v1_entries((n, write(known[n])) for n in names)
+    return xml_reply(action, f"<{element}>{entries}</{element}>")
 
 
 V1_CALLS: dict[str, Callable[[SesLabState, Request], Reply]] = {

@@ -58,8 +58,8 @@ class HttpsStandIn:
         self._server.delay = delay
         self._server.socket = context.wrap_socket(
             self._server.socket, server_side=True, do_handshake_on_connect=False)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True,
-                                        name="lab-https")
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True, name="lab-https")
 
     @property
     def port(self) -> int:

@@ -11,7 +11,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 import dns.exception
 import dns.name
@@ -236,12 +236,12 @@ class _Table:
     def typed(self, key: str, kind: type[T], default: Any = _MISSING) -> T:
         value = self.raw(key, default)
         if value is default and default is not _MISSING:
-            return value  # type: ignore[no-any-return]
+            return cast(T, value)
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             self.fail(f"expected {_KIND_NAMES.get(kind, kind.__name__)}, got {_show(value)}", key)
-        return value  # type: ignore[return-value]
+        return cast(T, value)
 
     def text(self, key: str, default: Any = _MISSING) -> str:
         return self.typed(key, str, default)
@@ -255,11 +255,12 @@ class _Table:
     def when(self, key: str, default: Any = _MISSING) -> dt.datetime:
         value = self.raw(key, default)
         if value is None:
-            return value  # type: ignore[no-any-return]
+            return cast(dt.datetime, None)  # only when the caller's default is None
         try:
             return _to_datetime(value)
         except (TypeError, ValueError):
-            return self.fail(f"expected an ISO date or date-time, got {_show(value)}", key)  # type: ignore[no-any-return]
+            message = f"expected an ISO date or date-time, got {_show(value)}"
+            return cast(dt.datetime, self.fail(message, key))
 
     def sub(self, key: str, *, required: bool = False) -> _Table | None:
         value = self.raw(key, _MISSING if required else None)
@@ -268,7 +269,8 @@ class _Table:
     def tables(self, key: str) -> list[_Table]:
         value = self.raw(key, [])
         if not isinstance(value, list):
-            self.fail(f"expected an array of tables ([[{self._child(key)}]]), got {_show(value)}", key)
+            self.fail(f"expected an array of tables [[{self._child(key)}]], got {_show(value)}",
+                      key)
         return [_Table(v, f"{self._child(key)}[{i}]", self.source) for i, v in enumerate(value)]
 
     def strings(self, key: str, default: Any = _MISSING) -> tuple[str, ...]:

@@ -43,7 +43,7 @@ KeyLookup = Callable[[str], KeyView | None]
 class _QuietSession(Session):
     """aiosmtpd logs a deprecation warning on every AUTH through `login_data`: keep it quiet."""
 
-    @property  # type: ignore[override]
+    @property
     def login_data(self) -> Any:
         return self._login_data
 
@@ -55,8 +55,8 @@ class _QuietSession(Session):
 class LabSMTP(SMTP):
     """aiosmtpd's SMTP with a per-reply delay, our own 530 text and a quiet session."""
 
-    def __init__(self, handler: Any, *, delay: float = 0.0, auth_required_reply: str = AUTH_REQUIRED,
-                 **kwargs: Any) -> None:
+    def __init__(self, handler: Any, *, delay: float = 0.0,
+                 auth_required_reply: str = AUTH_REQUIRED, **kwargs: Any) -> None:
         super().__init__(handler, **kwargs)
         self._delay = delay
         self._auth_required_reply = auth_required_reply
@@ -70,7 +70,7 @@ class LabSMTP(SMTP):
         await super().push(status)
 
     async def check_auth_needed(self, caller_method: str) -> bool:
-        if self._auth_required and not self.session.authenticated:
+        if self._auth_required and not (self.session and self.session.authenticated):
             await self.push(self._auth_required_reply)
             return True
         return False
@@ -103,7 +103,8 @@ class SesAuthenticator:
         key = self._lookup(key_id)
         if key is None or key.status != "Active":
             return False
-        ok = creds.password.decode("utf-8", "replace") == derive_smtp_password(key.secret, self.region)
+        expected = derive_smtp_password(key.secret, self.region)
+        ok = creds.password.decode("utf-8", "replace") == expected
         if ok and self._on_success:
             self._on_success(key_id, self.region)
         return ok

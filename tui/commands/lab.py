@@ -64,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         from checks.lab import ScenarioError, load_scenario, start_lab
     except ImportError as exc:
-        raise UsageError(f"the lab needs extra packages ({exc.name}): pip install -e '.[lab]'") from None
+        raise UsageError(
+            f"the lab needs extra packages ({exc.name}): pip install -e '.[lab]'"
+        ) from None
     if args.delay is not None and args.delay < 0:
         raise UsageError(f"--delay must be 0 or more seconds, not {args.delay}")
     try:
