@@ -9,7 +9,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from checks.bounce import arf, classify, detect, dsn, gmail_relay, mail, scan, ses_json, smtp_line
+from checks.bounce import (
+    arf,
+    classify,
+    detect,
+    dsn,
+    gmail_relay,
+    mail,
+    scan,
+    ses_json,
+    smtp_line,
+    tables,
+)
 from checks.bounce.classify import Signals
 from checks.bounce.model import BounceReport, RecipientResult, RelayFailure
 from checks.bounce.mta import reporter as family_of
@@ -20,7 +31,7 @@ __all__ = ["BounceReport", "RecipientResult", "RelayFailure", "parse_bounce", "t
 #: input beyond this many bytes is not read (a bounce's report is near its start)
 MAX_BYTES = 4 * 1024 * 1024
 
-_SES_HOSTS = re.compile(classify.tables.load("ses.json")["smtp_hosts"], re.I)
+_SES_HOSTS = re.compile(tables.load("ses.json")["smtp_hosts"], re.I)
 _PARSE_ERRORS = (ValueError, LookupError, UnicodeError, RecursionError, TypeError,
                  AttributeError, IndexError, KeyError, AssertionError)
 
@@ -67,7 +78,8 @@ def _from_transcript(text: str, name: str | None) -> BounceReport:
     if not code:
         return _from_parts(_pasted(text), name)
     named = scan.addresses(reply)
-    rcpt = _result(address=named[0] if named else "", action="failed", status=scan.status_in(reply), replycode=code,
+    rcpt = _result(address=named[0] if named else "", action="failed",
+                   status=scan.status_in(reply), replycode=code,
                    diagnostic=reply, remote_mta=host, command=command, context=text)
     return BounceReport("smtp", host, (rcpt,), name=name)
 
@@ -75,7 +87,8 @@ def _from_transcript(text: str, name: str | None) -> BounceReport:
 def _from_parts(parts: mail.MailParts, name: str | None) -> BounceReport:
     subject = mail.header(parts.headers, "subject")
     if arf.is_feedback(parts):
-        return BounceReport("arf", family_of(parts), arf.recipients(parts), name=name, subject=subject)
+        return BounceReport("arf", family_of(parts), arf.recipients(parts), name=name,
+                            subject=subject)
     if gmail_relay.is_relay_bounce(parts.text):
         return _relay_report(parts, name, subject)
     rcpts = _recipients(parts)
@@ -156,10 +169,14 @@ def _from_group(group: dict[str, str], findings: list[mta_text.TextFinding],
     return _result(
         address=address, action=group.get("action", "").lower() or "failed", status=status,
         replycode=scan.reply_in(diag) or (text.replycode if text else ""), diagnostic=diag,
-        remote_mta=dsn.untype(group.get("remote-mta", "")).lower() or (text.remote_mta if text else ""),
+        remote_mta=_remote(group, text),
         command=scan.command_in(diag) or (text.command if text else "") or scan.command_in(context),
         context=context,
     )
+
+
+def _remote(group: dict[str, str], text: mta_text.TextFinding | None) -> str:
+    return dsn.untype(group.get("remote-mta", "")).lower() or (text.remote_mta if text else "")
 
 
 def _better_status(field: str, in_text: str) -> str:
@@ -205,6 +222,6 @@ def _result(*, address: str, action: str, status: str, replycode: str, diagnosti
 def _layer(reason: str, remote_mta: str, context: str) -> str | None:
     """Where the fix belongs: SES's own SMTP endpoint refusing means the SES layer."""
     layer = classify.layer_for(reason)
-    if layer is not None and _SES_HOSTS.search(remote_mta or context[:5000]):
+    if layer is not None and _SES_HOSTS.search(f"{remote_mta} {context[:5000]}"):
         return "ses"
     return layer

@@ -19,7 +19,8 @@ LAYERS: dict[str, str | None] = _LAYERS["layers"]
 HARD = frozenset(_LAYERS["hard"])
 
 _NOT_UNKNOWN = tuple(
-    (r, rx) for r, rx in FIRST if r in ("norelaying", "blocked", "mailboxfull", "hasmoved", "rejected")
+    (r, rx) for r, rx in FIRST
+    if r in ("norelaying", "blocked", "mailboxfull", "hasmoved", "rejected")
 )
 
 #: reasons a status code names too vaguely to stop at: the text is read again

@@ -8,7 +8,9 @@ from typing import Any
 from checks.model import Evidence, Layer
 
 #: kinds of input parse_bounce tells apart
-KINDS = ("dsn", "text", "arf", "vacation", "delivered", "ses_json", "smtp", "gmail_relay", "unknown")
+KINDS = (
+    "dsn", "text", "arf", "vacation", "delivered", "ses_json", "smtp", "gmail_relay", "unknown",
+)
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,8 @@ def _bounced(rcpt: dict[str, Any], by_subtype: str, btype: str, mta: str) -> Rec
     status = str(rcpt.get("status") or "")
     diag = str(rcpt.get("diagnosticCode") or "")
     sig = Signals(status=status, diagnostic=diag, action=str(rcpt.get("action") or "failed"))
-    reason, conf = (by_subtype, 0.9) if by_subtype not in ("onhold", "undefined") else reason_for(sig)
+    known = by_subtype not in ("onhold", "undefined")
+    reason, conf = (by_subtype, 0.9) if known else reason_for(sig)
     return RecipientResult(
         address=str(rcpt.get("emailAddress", "")), action=sig.action, status=status,
         replycode=diag[:3] if diag[:3].isdigit() else "", diagnostic=diag, remote_mta=mta,

@@ -22,7 +22,8 @@ def last_failure(text: str) -> tuple[str, str, str]:
         if server and server.group(1)[0] in "45":
             lines.append(server.group(3).strip())
             if server.group(2) == " ":
-                code, reply, command = server.group(1), f"{server.group(1)} " + " ".join(lines), last_cmd
+                code, command = server.group(1), last_cmd
+                reply = f"{code} " + " ".join(lines)
                 lines = []
     return code, reply, command
 

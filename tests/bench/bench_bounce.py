@@ -13,6 +13,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 from checks.bounce import parse_bounce
 
@@ -28,11 +29,15 @@ def load_labels(corpus: Path) -> list[dict[str, object]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def run_ours(corpus: Path, labels: list[dict[str, object]]) -> tuple[list[tuple[dict, dict]], float]:
+Pair = tuple[dict[str, Any], dict[str, Any]]
+
+
+def run_ours(corpus: Path, labels: list[dict[str, Any]]) -> tuple[list[Pair], float]:
     blobs = [(corpus / str(lab["file"])).read_bytes() for lab in labels]
     start = time.perf_counter()
-    reports = [parse_bounce(b, name=str(lab["file"])).to_json() for b, lab in zip(blobs, labels)]
-    return list(zip(labels, reports)), time.perf_counter() - start
+    named = zip(blobs, labels, strict=True)
+    reports = [parse_bounce(b, name=str(lab["file"])).to_json() for b, lab in named]
+    return list(zip(labels, reports, strict=True)), time.perf_counter() - start
 
 
 def agreement(pairs: list[tuple[dict, dict]]) -> None:

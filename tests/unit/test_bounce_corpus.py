@@ -31,10 +31,11 @@ def _labels() -> list[dict[str, object]]:
 
 @pytest.fixture(scope="module")
 def outcomes() -> list[tuple[dict[str, object], dict[str, object]]]:
-    return [
-        (lab, parse_bounce((CORPUS / str(lab["file"])).read_bytes(), name=str(lab["file"])).to_json())
-        for lab in _labels()
-    ]
+    return [(lab, _parse(str(lab["file"]))) for lab in _labels()]
+
+
+def _parse(name: str) -> dict[str, object]:
+    return parse_bounce((CORPUS / name).read_bytes(), name=name).to_json()
 
 
 @pytest.mark.parametrize("label", _labels(), ids=lambda lab: str(lab["file"]))
