@@ -106,11 +106,12 @@ class MailpathApp(App[int]):
     # ---- errors ----------------------------------------------------------------------------
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.worker_failed(event.worker)
+        self.worker_changed(event)
 
-    def worker_failed(self, worker: Worker[object]) -> None:
+    def worker_changed(self, event: Worker.StateChanged) -> None:
         """A worker ended with an exception: show it in a copyable modal, keep running."""
-        if worker.state is not WorkerState.ERROR or worker.error is None:
+        worker = event.worker
+        if event.state is not WorkerState.ERROR or worker.error is None:
             return
         error = worker.error
         details = "".join(traceback.format_exception(error))

@@ -17,7 +17,8 @@ from textual.widgets.option_list import Option
 class ErrorModal(ModalScreen[None]):
     """An unexpected error, shown with its details so the user can copy them into a report."""
 
-    BINDINGS = [Binding("escape", "dismiss", "Close"), Binding("c", "copy", "Copy details")]
+    BINDINGS = [Binding("escape", "close", "Close", priority=True),
+                Binding("c", "copy", "Copy details")]
 
     def __init__(self, title: str, details: str) -> None:
         super().__init__(classes="modal")
@@ -38,7 +39,7 @@ class ErrorModal(ModalScreen[None]):
         self.notify("Error details copied to the clipboard")
 
     @on(Button.Pressed, "#close")
-    def close(self) -> None:
+    def action_close(self) -> None:
         self.dismiss(None)
 
 

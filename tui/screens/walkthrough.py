@@ -223,9 +223,9 @@ class WalkthroughScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Screen workers report here, not to the app: hand errors to the app's modal."""
-        worker_failed = getattr(self.app, "worker_failed", None)
-        if worker_failed is not None:
-            worker_failed(event.worker)
+        worker_changed = getattr(self.app, "worker_changed", None)
+        if worker_changed is not None:
+            worker_changed(event)
 
     @on(Tree.NodeHighlighted, "#layer-tree")
     def highlighted(self, event: Tree.NodeHighlighted[str]) -> None:

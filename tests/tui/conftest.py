@@ -1,0 +1,48 @@
+"""Helpers for driving the TUI with Pilot against the fake seed-like registry."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.tui.fake_checks import seed_like_context, seed_like_registry
+from tui.app import MailpathApp
+from tui.screens.walkthrough import WalkthroughScreen
+
+SIZE = (100, 30)
+
+
+def make_app(path: str | None = "gmail_send_as", gate: asyncio.Event | None = None,
+             **kw: object) -> MailpathApp:
+    return MailpathApp(seed_like_context(path), registry=seed_like_registry(gate), **kw)  # type: ignore[arg-type]
+
+
+async def settle(app: MailpathApp, pilot: object) -> None:
+    """Wait until the diagnosis run is over and its messages are handled (no wall clock)."""
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+def tree_lines(app: MailpathApp) -> list[str]:
+    """The layer tree's labels as the user reads them."""
+    tree = app.walkthrough.query_one("#layer-tree")
+    out = []
+    for layer in tree.root.children:  # type: ignore[attr-defined]
+        out.append(str(layer.label))
+        out += ["  " + str(leaf.label) for leaf in layer.children]
+    return out
+
+
+def bar_text(screen: WalkthroughScreen) -> str:
+    return str(screen.query_one("#diagnosis-bar").render())
+
+
+def notices(app: MailpathApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+@pytest.fixture
+def app() -> MailpathApp:
+    return make_app()

@@ -1,0 +1,135 @@
+"""Intake → walkthrough → report, saving reports, and the settings form."""
+
+from __future__ import annotations
+
+import json
+
+from tests.tui.conftest import SIZE, bar_text, make_app, notices, settle
+from tui.screens.intake import IntakeScreen
+from tui.screens.modals import ConfirmModal, PathModal
+from tui.screens.report import ReportScreen
+from tui.screens.settings import SettingsScreen
+
+
+async def _type(pilot, text: str) -> None:
+    for ch in text:
+        await pilot.press(ch)
+
+
+async def test_intake_not_arriving_runs_the_walkthrough_then_the_report() -> None:
+    app = make_app(start="intake")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, IntakeScreen)
+        await pilot.press("n")
+        await pilot.press("ctrl+a", "ctrl+k")  # clear the remembered sender
+        await _type(pilot, "ops@sender.example")
+        await pilot.press("tab")
+        await _type(pilot, "carol@recipient.example")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen is app.walkthrough
+        inputs = app.walkthrough.ctx.inputs  # type: ignore[union-attr]
+        assert inputs.sender == "ops@sender.example"
+        assert inputs.recipients == ("carol@recipient.example",)
+        assert bar_text(app.walkthrough).startswith("2 root causes")
+        await pilot.press("p")
+        assert isinstance(app.screen, ReportScreen)
+        assert "**2 root causes: Gmail relay, Amazon SES**" in app.screen.markdown
+
+
+async def test_intake_rejects_a_bad_address_with_a_message() -> None:
+    app = make_app(start="intake")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "tab")
+        await _type(pilot, "not-an-address")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, IntakeScreen)
+        assert "“not-an-address” is not an email address (recipient)." in notices(app)
+
+
+async def test_pasted_bounce_starts_a_diagnosis() -> None:
+    app = make_app(start="intake")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        await _type(pilot, "550 5.7.606 Access denied")
+        await pilot.click("#go-bounce")
+        await settle(app, pilot)
+        assert app.screen is app.walkthrough
+        assert app.walkthrough.results
+
+
+async def test_opening_a_missing_bounce_file_says_so(tmp_path) -> None:
+    app = make_app(start="intake")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        app.screen.query_one("#bounce-file").value = str(tmp_path / "nope.eml")
+        await pilot.click("#open-file")
+        await pilot.pause()
+        assert f"No file at {tmp_path / 'nope.eml'}." in notices(app)
+        (tmp_path / "b.eml").write_text("Subject: Delivery Status Notification (Failure)\n")
+        app.screen.query_one("#bounce-file").focus()
+        app.screen.query_one("#bounce-file").value = str(tmp_path / "b.eml")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Delivery Status Notification" in app.screen.query_one("#bounce-text").text
+
+
+async def test_report_saves_markdown_and_asks_before_overwriting(tmp_path) -> None:
+    app = make_app()
+    target = tmp_path / "r.md"
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p", "m")
+        assert isinstance(app.screen, PathModal)
+        app.screen.query_one("#path").value = str(target)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert target.read_text().startswith("# mailpath diagnosis")
+        target.write_text("keep me")
+        await pilot.press("m")
+        app.screen.query_one("#path").value = str(target)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert target.read_text() == "keep me"
+
+
+async def test_report_saves_json_and_reports_a_missing_folder(tmp_path) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p", "j")
+        app.screen.query_one("#path").value = str(tmp_path / "r.json")
+        await pilot.press("enter")
+        await pilot.pause()
+        data = json.loads((tmp_path / "r.json").read_text())
+        assert len(data["diagnosis"]["root_causes"]) == 2
+        await pilot.press("j")
+        app.screen.query_one("#path").value = str(tmp_path / "no" / "r.json")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert f"The folder {tmp_path / 'no'} does not exist." in notices(app)
+
+
+async def test_settings_reject_bad_values_and_apply_good_ones() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s")
+        assert isinstance(app.screen, SettingsScreen)
+        app.screen.query_one("#region").value = "mars-1"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsScreen)
+        assert "“mars-1” is not an AWS region name such as us-east-1." in notices(app)
+        app.screen.query_one("#region").value = "eu-west-1"
+        app.screen.query_one("#nameserver").value = "127.0.0.1:5353"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is app.walkthrough
+        assert app.base_ctx.endpoints.aws_region == "eu-west-1"
+        assert app.base_ctx.endpoints.nameservers == (("127.0.0.1", 5353),)
