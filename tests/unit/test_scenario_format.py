@@ -1,0 +1,214 @@
+"""Scenario files: the shipped ones load, and every kind of bad input gives one clear line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from checks.lab.scenario import (
+    CheckRef,
+    KeyRef,
+    ScenarioError,
+    list_scenarios,
+    load_scenario,
+    parse_scenario,
+)
+
+MINIMAL = """
+region = "us-east-1"
+[input]
+from = "admin@sender.example"
+to = ["lee@recipient.example"]
+path = "ses_api"
+[expected]
+exit_code = 0
+"""
+
+
+def error_of(text: str) -> str:
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(text, source="t.toml")
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_shipped_scenarios_load() -> None:
+    assert {"seed", "healthy"} <= set(list_scenarios())
+    for name in list_scenarios():
+        assert load_scenario(name).name == name
+
+
+def test_seed_story() -> None:
+    s = load_scenario("seed")
+    assert (s.sender, s.path, s.region) == ("admin@sender.example", "gmail_send_as", "us-east-1")
+    assert s.relay is not None and s.relay.username == KeyRef("old")
+    assert (s.relay.host, s.relay.port, s.relay.tls) == ("email-smtp.us-east-1.amazonaws.com", 587,
+                                                         "starttls")
+    assert s.key("old").status == "Inactive" and s.key("current").status == "Active"
+    assert [e.email for e in s.ses.suppressed] == ["pat@recipient.example"]
+    assert s.ses.suppressed[0].reason == "COMPLAINT"
+    assert len(s.ses.identities[0].dkim_tokens) == 3
+    assert set(s.zones) == {"sender.example", "amazonses.com", "recipient.example", "outlook.com"}
+    assert s.expected.exit_code == 1
+    assert s.expected.root_causes == {
+        CheckRef("gmail_relay", "gmail_relay.ses.key_state"),
+        CheckRef("ses", "ses.suppression.recipient"),
+    }
+
+
+def test_seed_zone_has_dkim_cnames_for_the_tokens() -> None:
+    s = load_scenario("seed")
+    zone = s.zones["sender.example"]
+    for token in s.ses.identities[0].dkim_tokens:
+        assert f"{token}._domainkey  CNAME  {token}.dkim.amazonses.com." in zone
+        assert f"{token}.dkim  TXT" in s.zones["amazonses.com"]
+
+
+def test_healthy_differs_only_in_the_faults() -> None:
+    s = load_scenario("healthy")
+    assert s.relay is not None and s.relay.username == KeyRef("current")
+    assert s.ses.suppressed == () and s.expected.exit_code == 0 and not s.expected.root_causes
+
+
+def test_minimal_defaults() -> None:
+    s = parse_scenario(MINIMAL)
+    assert s.relay is None and s.iam_users == () and s.ses.accounts[0].production
+
+
+def test_path_or_name(tmp_path: Path) -> None:
+    p = tmp_path / "mine.toml"
+    p.write_text(MINIMAL)
+    assert load_scenario(str(p)).name == "mine"
+
+
+def test_unknown_name_lists_known() -> None:
+    with pytest.raises(ScenarioError, match=r"unknown scenario 'nope' \(known: .*seed"):
+        load_scenario("nope")
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="cannot read scenario .*No such file"):
+        load_scenario(str(tmp_path / "missing.toml"))
+    p = tmp_path / "locked.toml"
+    p.write_text(MINIMAL)
+    p.chmod(0)
+    if os.access(p, os.R_OK):  # running as root: permissions do not apply
+        pytest.skip("root can read any file")
+    with pytest.raises(ScenarioError, match="Permission denied"):
+        load_scenario(str(p))
+
+
+def test_toml_syntax_error_has_line() -> None:
+    assert "line 3" in error_of('region = "x"\n[input]\nfrom = \n')
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (('region = "us-east-1"', ""), "t.toml: region: missing (required)"),
+        (('path = "ses_api"', 'path = "fax"'), "input.path: 'fax' is not one of gmail_send_as"),
+        (('exit_code = 0', 'exit_code = "zero"'), "expected.exit_code: expected an integer"),
+        (('to = ["lee@recipient.example"]', 'to = ["lee"]'), "input.to: 'lee' is not an email"),
+        (('to = ["lee@recipient.example"]', "to = []"), "input.to: give at least one recipient"),
+        (('exit_code = 0', 'exit_code = 0\ncolour = "red"'), "expected: unknown field 'colour'"),
+        (('[expected]', '[expected]\nroot_causes = [{ layer = "smtp", check = "x" }]'),
+         "root_causes[0].layer: 'smtp' is not one of gmail_relay"),
+    ],
+)
+def test_field_errors(change: tuple[str, str], expected: str) -> None:
+    assert expected in error_of(MINIMAL.replace(*change))
+
+
+RELAY = """
+[relay]
+host = "email-smtp.us-east-1.amazonaws.com"
+port = 587
+tls = "starttls"
+username = { key = "old" }
+password = { smtp_password_of = "old" }
+[[iam.users]]
+name = "u"
+[[iam.users.keys]]
+label = "old"
+status = "Inactive"
+last_used = 2026-07-10
+"""
+
+
+def test_relay_and_keys() -> None:
+    s = parse_scenario(MINIMAL + RELAY)
+    assert s.relay is not None and s.relay.password.region == "us-east-1"
+    assert s.key("old").last_used is not None and s.key("old").last_used.year == 2026
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (('username = { key = "old" }', 'username = { key = "new" }'),
+         "relay.username.key: no IAM key with label 'new' (known: old)"),
+        (('password = { smtp_password_of = "old" }', "password = { }"),
+         "relay.password: give exactly one of smtp_password_of"),
+        (('port = 587', 'port = 70000'), "relay.port: 70000 is not a TCP port"),
+        (('status = "Inactive"', 'status = "Gone"'), "status: 'Gone' is not one of Active"),
+        (('last_used = 2026-07-10', 'last_used = "last tuesday"'),
+         "last_used: expected an ISO date or date-time"),
+    ],
+)
+def test_relay_errors(change: tuple[str, str], expected: str) -> None:
+    assert expected in error_of((MINIMAL + RELAY).replace(*change))
+
+
+def test_zone_text_is_checked() -> None:
+    text = MINIMAL + '[zones]\n"sender.example" = "@ IN MX not-a-number"\n'
+    assert "zones.sender.example: zone text does not parse" in error_of(text)
+
+
+def test_mta_reply_lines_are_checked() -> None:
+    text = MINIMAL + '[[mta]]\nhost = "mx.example"\nrcpt = { "a@b.example" = "nope" }\n'
+    assert "is not an SMTP reply line" in error_of(text)
+
+
+def test_mta_faults_and_rcpt() -> None:
+    text = MINIMAL + ('[[mta]]\nhost = "MX.example."\nno_banner = true\n'
+                      'rcpt = { "Pat@R.example" = "550 5.7.606 Access denied" }\n')
+    mta = parse_scenario(text).mtas[0]
+    assert mta.host == "mx.example" and mta.faults == {"no_banner"}
+    assert mta.rcpt_reply("pat@r.example").startswith("550")
+    assert mta.rcpt_reply("x@y").startswith("250")
+
+
+def test_ses_sections() -> None:
+    text = MINIMAL + """
+[ses]
+production = false
+generate_suppressed = 10
+[ses.regions."eu-west-1"]
+sending_enabled = false
+[[ses.identities]]
+identity = "sender.example"
+verification = "Failed"
+verification_error = "TYPE_NOT_FOUND"
+dkim_tokens = ["a", "b", "c"]
+[[ses.suppressed]]
+email = "x@y.example"
+reason = "BOUNCE"
+region = "eu-west-1"
+"""
+    s = parse_scenario(text)
+    assert [a.region for a in s.ses.accounts] == ["us-east-1", "eu-west-1"]
+    assert not s.ses.accounts[0].production and not s.ses.accounts[1].sending_enabled
+    assert s.ses.identities[0].verification_error == "TYPE_NOT_FOUND"
+    assert s.regions == ("us-east-1", "eu-west-1") and s.ses.generate_suppressed == 10
+
+
+def test_dkim_needs_three_tokens() -> None:
+    text = MINIMAL + '[[ses.identities]]\nidentity = "s.example"\ndkim_tokens = ["a"]\n'
+    assert "exactly 3 tokens" in error_of(text)
+
+
+def test_dns_faults_checked() -> None:
+    assert "'boom' for x. is not one of servfail" in error_of(
+        MINIMAL + '[dns]\nfaults = { "x." = "boom" }\n')
