@@ -1,1 +1,165 @@
-"""Checks of the recipient layer."""
+"""Checks of the recipient layer: who hosts the recipient domain, and can its MTA be reached."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from checks.context import Context
+from checks.dnsauth.providers import identify
+from checks.layers.dns_auth import mx_hosts
+from checks.model import Evidence, Fix, Layer, Outcome, failed, passed, skipped, warned
+from checks.net import smtp
+from checks.net.dns import DnsAnswer, lookup
+from checks.registry import CheckError, Deps, check
+
+PROBE_TIMEOUT = 8.0
+_CAVEAT = (
+    "This probe comes from your network, not from SES's sending IPs: the recipient may "
+    "treat SES differently, and many networks block outbound port 25."
+)
+#: probe failures that most likely mean "port 25 is blocked here", not "the MTA is down"
+_LOCAL_BLOCK = frozenset({smtp.Failure.CONNECT_TIMEOUT, smtp.Failure.UNREACHABLE})
+
+
+def _ev(answer: DnsAnswer) -> Evidence:
+    return Evidence(f"{answer.rdtype} {answer.name}", answer.evidence(), "dns")
+
+
+def _domains(ctx: Context) -> list[str]:
+    found = [r.rpartition("@")[2].lower().rstrip(".") for r in ctx.inputs.recipients if "@" in r]
+    return list(dict.fromkeys(found))
+
+
+@check("recipient.mx.provider", Layer.RECIPIENT_MTA, "Recipient MX hosts and provider")
+async def mx_provider(ctx: Context, deps: Deps) -> Outcome:
+    domains = _domains(ctx)
+    if not domains:
+        return skipped("No recipient address given", "Use --to ADDRESS.")
+    outcomes = await asyncio.gather(*(_mx_of(ctx, d) for d in domains))
+    worst = min(
+        outcomes,
+        key=lambda o: (
+            ("fail", "warn", "pass").index(o.status.value)
+            if o.status.value in ("fail", "warn", "pass")
+            else 3
+        ),
+    )
+    hosts = [h for o in outcomes for h in o.facts.get("mx_hosts", [])]
+    provider = next((o.facts.get("provider") for o in outcomes if o.facts.get("provider")), None)
+    facts = {**worst.facts, "mx_hosts": hosts, "provider": provider}
+    return Outcome(
+        worst.status,
+        worst.summary,
+        worst.explanation,
+        tuple(e for o in outcomes for e in o.evidence),
+        worst.fix,
+        facts,
+    )
+
+
+async def _mx_of(ctx: Context, domain: str) -> Outcome:
+    answer, hosts = await mx_hosts(ctx, domain)
+    if not answer.ok and not answer.status.is_negative:
+        raise CheckError(
+            f"Could not read the MX of {domain}: {answer.plain()}", evidence=(_ev(answer),)
+        )
+    if answer.status.value == "nxdomain":
+        return failed(
+            f"{domain} does not exist in DNS",
+            "Mail to it bounces as host unknown (5.1.2 / 5.4.310). Check the address for a typo.",
+            evidence=(_ev(answer),),
+            facts={"mx_hosts": [], "provider": None, "domain": domain},
+        )
+    if answer.ok and not hosts:
+        return failed(
+            f"{domain} accepts no mail (null MX, RFC 7505)",
+            "The domain publishes "
+            "'MX 0 .', which says it never receives email; every message bounces.",
+            evidence=(_ev(answer),),
+            fix=Fix("Use another address for this recipient"),
+            facts={"mx_hosts": [], "provider": None, "domain": domain},
+        )
+    if not hosts:
+        return await _no_mx(ctx, domain, answer)
+    return await _with_mx(ctx, domain, answer, hosts)
+
+
+async def _no_mx(ctx: Context, domain: str, answer: DnsAnswer) -> Outcome:
+    address = await lookup(ctx, domain, "A")
+    evidence = (_ev(answer), _ev(address))
+    facts = {"mx_hosts": [domain] if address.ok else [], "provider": None, "domain": domain}
+    if address.ok:
+        return warned(
+            f"{domain} has no MX; mail goes to its address record",
+            "RFC 5321 5.1: without MX, senders use the A/AAAA record. This works, "
+            "but is usually a sign the domain is not meant to receive mail.",
+            evidence=evidence,
+            facts=facts,
+        )
+    return failed(
+        f"{domain} has neither MX nor address records",
+        "Nothing can receive mail for it.",
+        evidence=evidence,
+        facts=facts,
+    )
+
+
+async def _with_mx(ctx: Context, domain: str, answer: DnsAnswer, hosts: list[str]) -> Outcome:
+    addresses = await asyncio.gather(*(lookup(ctx, h, "A") for h in hosts))
+    evidence = (_ev(answer), *(_ev(a) for a in addresses))
+    provider = identify(hosts)
+    name = provider.name if provider else None
+    facts = {"mx_hosts": hosts, "provider": name, "domain": domain}
+    problems = _mx_host_problems(hosts, addresses)
+    who = f"hosted by {name}" if name else "provider not recognised"
+    note = provider.note if provider else ""
+    if problems:
+        return warned(
+            f"{domain}: {problems[0]}", "\n".join(problems), evidence=evidence, facts=facts
+        )
+    return passed(
+        f"{domain} is {who} (MX {', '.join(hosts)})", note, evidence=evidence, facts=facts
+    )
+
+
+def _mx_host_problems(hosts: Sequence[str], addresses: Sequence[DnsAnswer]) -> list[str]:
+    problems = []
+    for host, address in zip(hosts, addresses, strict=True):
+        if address.chain:
+            problems.append(f"MX host {host} is a CNAME (RFC 5321 5.1 forbids it)")
+        elif not address.ok:
+            problems.append(f"MX host {host} has no address ({address.plain()})")
+    return problems
+
+
+@check(
+    "recipient.mta.reachable",
+    Layer.RECIPIENT_MTA,
+    "Recipient MTA answers on port 25",
+    needs=("recipient.mx.provider",),
+)
+async def mta_reachable(ctx: Context, deps: Deps) -> Outcome:
+    hosts = list(deps.fact("recipient.mx.provider", "mx_hosts"))
+    if not hosts:
+        return skipped("No MX host to probe", "recipient.mx.provider found none.")
+    result = await smtp.probe(hosts[0], 25, "starttls", ctx.endpoints, timeout=PROBE_TIMEOUT)
+    evidence = (Evidence(f"SMTP {hosts[0]}:25", smtp.describe(result, ctx.redactor), "smtp"),)
+    facts = {"host": hosts[0], "tls_version": result.tls_version}
+    if result.failure is None:
+        return passed(
+            f"{hosts[0]} answers on port 25 with STARTTLS ({result.tls_version})",
+            _CAVEAT,
+            evidence=evidence,
+            facts=facts,
+        )
+    summary = f"{hosts[0]}:25 — {result.failure.value}"
+    if result.failure in _LOCAL_BLOCK:
+        return warned(summary, f"{_CAVEAT} {result.detail}".strip(), evidence=evidence, facts=facts)
+    return failed(
+        summary,
+        f"The recipient's mail server misbehaves: {result.detail}\n{_CAVEAT}",
+        evidence=evidence,
+        facts=facts,
+        fix=Fix("Tell the recipient's mail administrator; the fault is on their side"),
+    )
