@@ -7,6 +7,7 @@ report with `error` set and kind "unknown".
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from checks.bounce import (
@@ -23,6 +24,7 @@ from checks.bounce import (
 )
 from checks.bounce.classify import Signals
 from checks.bounce.model import BounceReport, RecipientResult, RelayFailure
+from checks.bounce.mta import DEFAULTS as mta_defaults
 from checks.bounce.mta import reporter as family_of
 from checks.bounce.mta import text as mta_text
 
@@ -91,11 +93,25 @@ def _from_parts(parts: mail.MailParts, name: str | None) -> BounceReport:
                             subject=subject)
     if gmail_relay.is_relay_bounce(parts.text):
         return _relay_report(parts, name, subject)
-    rcpts = _recipients(parts)
+    family = family_of(parts)
+    rcpts = tuple(_refine(r, family, subject) for r in _recipients(parts))
     kind = _kind(parts, rcpts)
     if kind == "vacation":
         rcpts = tuple(_as_vacation(r) for r in rcpts[:1])
-    return BounceReport(kind, family_of(parts), rcpts, name=name, subject=subject)
+    return BounceReport(kind, family, rcpts, name=name, subject=subject)
+
+
+def _refine(rcpt: RecipientResult, family: str, subject: str) -> RecipientResult:
+    """When the text names no reason, the family's usual meaning or the Subject may."""
+    if rcpt.reason not in ("onhold", "undefined"):
+        return rcpt
+    reason = mta_defaults.get(family) or classify.from_subject(subject)
+    if not reason:
+        return rcpt
+    status = classify.status_for(reason, "" if rcpt.status.endswith(".901") else rcpt.status,
+                                 rcpt.replycode, rcpt.action)
+    return replace(rcpt, reason=reason, status=status, hard=classify.is_hard(reason, status),
+                   layer=classify.layer_for(reason), confidence=0.5)
 
 
 def _relay_report(parts: mail.MailParts, name: str | None, subject: str) -> BounceReport:

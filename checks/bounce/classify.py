@@ -28,6 +28,11 @@ _VAGUE = frozenset({"undefined", "onhold", "systemerror", "securityerror", "netw
                     "hostunknown", "userunknown"})
 
 
+def from_subject(subject: str) -> str:
+    """A reason named by a bounce's Subject ("Returned mail: User unknown"), or ""."""
+    return _match(FIRST, subject.lower())
+
+
 @dataclass(frozen=True)
 class Signals:
     """What the classifier looks at for one recipient."""
@@ -100,8 +105,10 @@ def _fallback(sig: Signals) -> tuple[str, float]:
         return "securityerror", 0.5
     if sig.action.lower() == "delayed":
         return "expired", 0.5
-    if sig.command in ("HELO", "EHLO"):
+    if sig.command in ("CONN", "HELO", "EHLO"):
         return "blocked", 0.4
+    if sig.command == "MAIL":
+        return "rejected", 0.4
     if VACATION.search(sig.diagnostic.lower()):
         return "vacation", 0.4
     return ("onhold", 0.3) if sig.diagnostic else ("undefined", 0.1)

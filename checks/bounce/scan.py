@@ -14,13 +14,14 @@ _HOST = re.compile(
 )
 _COMMAND = re.compile(
     r"(?:in reply to|after|>>>|did not like our|smtp:|smtp command:?|command)\s*(?:the\s+)?"
-    r"(rcpt to|mail from|end of data|data|helo|ehlo|rcpt|mail|starttls|auth|connect)\b",
+    r"(rcpt to|mail from|end of data|data|helo|ehlo|rcpt|mail|starttls|auth|connect"
+    r"|initial connection)\b",
     re.I,
 )
 _COMMANDS = {
     "rcpt to": "RCPT", "rcpt": "RCPT", "mail from": "MAIL", "mail": "MAIL", "end of data": "DATA",
     "data": "DATA", "helo": "HELO", "ehlo": "EHLO", "starttls": "STARTTLS", "auth": "AUTH",
-    "connect": "CONN",
+    "connect": "CONN", "initial connection": "CONN",
 }
 _SPACES = re.compile(r"\s+")
 

@@ -22,6 +22,11 @@ def _load_families() -> tuple[_FamilyRule, ...]:
 
 
 FAMILIES = _load_families()
+#: family -> the reason its bounces mean when their text names none
+DEFAULTS: dict[str, str] = {
+    k: v for k, v in json.loads(resources.files("checks.bounce").joinpath(
+        "tables/families.json").read_text("utf-8"))["defaults"].items() if not k.startswith("_")
+}
 
 
 def reporter(parts: MailParts) -> str:
