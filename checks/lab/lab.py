@@ -246,6 +246,7 @@ def _start_servers(lab: Lab, delay: float) -> None:
         aws_endpoint_url=aws_url, aws_region=lab.scenario.region,
         aws_static_credentials=LAB_CREDENTIALS, nameservers=(dns,) if dns else (),
         smtp_routes=servers.routes, ca_file=str(lab.certs.ca_file), timeout=LAB_TIMEOUT,
+        dns_routes={"*": dns} if dns else {},  # zones' NS addresses -> the lab DNS server
         https_routes={p.host: f"https://127.0.0.1:{https.port}" for p in lab.scenario.mta_sts},
     )
     lab.relay = relay_settings(lab)
