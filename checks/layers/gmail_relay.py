@@ -78,6 +78,12 @@ def transcript(res: ProbeResult) -> Evidence:
 # --------------------------------------------------------------------------- connect
 
 
+def routable(ctx: Context, host: str, port: int) -> bool:
+    """With routes configured (the lab), only routed endpoints are tried: never the internet."""
+    routes = ctx.endpoints.smtp_routes
+    return not routes or f"{host}:{port}" in routes or f"*:{port}" in routes
+
+
 def _alternatives(relay: RelaySettings) -> list[tuple[int, Mode]]:
     if ses_region(relay.host):
         combos = list(SES_COMBINATIONS)
@@ -91,7 +97,7 @@ async def working_alternatives(ctx: Context, relay: RelaySettings) -> list[Probe
     """Other port/mode pairs that reach a greeting and a verified TLS session."""
     results = await asyncio.gather(*(
         probe(relay.host, port, mode, ctx.endpoints, timeout=_step(ctx))
-        for port, mode in _alternatives(relay)))
+        for port, mode in _alternatives(relay) if routable(ctx, relay.host, port)))
     return [r for r in results if r.ok]
 
 
@@ -307,7 +313,7 @@ SHAPE_FIX = Fix("Use the SES SMTP password derived from the secret key for the h
 @check(SHAPE, Layer.GMAIL_RELAY, "Shape of the SMTP password", needs=(AUTH, KEY))
 async def ses_password_shape(ctx: Context, deps: Deps) -> Outcome:
     found = _ses_relay(ctx)
-    if found is None or found[0].password is None:
+    if found is None or not found[0].password:
         return skipped("Not an SES relay, or no password given")
     relay = found[0]
     assert relay.password is not None
@@ -332,9 +338,8 @@ async def password_region(ctx: Context, relay: RelaySettings) -> str | None:
 
     Only endpoints with an explicit route are tried when routes are configured (the lab),
     so tests never reach the internet."""
-    routes = ctx.endpoints.smtp_routes
     candidates = [r for r in OTHER_REGIONS if r != ses_region(relay.host) and
-                  (not routes or f"email-smtp.{r}.amazonaws.com:{relay.port}" in routes)]
+                  routable(ctx, f"email-smtp.{r}.amazonaws.com", relay.port)]
     creds = (relay.username, relay.password) if relay.password else None
     results = await asyncio.gather(*(
         probe(f"email-smtp.{r}.amazonaws.com", relay.port, relay.tls, ctx.endpoints,

@@ -260,9 +260,9 @@ def _dkim_problem(domain: str, status: str, facts: dict[str, Any],
               " → <token>.dkim.amazonses.com", action="copy_record")
     text = ("Until SES sees the three DKIM CNAMEs, it does not sign mail with this domain, so "
             "DMARC can pass only through SPF alignment of the custom MAIL FROM.")
-    if status == "FAILED":
-        return failed(f"DKIM for {domain} failed verification", text, evidence=evidence,
-                      facts=facts, fix=fix)
+    if status in ("FAILED", "PENDING", "TEMPORARY_FAILURE"):
+        return failed(f"DKIM for {domain} is {status}: SES does not sign its mail yet", text,
+                      evidence=evidence, facts=facts, fix=fix)
     if status == "SUCCESS":
         return warned(f"DKIM verified for {domain} but signing is turned off", text,
                       evidence=evidence, facts=facts)
