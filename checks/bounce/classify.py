@@ -53,8 +53,8 @@ def reason_for(sig: Signals) -> tuple[str, float]:
     if sig.action.lower() in ("delivered", "relayed", "expanded") or sig.status.startswith("2."):
         return "delivered", 0.9
     text = sig.diagnostic.lower()
-    by_code = STATUS_REASONS.get(sig.status, "")
-    found = _first_pass(text, by_code, sig.command)
+    by_code = _code_reason(sig.status)
+    found = _first_pass(text, by_code, sig.command, sig.replycode)
     if found:
         return found, 0.85
     if by_code and by_code not in _VAGUE:
@@ -65,11 +65,19 @@ def reason_for(sig: Signals) -> tuple[str, float]:
     return (by_code, 0.6) if by_code else _fallback(sig)
 
 
-def _first_pass(text: str, by_code: str, command: str) -> str:
+def _code_reason(status: str) -> str:
+    """The reason a status code names; an unlisted X.1.N (addressing) code counts as X.1.1."""
+    found = STATUS_REASONS.get(status, "")
+    if not found and status[1:4] == ".1." and status[:1] in "45":
+        return "userunknown"
+    return found
+
+
+def _first_pass(text: str, by_code: str, command: str, replycode: str) -> str:
     for reason, rx in FIRST:
         hit = rx is not None and rx.search(text) is not None
         if reason == "userunknown":
-            found = _unknown_user(text, by_code, command, hit)
+            found = _unknown_user(text, by_code, command or ("" if replycode else "RCPT"), hit)
         elif reason == "filtered":
             found = "filtered" if by_code == "filtered" and hit else ""
         else:
@@ -80,7 +88,11 @@ def _first_pass(text: str, by_code: str, command: str) -> str:
 
 
 def _unknown_user(text: str, by_code: str, command: str, hit: bool) -> str:
-    """A "no such user" reply after DATA is a content filter speaking (Sisimai's filtered)."""
+    """A "no such user" reply after DATA is a content filter speaking (Sisimai's filtered).
+
+    Without an SMTP reply code the words come from the receiving system itself (a local
+    directory lookup), so they are read as the recipient's address being unknown.
+    """
     if by_code == "userunknown" and not _match(_NOT_UNKNOWN, text):
         return "userunknown"
     if by_code == "suspend" or not hit:

@@ -31,13 +31,14 @@ DEFAULTS: dict[str, str] = {
 
 def reporter(parts: MailParts) -> str:
     """The MTA or provider that wrote the bounce, or "" when no sign names one."""
-    body = parts.text[:20000]
+    values = {"body": parts.text[:20000]}
+    for key in _HEADER_KEYS:
+        raw = parts.headers.get(key)
+        values[key] = header(parts.headers, key) if raw is not None else ""
     for name, rules in FAMILIES:
-        if any(_rule_matches(parts, key, rx, body) for key, rx in rules):
+        if any(values[key] and rx.search(values[key]) for key, rx in rules):
             return name
     return ""
 
 
-def _rule_matches(parts: MailParts, key: str, rx: re.Pattern[str], body: str) -> bool:
-    value = body if key == "body" else header(parts.headers, key)
-    return bool(value) and rx.search(value) is not None
+_HEADER_KEYS = frozenset(key for _, rules in FAMILIES for key, _ in rules) - {"body"}

@@ -37,6 +37,7 @@ class TextFinding:
 
 def report_section(text: str) -> str:
     """The report itself: the text before a returned copy of the original message."""
+    text = text[:65536]
     match = _ORIGINAL_START.search(text, 0)
     if match and match.start() > 40:
         return text[: match.start()]
