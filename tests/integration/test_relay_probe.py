@@ -78,7 +78,8 @@ def _server(cert: tuple[Path, Path, Path], implicit: bool) -> Controller:
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(cert[1], cert[2])
     kw = {"ssl_context": ctx} if implicit else {"tls_context": ctx, "require_starttls": True}
-    ctl = Controller(_Handler(), hostname="127.0.0.1", port=_free_port(), authenticator=_authenticator,
+    ctl = Controller(_Handler(), hostname="127.0.0.1", port=_free_port(),
+                     authenticator=_authenticator,
                      auth_require_tls=not implicit, auth_required=True, **kw)
     ctl.start()
     return ctl
