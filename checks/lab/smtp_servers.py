@@ -55,9 +55,13 @@ class _QuietSession(Session):
 class LabSMTP(SMTP):
     """aiosmtpd's SMTP with a per-reply delay, our own 530 text and a quiet session."""
 
-    def __init__(self, handler: Any, *, delay: float = 0.0,
+    def __init__(self, handler: Any, *, delay: float = 0.0, implicit_tls: bool = False,
                  auth_required_reply: str = AUTH_REQUIRED, **kwargs: Any) -> None:
         super().__init__(handler, **kwargs)
+        if implicit_tls:
+            # The socket is TLS from the first byte, which aiosmtpd cannot see: allow AUTH
+            # (set after __init__, which would otherwise warn about AUTH without TLS).
+            self._auth_require_tls = False
         self._delay = delay
         self._auth_required_reply = auth_required_reply
 
@@ -127,8 +131,8 @@ def ses_relay_factory(region: str, lookup: KeyLookup, *, tls_context: ssl.SSLCon
         return LabSMTP(
             SesRelayHandler(), delay=delay, hostname=SES_HOSTNAME, ident=_ses_ident(region),
             tls_context=None if implicit_tls else tls_context,
-            require_starttls=not implicit_tls, auth_required=True,
-            auth_require_tls=not implicit_tls, authenticator=authenticator, timeout=_TIMEOUT,
+            require_starttls=not implicit_tls, auth_required=True, implicit_tls=implicit_tls,
+            authenticator=authenticator, timeout=_TIMEOUT,
         )
     return make
 
