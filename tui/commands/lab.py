@@ -74,13 +74,13 @@ def run(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         raise UsageError(str(exc)) from None
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    with start_lab(scenario, delay=args.delay) as lab:
-        env = lab_env(lab, write_password_file(lab))
-        print(f"# mailpath lab: scenario {scenario.name} (Ctrl-C to stop)")
-        print("\n".join(f"export {k}={shlex.quote(v)}" for k, v in env.items()), flush=True)
-        try:
+    try:
+        with start_lab(scenario, delay=args.delay) as lab:
+            env = lab_env(lab, write_password_file(lab))
+            print(f"# mailpath lab: scenario {scenario.name} (Ctrl-C to stop)")
+            print("\n".join(f"export {k}={shlex.quote(v)}" for k, v in env.items()), flush=True)
             while True:
                 time.sleep(3600)
-        except KeyboardInterrupt:
-            print("# mailpath lab: stopped", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("# mailpath lab: stopped", file=sys.stderr)
     return 0
