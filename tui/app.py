@@ -19,7 +19,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.intake import IntakeScreen
 from tui.screens.modals import ErrorModal
 from tui.screens.settings import Settings, SettingsScreen, apply_settings, settings_of
-from tui.screens.walkthrough import WalkthroughScreen, replace_inputs
+from tui.screens.walkthrough import EventSource, WalkthroughScreen, replace_inputs
 
 THEMES = ("textual-dark", "textual-light")
 
@@ -39,12 +39,12 @@ class MailpathApp(App[int]):
 
     def __init__(self, ctx: Context, *, registry: Registry | None = None,
                  scenario_name: str | None = None, start: str = "walkthrough",
-                 theme: str = THEMES[0]) -> None:
+                 theme: str = THEMES[0], source: EventSource | None = None) -> None:
         super().__init__()
         self.base_ctx, self.registry, self.start = ctx, registry, start
         self.initial_theme = theme
         self.sub_title = f"lab scenario: {scenario_name}" if scenario_name else ""
-        self.walkthrough = WalkthroughScreen(registry)
+        self.walkthrough = WalkthroughScreen(registry, source)
 
     async def on_mount(self) -> None:
         self.theme = self.initial_theme

@@ -48,9 +48,11 @@ def parse_bounce_text(text: str) -> tuple[Any, str | None]:
     except ImportError:
         return None, "This build cannot read bounces yet; every layer will be checked."
     try:
-        return parse_bounce(text), None
+        report = parse_bounce(text)
     except Exception as exc:  # noqa: BLE001 - a bad bounce must not end the app
         return None, f"Could not read the bounce ({type(exc).__name__}); checking every layer."
+    error = getattr(report, "error", "")
+    return report, (f"Could not read the bounce: {error}; checking every layer." if error else None)
 
 
 def bounce_addresses(bounce: Any) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ state. Every run has an id, and messages from a superseded run are dropped.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import replace
 
 from textual import on, work
@@ -47,6 +47,10 @@ DESTRUCTIVE = {
         "key stays active until Gmail is confirmed to use the new one.",
     ),
 }
+
+
+#: where events come from: the engine's runner; screenshots wrap it to hide loopback ports
+EventSource = Callable[[list[Check], Context], AsyncIterator[Event]]
 
 
 def fresh_context(ctx: Context) -> Context:
@@ -90,9 +94,9 @@ class WalkthroughScreen(Screen[None]):
         Binding("p", "report", "Report"),
     ]
 
-    def __init__(self, registry: Registry | None = None) -> None:
+    def __init__(self, registry: Registry | None = None, source: EventSource | None = None) -> None:
         super().__init__(id="walkthrough")
-        self.registry = registry
+        self.registry, self.source = registry, source
         self.ctx: Context | None = None
         self.entry = "start"
         self.order: tuple[Layer, ...] = ()
@@ -140,6 +144,8 @@ class WalkthroughScreen(Screen[None]):
     def _begin(self, layers: Iterable[Layer]) -> None:
         self.order = tuple(layers)
         checks = plan(self.order, self.registry)
+        rank = {layer: n for n, layer in enumerate(self.order)}
+        checks.sort(key=lambda c: rank.get(c.layer, len(rank)))
         self.checks = {c.id: c for c in checks}
         self.results.clear()
         self.query_one(LayerTree).show_plan(checks, self.order)
@@ -157,7 +163,7 @@ class WalkthroughScreen(Screen[None]):
     async def stream(self, run_id: int, ctx: Context, checks: list[Check]) -> None:
         """Thin worker: engine events in, messages out."""
         self.post_message(RunBegan(run_id, tuple(c.id for c in checks)))
-        async for event in run_checks(checks, ctx):
+        async for event in (self.source or run_checks)(checks, ctx):
             self.post_message(event_message(run_id, event))
 
     # ---- messages from the worker ---------------------------------------------------------

@@ -18,8 +18,8 @@ PENDING, RUNNING = ("·", "waiting"), ("…", "running")
 STYLES = {"pass": "bold green", "warn": "bold yellow", "fail": "bold red",
           "error": "bold magenta", "skip": "dim", "waiting": "dim", "running": "bold cyan"}
 
-#: most serious first: a layer shows the worst status of its checks
-SEVERITY = (Status.FAIL, Status.ERROR, Status.WARN, Status.SKIP, Status.PASS)
+#: most serious first: a layer shows the worst status of its checks (skip only if all skip)
+SEVERITY = (Status.FAIL, Status.ERROR, Status.WARN, Status.PASS, Status.SKIP)
 
 
 def status_text(glyph: str, word: str, title: str) -> Text:

@@ -1,0 +1,145 @@
+"""Regenerate `screenshots/*.svg`: each main screen, from lab scenarios, deterministically.
+
+    python -m tui.screenshots [--out screenshots] [--scenario seed --scenario healthy]
+
+Loopback ports change on every lab start, so results are scrubbed of them before they are
+drawn; nothing else in a picture depends on the clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from checks.context import Context
+from checks.model import CheckResult, Evidence
+from checks.registry import Check
+from checks.runner import CheckFinished, Event, RunFinished, run_checks
+
+SIZE = (100, 30)
+SCENARIOS = ("seed", "healthy")
+
+#: volatile text -> a fixed stand-in (same meaning, stable picture)
+SCRUB: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b127\.0\.0\.1[:#]\d+"), "127.0.0.1:5300"),
+    (re.compile(r"\blocalhost:\d+"), "localhost:5300"),
+    (re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?"),
+     "2026-01-01 00:00:00+00:00"),
+    (re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"), "AKIAIOSFODNN7EXAMPLE"),
+)
+
+
+def scrub(text: str) -> str:
+    for pattern, stand_in in SCRUB:
+        text = pattern.sub(stand_in, text)
+    return text
+
+
+def scrub_result(result: CheckResult) -> CheckResult:
+    out = result.outcome
+    evidence = tuple(Evidence(scrub(e.label), scrub(e.content), e.kind) for e in out.evidence)
+    outcome = replace(out, summary=scrub(out.summary), explanation=scrub(out.explanation),
+                      evidence=evidence)
+    return replace(result, outcome=outcome, duration_ms=0)
+
+
+async def scrubbed_events(checks: list[Check], ctx: Context) -> AsyncIterator[Event]:
+    """The engine's events with loopback ports and durations made constant."""
+    async for event in run_checks(checks, ctx):
+        if isinstance(event, CheckFinished):
+            event = replace(event, result=scrub_result(event.result))
+        elif isinstance(event, RunFinished):
+            event = RunFinished(tuple(scrub_result(r) for r in event.results))
+        yield event
+
+
+async def settle(pilot: Pilot[object]) -> None:
+    """Wait for the diagnosis to finish and the screen to catch up (no wall clock)."""
+    await pilot.app.workers.wait_for_complete()
+    for _ in range(3):
+        await pilot.pause()
+
+
+async def _walkthrough(pilot: Pilot[object]) -> None:
+    await settle(pilot)
+
+
+async def _report(pilot: Pilot[object]) -> None:
+    await settle(pilot)
+    await pilot.press("p")
+    await pilot.pause()
+
+
+async def _intake(pilot: Pilot[object]) -> None:
+    await settle(pilot)
+    await pilot.press("i", "n")
+    await pilot.pause()
+
+
+async def _settings(pilot: Pilot[object]) -> None:
+    await settle(pilot)
+    await pilot.press("s")
+    await pilot.pause()
+
+
+async def _help(pilot: Pilot[object]) -> None:
+    await settle(pilot)
+    await pilot.press("question_mark")
+    await pilot.pause()
+
+
+#: screen name -> what to do after the app starts to show that screen
+SCREENS: dict[str, Callable[[Pilot[object]], Awaitable[None]]] = {
+    "walkthrough": _walkthrough,
+    "report": _report,
+    "intake": _intake,
+    "settings": _settings,
+    "help": _help,
+}
+
+
+def make_app(ctx: Context, scenario: str) -> object:
+    from tui.app import MailpathApp
+
+    return MailpathApp(ctx, scenario_name=scenario, source=scrubbed_events)
+
+
+async def shoot(ctx: Context, scenario: str, screen: str, out: Path) -> Path:
+    app = make_app(ctx, scenario)
+    async with app.run_test(size=SIZE) as pilot:  # type: ignore[attr-defined]
+        await SCREENS[screen](pilot)
+        path = out / f"{scenario}-{screen}.svg"
+        app.save_screenshot(str(path))  # type: ignore[attr-defined]
+    return path
+
+
+def _scenario_shots(name: str, screens: Sequence[str], out: Path) -> list[Path]:
+    from checks.lab import load_scenario, start_lab
+
+    with start_lab(load_scenario(name)) as lab:
+        ctx = Context(endpoints=lab.endpoints, inputs=lab.inputs)
+        return [asyncio.run(shoot(ctx, name, s, out)) for s in screens]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tui.screenshots", description=__doc__)
+    parser.add_argument("--out", type=Path, default=Path("screenshots"))
+    parser.add_argument("--scenario", action="append", help="default: seed and healthy")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in args.scenario or SCENARIOS:
+        screens = list(SCREENS) if name == SCENARIOS[0] else ["walkthrough", "report"]
+        for path in _scenario_shots(name, screens, args.out):
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
