@@ -203,6 +203,15 @@ async def spf_authorises_ses(ctx: Context, deps: Deps) -> Outcome:
     evidence = (Evidence(f"SPF lookup tree of {domain}", out.tree_text(), "dns"),)
     if out.result is spf.SpfResult.TEMPERROR:
         raise CheckError(f"SPF of {domain} could not be evaluated: {out.reason}", evidence=evidence)
+    if out.result is spf.SpfResult.PERMERROR:
+        return failed(
+            f"SPF of {domain} is broken, so it authorises nobody ({out.reason})",
+            _permerror_text(out, where),
+            evidence=evidence,
+            fix=_spf_permerror_fix(domain, out),
+            explains=("dns.spf.record",),
+            facts={"domain": domain},
+        )
     if SES_SPF_INCLUDE not in out.includes:
         return failed(
             f"SPF of {domain} does not authorise Amazon SES",
@@ -211,14 +220,6 @@ async def spf_authorises_ses(ctx: Context, deps: Deps) -> Outcome:
             f"{_tail_result(out)} for mail SES sends.",
             evidence=evidence,
             fix=_publish_spf(domain, out.record),
-            facts={"domain": domain},
-        )
-    if out.result is spf.SpfResult.PERMERROR:
-        return failed(
-            f"SPF of {domain} includes SES but is broken ({out.reason})",
-            _permerror_text(out, where),
-            evidence=evidence,
-            fix=_spf_permerror_fix(domain, out),
             explains=("dns.spf.record",),
             facts={"domain": domain},
         )
@@ -471,7 +472,8 @@ def _effective_mail_from(deps: Deps, custom: str | None) -> tuple[str, str]:
 def _dkim_domains(deps: Deps, from_domain: str) -> list[str]:
     """SES signs with the identity's domain when Easy DKIM works, always with amazonses.com."""
     domains = ["amazonses.com"]
-    dkim_ok = deps.get(DKIM, "status") == "Success" and deps.status("dns.dkim.cnames") != "fail"
+    status = str(deps.get(DKIM, "status") or "").upper()
+    dkim_ok = status == "SUCCESS" and deps.status("dns.dkim.cnames") != "fail"
     if dkim_ok and deps.get(DKIM, "tokens"):
         domains.insert(0, str(deps.get(DOMAIN, "identity") or from_domain))
     return domains
@@ -548,8 +550,7 @@ async def mail_from_mx(ctx: Context, deps: Deps) -> Outcome:
             fix=_mail_from_fix(custom, expected),
             facts={"domain": custom},
         )
-    spf_text, _ = spf.select(txt.records)
-    if spf_text is None:
+    if not any(spf.is_spf(r) for r in txt.records):  # its validity is dns.spf.record's job
         return failed(
             f"{custom} has its MX but no SPF record",
             f"SPF for SES-sent mail is checked on {custom}; without a record it gives SPF none.",
@@ -766,6 +767,11 @@ async def propagation(ctx: Context, deps: Deps) -> Outcome:
             f"Could not find the authoritative nameservers of {domain}", evidence=ns_evidence
         )
     names = _propagation_names(deps, domain)
+    probe = await asyncio.gather(*(lookup_direct(ctx, s, domain, "SOA") for s in servers))
+    if not any(p.ok or p.status.is_negative for p in probe):
+        raise CheckError(f"None of {domain}'s authoritative nameservers answered",
+                         explanation=probe[0].plain(),
+                         evidence=ns_evidence + tuple(_ev(p) for p in probe))
     diffs = await asyncio.gather(*(_compare(ctx, servers, n, t) for n, t in names))
     found = [d for d in diffs if d[0]]
     evidence = ns_evidence + tuple(e for d in diffs for e in d[1])
