@@ -71,7 +71,8 @@ def _cause(r: CheckResult) -> dict[str, Any]:
 
 def diagnose(results: Iterable[CheckResult]) -> Diagnosis:
     """Failures that another failure explains are consequences; the rest are root causes."""
-    results = tuple(results)
+    order = list(Layer)
+    results = tuple(sorted(results, key=lambda r: order.index(r.layer)))  # stable within a layer
     problems = [r for r in results if r.status in (Status.FAIL, Status.WARN)]
     explained = {cid for r in problems for cid in r.outcome.explains}
     fails = [r for r in results if r.status is Status.FAIL]

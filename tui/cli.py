@@ -59,7 +59,3 @@ def _has_demo(parser: argparse.ArgumentParser) -> bool:
         isinstance(a, argparse._SubParsersAction) and "demo" in a.choices
         for a in parser._actions
     )
-
-
-if __name__ == "__main__":
-    sys.exit(main())
