@@ -479,6 +479,22 @@ def _dkim_domains(deps: Deps, from_domain: str) -> list[str]:
     return domains
 
 
+def _alignment_evidence(deps: Deps, pred: Any) -> Evidence:
+    """The inputs of the prediction, side by side, as a reviewer would check them."""
+    record = deps.get("dns.dmarc.record", "record") or "(no DMARC record)"
+    rows = [
+        f"DMARC record: {record}",
+        f"adkim={deps.get('dns.dmarc.record', 'adkim', 'r')} "
+        f"aspf={deps.get('dns.dmarc.record', 'aspf', 'r')}",
+        f"From domain: {pred.from_domain}",
+        f"MAIL FROM domain (SPF): {pred.mail_from_domain} -> "
+        f"{'aligned' if pred.spf_aligned else 'not aligned'}",
+        f"DKIM d= domains: {', '.join(pred.dkim_domains)} -> "
+        f"{'aligned' if pred.dkim_aligned else 'not aligned'}",
+    ]
+    return Evidence("alignment inputs", "\n".join(rows))
+
+
 def _alignment_outcome(deps: Deps, pred: Any, note: str) -> Outcome:
     policy = deps.get("dns.dmarc.record", "p")
     facts = {
@@ -492,11 +508,13 @@ def _alignment_outcome(deps: Deps, pred: Any, note: str) -> Outcome:
         f"(SPF {'aligned' if pred.spf_aligned else 'not aligned'}); DKIM d=: "
         f"{', '.join(pred.dkim_domains)} ({'aligned' if pred.dkim_aligned else 'not aligned'})."
     )
+    evidence = (_alignment_evidence(deps, pred),)
     if pred.passes:
         return passed(
             f"Mail from {pred.from_domain} via SES will pass DMARC at Gmail and Exchange Online",
             detail,
             facts=facts,
+            evidence=evidence,
         )
     why = (
         "DMARC needs SPF or DKIM to pass *and* align with the From domain; neither does. "
@@ -512,6 +530,7 @@ def _alignment_outcome(deps: Deps, pred: Any, note: str) -> Outcome:
             f"{why}\n{detail}",
             fix=fix,
             facts=facts,
+            evidence=evidence,
         )
     return warned(
         f"Mail via SES will not align with {pred.from_domain} (policy "
@@ -519,6 +538,7 @@ def _alignment_outcome(deps: Deps, pred: Any, note: str) -> Outcome:
         f"{why}\n{detail}",
         fix=fix,
         facts=facts,
+        evidence=evidence,
     )
 
 

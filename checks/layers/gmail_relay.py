@@ -21,6 +21,7 @@ from checks.creds.forensics import (
     password_shape,
     ses_region,
 )
+from checks.creds.smtp_password import password_version
 from checks.layers.ses import OTHER_REGIONS
 from checks.model import Evidence, Fix, Layer, Outcome, failed, passed, skipped, warned
 from checks.net.aws import AwsError, call
@@ -319,15 +320,34 @@ async def ses_password_shape(ctx: Context, deps: Deps) -> Outcome:
     assert relay.password is not None
     shape = password_shape(relay.password.reveal())
     facts = {"shape": shape.value}
+    evidence = (_shape_evidence(relay.password.reveal(), shape),)
     if shape is Shape.SIGV4:
-        return passed(f"The password is {SHAPE_TEXT[shape]}", facts=facts)
+        return passed(f"The password is {SHAPE_TEXT[shape]}", facts=facts, evidence=evidence)
     owns = _is_535(deps) and CAUSE_OWNER[_cause(relay, deps)] == SHAPE
     make = failed if owns or deps.get(KEY, "key_status") == "Active" else warned
     return make(f"The password is {SHAPE_TEXT[shape]}",
                 "SES SMTP passwords are derived from the IAM secret key for one region "
                 "(SigV4, 44 characters starting with 'B'). The secret key itself and SigV2-era "
                 "passwords are always refused with 535.", facts=facts, fix=SHAPE_FIX,
-                explains=(AUTH,) if owns else ())
+                evidence=evidence, explains=(AUTH,) if owns else ())
+
+
+def _shape_evidence(password: str, shape: Shape) -> Evidence:
+    """What the password looks like, without a single character of it."""
+    version = password_version(password)
+    byte = f"yes, version byte 0x{version:02x}" if version is not None else "no"
+    return Evidence("SMTP password (never shown)",
+                    f"length: {len(password)} characters\n"
+                    f"base64 with an SES version byte: {byte}\n"
+                    f"classified as: {SHAPE_TEXT[shape]}")
+
+
+def _region_evidence(facts: dict[str, Any]) -> Evidence:
+    labels = {"host_region": "relay host", "password_region": "password accepted at",
+              "identity_region": "identity verified in", "suppression_region":
+              "suppression list checked in"}
+    return Evidence("regions", "\n".join(f"{label}: {facts.get(key) or 'unknown'}"
+                                         for key, label in labels.items()))
 
 
 # --------------------------------------------------------------------------- region
@@ -372,6 +392,7 @@ def _other_region(relay: RelaySettings, host_region: str, pw_region: str,
         f"The SMTP password was derived for {pw_region}, but the relay host is in {host_region}",
         f"It logs in at email-smtp.{pw_region}.amazonaws.com; SES SMTP passwords work only in "
         "the region they were derived for.", facts=facts, explains=(AUTH,),
+        evidence=(_region_evidence(facts),),
         fix=Fix(f"Derive the password for {host_region}, or set the host to "
                 f"email-smtp.{pw_region}.amazonaws.com (if the identity is verified there)",
                 (GMAIL_EDIT,), action="rotate_credentials"))
@@ -385,8 +406,9 @@ def _identity_region(host_region: str, deps: Deps, facts: dict[str, Any]) -> Out
             f"{', '.join(elsewhere)}",
             "SES identities, credentials and suppression lists are per region; mail through "
             f"{host_region} is rejected as 'not verified'.", facts=facts,
-            explains=("ses.identity.domain",),
+            explains=("ses.identity.domain",), evidence=(_region_evidence(facts),),
             fix=Fix(f"Send through email-smtp.{elsewhere[0]}.amazonaws.com with credentials "
                     f"for {elsewhere[0]}, or verify the identity in {host_region}",
                     (GMAIL_EDIT,)))
-    return passed(f"Relay host, identity and suppression list all in {host_region}", facts=facts)
+    return passed(f"Relay host, identity and suppression list all in {host_region}", facts=facts,
+                  evidence=(_region_evidence(facts),))

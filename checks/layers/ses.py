@@ -344,7 +344,8 @@ async def suppression_recipient(ctx: Context, deps: Deps) -> Outcome:
     if not recipients:
         return skipped("No recipient given (use --to)")
     region = working_region(ctx)
-    entries = [e for e in [await _suppressed(ctx, r, region) for r in recipients] if e]
+    found = await asyncio.gather(*(_suppressed(ctx, r, region) for r in recipients))
+    entries = [e for e in found if e]
     sandbox = deps.get("ses.account.sending", "production", True) is False
     unverified = [r for r in recipients
                   if sandbox and not await _recipient_verified(ctx, r, region)]
@@ -387,8 +388,12 @@ def _suppressed_outcome(entries: list[dict[str, Any]], region: str,
 
 
 def _sandbox_outcome(unverified: list[str], region: str, facts: dict[str, Any]) -> Outcome:
+    lines = [f"GetAccount ({region}): ProductionAccessEnabled = false (sandbox)"]
+    lines += [f"{r}: neither the address nor {r.rpartition('@')[2]} is a verified identity "
+              f"in {region}" for r in unverified]
     return failed(
         f"Sandbox in {region}: recipient {', '.join(unverified)} is not verified",
         "In the SES sandbox every recipient must be a verified address or domain; SES rejects "
         "the rest with 'Email address is not verified' naming the recipient.",
+        evidence=(Evidence("sandbox recipients", "\n".join(lines), "api"),),
         facts=facts, fix=_SANDBOX_FIX)
