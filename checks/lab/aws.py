@@ -16,7 +16,8 @@ import base64
 import datetime as dt
 import hashlib
 import threading
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from typing import Any
 
 from moto.iam.models import AccessKey, AccessKeyLastUsed, IAMBackend, iam_backends
@@ -32,6 +33,12 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from checks.lab.aws_extras import LabAwsMiddleware, SesLabState, synthetic_suppressed
 from checks.lab.scenario import IamKey, Scenario
 
+#: SES SMTP replies at the end of DATA (texts as SES gives them).
+SENDING_PAUSED = ("554 Message rejected: Sending paused for this account. For more information, "
+                  "please check the inbox of the email address associated with your AWS account.")
+DAILY_QUOTA_EXCEEDED = "454 Throttling failure: Daily message quota exceeded."
+NOT_VERIFIED = ("554 Message rejected: Email address is not verified. The following identities "
+                "failed the check in region")
 #: The static credentials clients use against the stand-in (moto accepts any).
 LAB_CREDENTIALS = ("testing", "testing")
 _KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -142,6 +149,31 @@ class AwsStandIn:
         key = self.iam.access_keys.get(access_key_id)
         if key is not None:
             key.last_used = AccessKeyLastUsed(dt.datetime.now(dt.UTC), "ses", region)
+
+    def is_verified(self, identity: str, region: str) -> bool:
+        """Verified in `region`: the scenario's status, or moto's for identities made later."""
+        known = self.state.region(region).identities.get(identity.lower())
+        if known is not None:
+            return known.verification == "Success"
+        backend: Any = ses_backends[self.account_id][region]
+        return identity.lower() in backend.email_identities
+
+    def _unverified(self, addresses: list[str], region: str) -> list[str]:
+        return [a for a in addresses if not (self.is_verified(a, region) or
+                                             self.is_verified(a.rpartition("@")[2], region))]
+
+    def send_verdict(self, region: str, sender: str, recipients: list[str]) -> str:
+        """The SES SMTP reply to the end of DATA (the message itself is dropped)."""
+        account = self.state.region(region).account
+        if not account.sending_enabled or account.enforcement_status == "SHUTDOWN":
+            return SENDING_PAUSED
+        if account.sent_24h + len(recipients) > account.max_24h:
+            return DAILY_QUOTA_EXCEEDED
+        failed = self._unverified([sender] + ([] if account.production else recipients), region)
+        if failed:
+            return f"{NOT_VERIFIED} {region.upper()}: {', '.join(failed)}"
+        self.state.set_account(replace(account, sent_24h=account.sent_24h + len(recipients)))
+        return f"250 Ok 01000{uuid.uuid4().hex}-000000"
 
     def seed_suppressed(self, n: int, region: str | None = None) -> None:
         region = region or self.scenario.region

@@ -191,7 +191,8 @@ class _AsyncServers:
             for implicit, ports in ((False, STARTTLS_PORTS), (True, IMPLICIT_TLS_PORTS)):
                 factory = ses_relay_factory(region, self._key_view, tls_context=ctx,
                                             implicit_tls=implicit, delay=self.delay,
-                                            on_success=self.lab.aws.mark_used)
+                                            on_success=self.lab.aws.mark_used,
+                                            verdict=self.lab.aws.send_verdict)
                 server, port = await _serve(factory, ssl=ctx if implicit else None)
                 self.servers.append(server)
                 self.routes.update({f"{ses_smtp_host(region)}:{p}": ("127.0.0.1", port)

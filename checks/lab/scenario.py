@@ -274,7 +274,10 @@ class _Table:
         return [_Table(v, f"{self._child(key)}[{i}]", self.source) for i, v in enumerate(value)]
 
     def strings(self, key: str, default: Any = _MISSING) -> tuple[str, ...]:
-        value = self.raw(key, default)
+        if key not in self.data and default is not _MISSING:
+            self.used.add(key)
+            return tuple(default)
+        value = self.raw(key)
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

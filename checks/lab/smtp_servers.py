@@ -38,6 +38,8 @@ class KeyView:
 
 
 KeyLookup = Callable[[str], KeyView | None]
+#: (region, MAIL FROM, recipients) -> the reply to the end of DATA, as SES would give it.
+SendVerdict = Callable[[str, str, list[str]], str]
 
 
 class _QuietSession(Session):
@@ -114,22 +116,31 @@ class SesAuthenticator:
         return ok
 
 
+def accept_all(region: str, sender: str, recipients: list[str]) -> str:
+    return f"250 Ok 01000{uuid.uuid4().hex}-000000"
+
+
 class SesRelayHandler:
-    """Takes the message and throws it away, replying with an SES-style message id."""
+    """Answers the end of DATA as SES would (accepted, or why not); never delivers anything."""
+
+    def __init__(self, region: str, verdict: SendVerdict) -> None:
+        self.region, self._verdict = region, verdict
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        return f"250 Ok 01000{uuid.uuid4().hex}-000000"
+        return self._verdict(self.region, envelope.mail_from or "", list(envelope.rcpt_tos))
 
 
 def ses_relay_factory(region: str, lookup: KeyLookup, *, tls_context: ssl.SSLContext,
                       implicit_tls: bool, delay: float = 0.0,
-                      on_success: Callable[[str, str], None] | None = None) -> Callable[[], SMTP]:
+                      on_success: Callable[[str, str], None] | None = None,
+                      verdict: SendVerdict = accept_all) -> Callable[[], SMTP]:
     """A protocol factory for loop.create_server: one SES SMTP endpoint for `region`."""
     authenticator = SesAuthenticator(region, lookup, on_success)
 
     def make() -> SMTP:
         return LabSMTP(
-            SesRelayHandler(), delay=delay, hostname=SES_HOSTNAME, ident=_ses_ident(region),
+            SesRelayHandler(region, verdict), delay=delay,
+            hostname=SES_HOSTNAME, ident=_ses_ident(region),
             tls_context=None if implicit_tls else tls_context,
             require_starttls=not implicit_tls, auth_required=True, implicit_tls=implicit_tls,
             authenticator=authenticator, timeout=_TIMEOUT,

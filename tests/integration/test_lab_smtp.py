@@ -259,3 +259,103 @@ async def test_close_after_banner(blocked_lab: Any) -> None:
     with pytest.raises(aiosmtplib.SMTPServerDisconnected):
         await client.ehlo()
     client.close()
+
+
+# --- what SES says at the end of DATA ---------------------------------------------------------
+
+SES_STATES = """
+region = "us-east-1"
+[input]
+from = "admin@sender.example"
+to = ["lee@recipient.example"]
+path = "ses_smtp"
+[[iam.users]]
+name = "app"
+[[iam.users.keys]]
+label = "k"
+status = "Active"
+[ses]
+production = false
+[ses.regions."eu-west-1"]
+sending_enabled = false
+[ses.regions."us-west-2"]
+max_24h = 10
+sent_24h = 10
+[[ses.identities]]
+identity = "sender.example"
+[[ses.identities]]
+identity = "verified@recipient.example"
+[[ses.identities]]
+identity = "sender.example"
+region = "eu-west-1"
+[[ses.identities]]
+identity = "sender.example"
+region = "us-west-2"
+[expected]
+exit_code = 1
+"""
+
+
+@pytest.fixture(scope="module")
+def ses_states_lab(module_lab_factory: Any) -> Any:
+    return module_lab_factory(parse_scenario(SES_STATES, default_name="ses-states"))
+
+
+async def send(lab: Any, region: str, sender: str, rcpts: list[str]) -> tuple[int, str]:
+    host = f"email-smtp.{region}.amazonaws.com"
+    client = await connect(lab, host, 587)
+    await client.ehlo()
+    await client.starttls()
+    await client.ehlo()
+    await client.login(lab.key("k").access_key_id, smtp_password(lab, "k", region))
+    try:
+        _, message = await client.sendmail(sender, rcpts, b"Subject: t\r\n\r\nx\r\n")
+        return 250, message
+    except aiosmtplib.SMTPDataError as exc:
+        return exc.code, exc.message
+    finally:
+        client.close()
+
+
+async def test_sandbox_accepts_verified_recipients(ses_states_lab: Any) -> None:
+    code, message = await send(ses_states_lab, "us-east-1", "admin@sender.example",
+                               ["verified@recipient.example"])
+    assert code == 250 and message.startswith("Ok ")
+
+
+async def test_sandbox_rejects_unverified_recipient(ses_states_lab: Any) -> None:
+    code, message = await send(ses_states_lab, "us-east-1", "admin@sender.example",
+                               ["lee@recipient.example"])
+    assert code == 554
+    assert message == ("Message rejected: Email address is not verified. The following "
+                       "identities failed the check in region US-EAST-1: lee@recipient.example")
+
+
+async def test_unverified_sender(ses_states_lab: Any) -> None:
+    code, message = await send(ses_states_lab, "us-east-1", "someone@other.example",
+                               ["verified@recipient.example"])
+    assert code == 554 and message.endswith("US-EAST-1: someone@other.example")
+
+
+async def test_sending_paused(ses_states_lab: Any) -> None:
+    code, message = await send(ses_states_lab, "eu-west-1", "admin@sender.example",
+                               ["lee@recipient.example"])
+    assert code == 554 and message.startswith("Message rejected: Sending paused for this account.")
+
+
+async def test_daily_quota_exceeded(ses_states_lab: Any) -> None:
+    code, message = await send(ses_states_lab, "us-west-2", "admin@sender.example",
+                               ["lee@recipient.example"])
+    assert (code, message) == (454, "Throttling failure: Daily message quota exceeded.")
+
+
+async def test_accepted_mail_counts_against_the_quota(fresh_seed_lab: Any) -> None:
+    lab = fresh_seed_lab
+    before = lab.boto3_client("sesv2").get_account()["SendQuota"]["SentLast24Hours"]
+    client = await relay_session(lab)
+    cur = lab.key("current")
+    await client.login(cur.access_key_id, smtp_password(lab, "current"))
+    await client.sendmail("admin@sender.example", ["lee@recipient.example"], b"\r\nx\r\n")
+    await client.quit()
+    after = lab.boto3_client("sesv2").get_account()["SendQuota"]["SentLast24Hours"]
+    assert after == before + 1

@@ -212,3 +212,8 @@ def test_dkim_needs_three_tokens() -> None:
 def test_dns_faults_checked() -> None:
     assert "'boom' for x. is not one of servfail" in error_of(
         MINIMAL + '[dns]\nfaults = { "x." = "boom" }\n')
+
+
+def test_identity_defaults_without_dkim_tokens() -> None:
+    ident = parse_scenario(MINIMAL + '[[ses.identities]]\nidentity = "S.example"\n').ses.identities[0]
+    assert (ident.identity, ident.dkim_tokens, ident.verification) == ("s.example", (), "Success")
