@@ -215,5 +215,6 @@ def test_dns_faults_checked() -> None:
 
 
 def test_identity_defaults_without_dkim_tokens() -> None:
-    ident = parse_scenario(MINIMAL + '[[ses.identities]]\nidentity = "S.example"\n').ses.identities[0]
+    text = MINIMAL + '[[ses.identities]]\nidentity = "S.example"\n'
+    ident = parse_scenario(text).ses.identities[0]
     assert (ident.identity, ident.dkim_tokens, ident.verification) == ("s.example", (), "Success")
