@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from checks.bounce import (
+    reason as reasons,
     arf,
     classify,
     detect,
@@ -20,6 +21,7 @@ from checks.bounce import (
     scan,
     ses_json,
     smtp_line,
+    status as codes,
     tables,
 )
 from checks.bounce.classify import Signals
@@ -181,14 +183,21 @@ def _from_group(group: dict[str, str], findings: list[mta_text.TextFinding],
     diag = scan.squash(dsn.untype(group.get("diagnostic-code", "")))
     if not diag and text:
         diag = text.diagnostic
-    status = _better_status(scan.status_in(group.get("status", "")), scan.status_in(diag))
+    status = scan.status_in(group.get("status", ""))
     return _result(
         address=address, action=group.get("action", "").lower() or "failed", status=status,
+        dtype=_dtype(group.get("diagnostic-code", "")),
         replycode=scan.reply_in(diag) or (text.replycode if text else ""), diagnostic=diag,
         remote_mta=_remote(group, text),
         command=scan.command_in(diag) or (text.command if text else "") or scan.command_in(context),
         context=context,
     )
+
+
+def _dtype(value: str) -> str:
+    """The type of a Diagnostic-Code field ("smtp; 550 ..." -> "SMTP"), SMTP when untyped."""
+    head, sep, _rest = value.partition(";")
+    return head.strip().upper() if sep and " " not in head.strip() else "SMTP"
 
 
 def _remote(group: dict[str, str], text: mta_text.TextFinding | None) -> str:
@@ -222,17 +231,28 @@ def _from_finding(f: mta_text.TextFinding, context: str) -> RecipientResult:
 
 
 def _result(*, address: str, action: str, status: str, replycode: str, diagnostic: str,
-            remote_mta: str, command: str, context: str) -> RecipientResult:
-    sig = Signals(status=status, replycode=replycode, diagnostic=diagnostic, action=action,
-                  command=command)
-    reason, conf = classify.reason_for(sig)
-    final_status = classify.status_for(reason, status, replycode, action)
+            remote_mta: str, command: str, context: str, dtype: str = "SMTP",
+            preset: str = "") -> RecipientResult:
+    found = codes.find(diagnostic)
+    reply = replycode or codes.reply(diagnostic, found)
+    code = codes.prefer(status, found, reply)
+    diag = codes.clean(diagnostic, reply, found)
+    fact = reasons.Fact(status=code, diagnostic=diag, command=command, replycode=reply,
+                        action=action, dtype=dtype, preset=preset)
+    why = "delivered" if action in _DONE else reasons.find(fact)
+    if not code:
+        code = codes.pseudo(why, codes.is_temporary(f"{reply} {diag}"))
+    if reply and code and reply[0] != code[0]:
+        reply = codes.reply(diag, code)
     return RecipientResult(
-        address=address, action=action, status=final_status, replycode=replycode,
-        diagnostic=diagnostic, remote_mta=remote_mta, reason=reason,
-        hard=classify.is_hard(reason, final_status), layer=_layer(reason, remote_mta, context),
-        confidence=conf, command=command,
+        address=address, action=action, status=code, replycode=reply,
+        diagnostic=diagnostic, remote_mta=remote_mta, reason=why,
+        hard=classify.is_hard(why, code), layer=_layer(why, remote_mta, context),
+        confidence=0.8 if why not in ("onhold", "undefined") else 0.3, command=command,
     )
+
+
+_DONE = frozenset({"delivered", "relayed", "expanded"})
 
 
 def _layer(reason: str, remote_mta: str, context: str) -> str | None:

@@ -1,0 +1,213 @@
+"""Sisimai's way of naming a bounce reason: a class order of probes, then a fallback pass.
+
+Each reason has a phrase vocabulary (`tables/reasons.json`); some also trust the status
+code, the SMTP reply code or the SMTP command that failed. The first pass walks
+`FIRST_ORDER`; when it finds nothing, the second pass reads the text against
+`SECOND_ORDER` and falls back to the status class, the action and the command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from checks.bounce import tables
+
+_TABLE = tables.load("reasons.json")["reasons"]
+_CODES: dict[str, str] = tables.load("status_codes.json")["codes"]
+
+FIRST_ORDER = (
+    "mailboxfull", "mesgtoobig", "exceedlimit", "suspend", "hasmoved", "norelaying", "authfailure",
+    "userunknown", "filtered", "requireptr", "notcompliantrfc", "badreputation", "contenterror",
+    "rejected", "hostunknown", "spamdetected", "speeding", "toomanyconn", "blocked",
+)
+SECOND_ORDER = (
+    "mailboxfull", "authfailure", "badreputation", "speeding", "spamdetected", "virusdetected",
+    "policyviolation", "norelaying", "systemerror", "networkerror", "suspend", "contenterror",
+    "systemfull", "notaccept", "expired", "failedstarttls", "securityerror", "suppressed",
+    "mailererror",
+)
+#: reasons that a later, closer reading may replace
+RETRY = frozenset({"", "undefined", "onhold", "systemerror", "securityerror", "expired",
+                   "networkerror", "hostunknown", "userunknown"})
+#: SMTP commands sent before DATA: a content filter cannot have spoken yet
+BEFORE_DATA = frozenset({"CONN", "EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT"})
+_NOT_USER = ("norelaying", "blocked", "mailboxfull", "hasmoved", "rejected", "notaccept")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """What the reason is decided from, for one recipient."""
+
+    status: str = ""
+    diagnostic: str = ""
+    command: str = ""
+    replycode: str = ""
+    action: str = ""
+    dtype: str = "SMTP"
+    preset: str = ""
+
+
+def name_of(status: str) -> str:
+    """The reason a status code names by itself ("" for generic codes)."""
+    return _CODES.get(status, "")
+
+
+def _aligned(text: str, parts: list[str]) -> bool:
+    pos = 0
+    for part in parts:
+        found = text.find(part, pos)
+        if found < 0:
+            return False
+        pos = found + len(part)
+    return True
+
+
+def included(reason: str, text: str) -> bool:
+    """Does `text` (lower case) carry one of the reason's phrases?"""
+    entry = _TABLE.get(reason)
+    if not text or entry is None:
+        return False
+    if any(p in text for p in entry["isnot"]):
+        return False
+    return any(p in text for p in entry["index"]) or any(_aligned(text, p) for p in entry["pairs"])
+
+
+def _by_code_or_text(reason: str) -> Callable[[Fact, str], bool]:
+    return lambda f, t: name_of(f.status) == reason or included(reason, t)
+
+
+def _by_text(reason: str) -> Callable[[Fact, str], bool]:
+    return lambda f, t: included(reason, t)
+
+
+def _mesgtoobig(f: Fact, t: str) -> bool:
+    code = name_of(f.status)
+    return code != "exceedlimit" and (code == "mesgtoobig" or included("mesgtoobig", t))
+
+
+def _suspend(f: Fact, t: str) -> bool:
+    return f.replycode == "525" or included("suspend", t)
+
+
+def _norelaying(f: Fact, t: str) -> bool:
+    if f.preset in ("securityerror", "systemerror", "undefined"):
+        return False
+    return f.command not in ("CONN", "EHLO", "HELO") and included("norelaying", t)
+
+
+def _userunknown(f: Fact, t: str) -> bool:
+    if name_of(f.status) == "userunknown":
+        return not any(included(r, t) for r in _NOT_USER)
+    return f.command == "RCPT" and included("userunknown", t)
+
+
+def _filtered(f: Fact, t: str) -> bool:
+    code = name_of(f.status)
+    if code != "filtered" and f.command in BEFORE_DATA:
+        return False
+    return included("userunknown", t) or included("filtered", t)
+
+
+def _contenterror(f: Fact, t: str) -> bool:
+    if _spamdetected(f, t):
+        return False
+    return name_of(f.status) == "contenterror" or included("contenterror", t)
+
+
+def _rejected(f: Fact, t: str) -> bool:
+    code = name_of(f.status)
+    if code == "rejected":
+        return True
+    if f.command == "MAIL":
+        return included("rejected", t)
+    if f.command == "DATA" and code != "userunknown":
+        return included("rejected", t)
+    if code in ("", "undefined", "onhold", "securityerror", "systemerror"):
+        return included("rejected", t)
+    return False
+
+
+def _hostunknown(f: Fact, t: str) -> bool:
+    if name_of(f.status) == "hostunknown":
+        return not included("networkerror", t)
+    return included("hostunknown", t)
+
+
+def _spamdetected(f: Fact, t: str) -> bool:
+    if not f.status:
+        return False
+    if name_of(f.status) == "spamdetected":
+        return True
+    return f.command not in BEFORE_DATA and included("spamdetected", t)
+
+
+_PROBES: dict[str, Callable[[Fact, str], bool]] = {
+    "mailboxfull": _by_code_or_text("mailboxfull"), "mesgtoobig": _mesgtoobig,
+    "exceedlimit": _by_code_or_text("exceedlimit"), "suspend": _suspend,
+    "hasmoved": _by_text("hasmoved"), "norelaying": _norelaying,
+    "authfailure": _by_code_or_text("authfailure"), "userunknown": _userunknown,
+    "filtered": _filtered, "requireptr": _by_code_or_text("requireptr"),
+    "notcompliantrfc": _by_text("notcompliantrfc"), "badreputation": _by_text("badreputation"),
+    "contenterror": _contenterror, "rejected": _rejected, "hostunknown": _hostunknown,
+    "spamdetected": _spamdetected, "speeding": _by_text("speeding"),
+    "toomanyconn": _by_code_or_text("toomanyconn"), "blocked": _by_code_or_text("blocked"),
+}
+
+
+def find(fact: Fact) -> str:
+    """The reason for one recipient, in Sisimai's vocabulary."""
+    if fact.preset and fact.preset not in RETRY:
+        return fact.preset
+    if fact.status.startswith("2."):
+        return "delivered"
+    text = fact.diagnostic.lower()
+    found = _first_pass(fact, text) if fact.dtype in ("SMTP", "") else ""
+    if found:
+        return found
+    found = _second_pass(fact, text)
+    if found and found != "undefined":
+        return found
+    if fact.action == "delayed":
+        return "expired"
+    if included("vacation", text):
+        return "vacation"
+    return "onhold" if text else "undefined"
+
+
+def _first_pass(fact: Fact, text: str) -> str:
+    for reason in FIRST_ORDER:
+        if fact.preset == reason or _PROBES[reason](fact, text):
+            return reason
+    return ""
+
+
+def _second_pass(fact: Fact, text: str) -> str:
+    if fact.preset and fact.preset not in ("undefined", "onhold"):
+        return fact.preset
+    code = name_of(fact.status)
+    if code not in RETRY and fact.dtype == "SMTP":
+        return code
+    for reason in SECOND_ORDER:
+        if included(reason, text):
+            return reason
+    return code or _fallback(fact)
+
+
+def _fallback(fact: Fact) -> str:
+    cls = fact.status[:3]
+    if cls in ("5.6", "4.6"):
+        return "contenterror"
+    if cls in ("5.7", "4.7"):
+        return "securityerror"
+    if fact.dtype.upper().startswith("X-UNIX"):
+        return "mailererror"
+    if _syntax_reply(fact.replycode):
+        return "syntaxerror"
+    if fact.action in ("delayed", "expired"):
+        return "expired"
+    return "blocked" if fact.command in ("EHLO", "HELO") else ""
+
+
+def _syntax_reply(code: str) -> bool:
+    return code.isdigit() and (400 < int(code) < 408 or 500 < int(code) < 508)

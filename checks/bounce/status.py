@@ -1,0 +1,111 @@
+"""Enhanced status codes the way Sisimai picks them: from the text, the Status field and the reply."""
+
+from __future__ import annotations
+
+import re
+
+from checks.bounce import tables
+
+_PSEUDO: dict[str, str] = tables.load("status_codes.json")["pseudo"]
+_CODE = re.compile(r"(?<![\d.vV])([245])\.([0-7])\.(\d{1,3})(?!\d)")
+_IPV4 = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
+_REPLY = re.compile(r"(?<![\d.#:/-])([245][0-5]\d)(?=[ -]|$)", re.M)
+_VAGUE = frozenset({"4.4.7"})
+
+
+def find(text: str) -> str:
+    """The status code a message names, specific codes first (X.0.0 and 4.4.7 only as a last resort)."""
+    text = _IPV4.sub("***", text[:20000])
+    codes: list[str] = []
+    vague = ""
+    for match in _CODE.finditer(text):
+        code = "{}.{}.{}".format(*match.groups())
+        if code.endswith(".0.0") or code in _VAGUE:
+            vague = code
+            continue
+        codes.append(code)
+    if vague:
+        codes.append(vague)
+    best = codes[0] if codes else ""
+    for code in codes[1:]:
+        best = prefer(best, code, "")
+    return best
+
+
+def reply(text: str, status: str = "") -> str:
+    """The first SMTP reply code in `text`, of the same class as `status` when one is given."""
+    for match in _REPLY.finditer(text[:20000]):
+        if not status or match.group(1)[0] == status[0]:
+            return match.group(1)
+    return ""
+
+
+def prefer(field: str, in_text: str, replycode: str) -> str:
+    """Choose between the Status field and the code found in the diagnostic text."""
+    if not field or len(field) < 5:
+        return in_text or field
+    if not in_text or len(in_text) < 5:
+        return field
+    if replycode and field[0] != in_text[0]:
+        if replycode[0] == field[0]:
+            return field
+        if replycode[0] == in_text[0]:
+            return in_text
+    if field == in_text:
+        return field
+    return _prefer_detail(field, in_text)
+
+
+def _prefer_detail(field: str, in_text: str) -> str:
+    if ".0.0" in field:
+        return field if ".0.0" in in_text else in_text
+    if ".0" in field and ".0" not in in_text:
+        return in_text
+    if ".0.0" in in_text:
+        return field
+    if field in ("4.4.7", "4.7.0") or field.startswith("5.3.") or field[1:4] in _WEAK_PROTOCOL:
+        return in_text
+    if field == "5.1.1":
+        return field if ".0" in in_text or in_text.startswith("5.5.") else in_text
+    if field == "5.1.3" and in_text.startswith("5.7."):
+        return in_text
+    return field
+
+
+_WEAK_PROTOCOL = frozenset({".5.1", ".5.2", ".5.4", ".5.5"})
+
+
+def is_temporary(text: str) -> bool:
+    """Does an error text read as a temporary failure (4xx code or the word)?"""
+    if not text.strip():
+        return False
+    code = find(text) or reply(text)
+    if code:
+        return code.startswith("4")
+    lower = text.lower()
+    return " temporar" in lower or " persistent" in lower
+
+
+def pseudo(reason: str, temporary: bool) -> str:
+    """Sisimai's internal X.0.9NN code that stands for a reason when the message has none."""
+    number = _PSEUDO.get(reason)
+    if number is None or reason == "delivered":
+        return ""
+    if temporary and reason in ("hasmoved", "hostunknown", "userunknown"):
+        temporary = False
+    return f"{'4' if temporary else '5'}.0.{number}"
+
+
+def clean(diagnostic: str, replycode: str, code: str) -> str:
+    """A multi-line reply folded into one: "550-5.7.1 a 550-5.7.1 b" -> "550 5.7.1 a b"."""
+    if not replycode or f"{replycode}-" not in diagnostic:
+        return diagnostic
+    text = diagnostic
+    for sep in ("-", " "):
+        if code:
+            text = text.replace(f"{replycode}{sep}{code}", "")
+        text = text.replace(f"{replycode}{sep}", "")
+    text = " ".join(text.split())
+    if replycode in text:
+        text = " ".join(f"{replycode} {code} {text}".split())
+    return text
