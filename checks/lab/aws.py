@@ -164,6 +164,10 @@ class AwsStandIn:
 
     def send_verdict(self, region: str, sender: str, recipients: list[str]) -> str:
         """The SES SMTP reply to the end of DATA (the message itself is dropped)."""
+        with self.state.lock:
+            return self._verdict(region, sender, recipients)
+
+    def _verdict(self, region: str, sender: str, recipients: list[str]) -> str:
         account = self.state.region(region).account
         if not account.sending_enabled or account.enforcement_status == "SHUTDOWN":
             return SENDING_PAUSED

@@ -119,8 +119,9 @@ class SesLabState:
         by_region: dict[str, list[Suppressed]] = {}
         for entry in entries:
             by_region.setdefault(entry.region, []).append(entry)
-        for region, items in by_region.items():
-            self.region(region).suppression.bulk(items)
+        with self.lock:
+            for region, items in by_region.items():
+                self.region(region).suppression.bulk(items)
 
 
 def synthetic_suppressed(n: int, region: str, now: dt.datetime) -> Iterator[Suppressed]:
@@ -495,7 +496,8 @@ class LabAwsMiddleware:
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = self.account_id
         req = parse_request(environ, self.default_region)
         try:
-            reply = route_v2(self.state, req) or route_v1(self.state, req)
+            with self.state.lock:  # moto's server is threaded; the lab's state is one at a time
+                reply = route_v2(self.state, req) or route_v1(self.state, req)
         except ApiError as err:
             reply = json_error(err) if req.path.startswith("/v2/") else xml_error(err)
         if reply is None:
