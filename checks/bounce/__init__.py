@@ -11,7 +11,6 @@ from dataclasses import replace
 from typing import Any
 
 from checks.bounce import (
-    reason as reasons,
     arf,
     classify,
     detect,
@@ -21,9 +20,11 @@ from checks.bounce import (
     scan,
     ses_json,
     smtp_line,
-    status as codes,
     tables,
 )
+from checks.bounce import reason as reasons
+from checks.bounce import rhost
+from checks.bounce import status as codes
 from checks.bounce.classify import Signals
 from checks.bounce.model import BounceReport, RecipientResult, RelayFailure
 from checks.bounce.mta import DEFAULTS as mta_defaults
@@ -239,7 +240,7 @@ def _result(*, address: str, action: str, status: str, replycode: str, diagnosti
     diag = codes.clean(diagnostic, reply, found)
     fact = reasons.Fact(status=code, diagnostic=diag, command=command, replycode=reply,
                         action=action, dtype=dtype, preset=preset)
-    why = "delivered" if action in _DONE else reasons.find(fact)
+    why = "delivered" if action in _DONE else _reason(fact, address, remote_mta)
     if not code:
         code = codes.pseudo(why, codes.is_temporary(f"{reply} {diag}"))
     if reply and code and reply[0] != code[0]:
@@ -250,6 +251,14 @@ def _result(*, address: str, action: str, status: str, replycode: str, diagnosti
         hard=classify.is_hard(why, code), layer=_layer(why, remote_mta, context),
         confidence=0.8 if why not in ("onhold", "undefined") else 0.3, command=command,
     )
+
+
+def _reason(fact: reasons.Fact, address: str, remote_mta: str) -> str:
+    """A known remote host's own table first (Sisimai's rhost), then the general reading."""
+    if fact.preset not in reasons.RETRY:
+        return fact.preset
+    name = rhost.provider(address.rpartition("@")[2], remote_mta)
+    return (rhost.find(name, fact.diagnostic) if name else "") or reasons.find(fact)
 
 
 _DONE = frozenset({"delivered", "relayed", "expanded"})

@@ -1,4 +1,4 @@
-"""Enhanced status codes the way Sisimai picks them: from the text, the Status field and the reply."""
+"""Enhanced status codes as Sisimai picks them: from the text, the Status field, the reply."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ _VAGUE = frozenset({"4.4.7"})
 
 
 def find(text: str) -> str:
-    """The status code a message names, specific codes first (X.0.0 and 4.4.7 only as a last resort)."""
+    """The status code a text names; X.0.0 and 4.4.7 only when nothing more specific."""
     text = _IPV4.sub("***", text[:20000])
     codes: list[str] = []
     vague = ""
