@@ -41,7 +41,9 @@ class Inputs:
 
     @property
     def sender_domain(self) -> str | None:
-        return self.sender.rpartition("@")[2].lower() if self.sender and "@" in self.sender else None
+        if not self.sender or "@" not in self.sender:
+            return None
+        return self.sender.rpartition("@")[2].lower()
 
 
 @dataclass

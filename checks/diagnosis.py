@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from checks.model import CheckResult, Layer, Status
+from checks.model import CheckResult, Evidence, Layer, Status
 
 EXIT_HEALTHY = 0
 EXIT_FAULTS = 1
 EXIT_USAGE = 2
 EXIT_COULD_NOT_CHECK = 3
+
+
+class Intake(Protocol):
+    """What the diagnosis started from (a parsed bounce): shown as evidence in reports."""
+
+    def evidence(self) -> Evidence: ...
+
+    def to_json(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -21,6 +29,7 @@ class Diagnosis:
     warnings: tuple[CheckResult, ...]
     could_not_check: tuple[CheckResult, ...]
     results: tuple[CheckResult, ...]
+    intake: Intake | None = None
 
     @property
     def healthy_layers(self) -> list[Layer]:
@@ -39,9 +48,8 @@ class Diagnosis:
     def headline(self) -> str:
         n = len(self.root_causes)
         if not n:
-            return "No faults found" + (
-                f"; {len(self.could_not_check)} checks could not run" if self.could_not_check else ""
-            )
+            missing = len(self.could_not_check)
+            return "No faults found" + (f"; {missing} checks could not run" if missing else "")
         layers = ", ".join(dict.fromkeys(r.layer.title for r in self.root_causes))
         return f"{n} root cause{'s' if n != 1 else ''}: {layers}"
 
@@ -56,6 +64,7 @@ class Diagnosis:
                 "healthy_layers": [layer.value for layer in self.healthy_layers],
             },
             "results": [r.to_json() for r in self.results],
+            "bounce": self.intake.to_json() if self.intake is not None else None,
         }
 
 
@@ -69,7 +78,7 @@ def _cause(r: CheckResult) -> dict[str, Any]:
     }
 
 
-def diagnose(results: Iterable[CheckResult]) -> Diagnosis:
+def diagnose(results: Iterable[CheckResult], intake: Intake | None = None) -> Diagnosis:
     """Failures that another failure explains are consequences; the rest are root causes."""
     order = list(Layer)
     results = tuple(sorted(results, key=lambda r: order.index(r.layer)))  # stable within a layer
@@ -86,4 +95,5 @@ def diagnose(results: Iterable[CheckResult]) -> Diagnosis:
             r for r in results if r.status is Status.ERROR and r.check_id not in explained
         ),
         results=results,
+        intake=intake,
     )

@@ -14,6 +14,10 @@ def to_json(diagnosis: Diagnosis) -> str:
 
 def to_markdown(diagnosis: Diagnosis, *, title: str = "mailpath diagnosis") -> str:
     lines = [f"# {title}", "", f"**{diagnosis.headline()}**", ""]
+    if diagnosis.intake is not None:
+        ev = diagnosis.intake.evidence()
+        lines += ["## Started from", "", f"**{ev.label}**", "", "```", ev.content.rstrip(),
+                  "```", ""]
     lines += _section("Root causes", diagnosis.root_causes, with_fix=True)
     lines += _section("Consequences (explained by a root cause)", diagnosis.consequences)
     lines += _section("Warnings", diagnosis.warnings, with_fix=True)
@@ -34,6 +38,10 @@ def to_markdown(diagnosis: Diagnosis, *, title: str = "mailpath diagnosis") -> s
 def to_text(diagnosis: Diagnosis) -> str:
     """A compact plain-text report for the terminal."""
     lines = [diagnosis.headline(), ""]
+    if diagnosis.intake is not None:
+        ev = diagnosis.intake.evidence()
+        lines += [f"Started from {ev.label}:", *(f"  {row}" for row in ev.content.splitlines()),
+                  ""]
     for n, r in enumerate(diagnosis.root_causes, 1):
         lines.append(f"{n}. [{r.layer.title}] {r.summary}  ({r.check_id})")
         if r.outcome.explanation:

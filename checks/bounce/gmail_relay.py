@@ -7,11 +7,11 @@ import re
 from checks.bounce import scan
 from checks.bounce.model import RelayFailure
 
-_SIGN = re.compile(r"send mail as.{0,200}?(?:misconfigured|out of date)|"
-                   r"(?:misconfigured|out of date).{0,200}?send mail as", re.I | re.S)
+_SIGN = re.compile(r"send\s+mail\s+as.{0,200}?(?:misconfigured|out\s+of\s+date)|"
+                   r"(?:misconfigured|out\s+of\s+date).{0,200}?send\s+mail\s+as", re.I | re.S)
 _RELAY = re.compile(
     r"\(\s*([A-Za-z0-9.-]+\.[A-Za-z]{2,})\s*,\s*port\s*(\d{1,5})\s*(?:,\s*([A-Za-z]+))?", re.I)
-_ALIAS = re.compile(r"send mail as.{0,5}address\s+<?([^\s>()]+@[^\s>()]+)", re.I)
+_ALIAS = re.compile(r"send\s+mail\s+as.{0,5}\s*address\s+<?([^\s>()]+@[^\s>()]+)", re.I)
 _REPLY = re.compile(
     r"response from the remote server (?:was|is)\s*:?\s*\n?\s*([^\n]+(?:\n[2-5]\d\d[ -][^\n]*)*)",
     re.I)

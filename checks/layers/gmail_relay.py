@@ -274,6 +274,10 @@ async def ses_key_state(ctx: Context, deps: Deps) -> Outcome:
     if found is None:
         return skipped("The relay is not an SES SMTP endpoint")
     relay, _ = found
+    if not relay.username:
+        return skipped("No SMTP username known",
+                       "A bounce names the relay but not the credentials: give --relay-user "
+                       "(or a stored profile with --profile-name) to look up the IAM key.")
     if not looks_like_access_key_id(relay.username):
         return failed(f"SMTP username {relay.username!r} is not an access key id",
                       "The SES SMTP username is the IAM access key id (AKIA…), not an address.",

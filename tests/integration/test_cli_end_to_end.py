@@ -124,3 +124,35 @@ def test_unreachable_endpoints_and_no_credentials_mean_could_not_check():
     payload = json.loads(proc.stdout)
     errors = [r for r in payload["results"] if r["status"] == "error"]
     assert errors and all(r["summary"] for r in errors)
+
+
+GMAIL_RELAY_BOUNCE = """From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>
+To: admin@sender.example
+Subject: Delivery Status Notification (Failure)
+
+Your message to lee@recipient.example was not sent. The SMTP server settings for the 'Send
+mail as' address admin@sender.example (email-smtp.us-east-1.amazonaws.com, port 587, TLS) are
+misconfigured or out of date. Update them under Settings > Accounts and Import.
+The response from the remote server was:
+535 Authentication Credentials Invalid
+"""
+
+
+def test_check_from_a_bounce_starts_at_its_layer_and_shows_it(tmp_path: Path):
+    bounce = tmp_path / "gmail-bounce.eml"
+    bounce.write_text(GMAIL_RELAY_BOUNCE)
+    lab = subprocess.Popen([*MAILPATH, "lab"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, env=_clean_env())
+    try:
+        env = _clean_env() | _read_exports(lab)
+        proc = _run("check", "--bounce", str(bounce), "--json", env=env)
+        text = _run("check", "--bounce", str(bounce), env=env)
+    finally:
+        lab.send_signal(signal.SIGINT)
+        lab.wait(timeout=20)
+    assert proc.returncode == 1, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert payload["bounce"]["layer"] == "gmail_relay"
+    assert payload["results"][0]["layer"] == "gmail_relay"
+    assert _roots(payload) == SEED_ROOTS
+    assert "Started from bounce" in text.stdout and "535" in text.stdout

@@ -17,13 +17,14 @@ _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def context_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> Context:
     endpoints = endpoints_from(args, env)
-    relay = _relay(args, env)
+    bounce = _bounce(getattr(args, "bounce", None))
+    relay = _relay(args, env) or relay_from_bounce(bounce)
     inputs = Inputs(
         sender=_address(args.sender or env.get("MAILPATH_FROM"), "--from"),
         recipients=_recipients(args.recipients or [env.get("MAILPATH_TO", "")]),
         relay=relay,
         path=args.path or ("gmail_send_as" if relay else "ses_api"),
-        bounce=_bounce(getattr(args, "bounce", None)),
+        bounce=bounce,
     )
     return Context(endpoints=endpoints, inputs=inputs)
 
@@ -86,6 +87,17 @@ def relay_from_env(env: Mapping[str, str]) -> RelaySettings | None:
             raise UsageError(f"cannot read MAILPATH_RELAY_PASSWORD_FILE: {exc.strerror}") from None
     user = env.get("MAILPATH_RELAY_USER", "")
     return RelaySettings(host, int(port_text), tls, user, password)  # type: ignore[arg-type]
+
+
+def relay_from_bounce(bounce: object) -> RelaySettings | None:
+    """Gmail's relay-failure bounce names the relay host, port and mode: probe that relay
+    (without credentials, since the bounce holds none)."""
+    failure = getattr(bounce, "relay", None)
+    if failure is None or not failure.host:
+        return None
+    port = int(failure.port) if str(failure.port).isdigit() else 587
+    tls = "tls" if failure.tls.upper() == "SSL" or port in (465, 2465) else "starttls"
+    return RelaySettings(failure.host, port, tls, "")  # type: ignore[arg-type]
 
 
 def _bounce(path: str | None) -> object:

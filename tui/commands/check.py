@@ -7,7 +7,8 @@ import os
 
 from checks.diagnosis import EXIT_USAGE
 
-EPILOG = f"""exit codes: 0 healthy, 1 faults found, {EXIT_USAGE} usage error, 3 some checks could not run.
+EPILOG = f"""exit codes: 0 healthy, 1 faults found, {EXIT_USAGE} usage error,
+3 some checks could not run.
 Endpoints come from the environment as `mailpath lab` prints them (AWS_ENDPOINT_URL,
 MAILPATH_NAMESERVER, MAILPATH_SMTP_ROUTES, MAILPATH_HTTPS_ROUTES, MAILPATH_CA_FILE,
 MAILPATH_RELAY_HOST/PORT/TLS/USER, MAILPATH_RELAY_PASSWORD_FILE); real use needs none of them."""
@@ -47,8 +48,8 @@ def _relay_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.commands._output import diagnose_and_print, parse_layers
     from tui.commands._inputs import context_from_args
+    from tui.commands._output import diagnose_and_print, parse_layers
 
     ctx = context_from_args(args, os.environ)
     return diagnose_and_print(ctx, parse_layers(args.layers), as_json=args.json)
