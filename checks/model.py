@@ -49,7 +49,12 @@ class Layer(StrEnum):
     RECIPIENT_MTA = "recipient_mta"
 
     @property
-    def title(self) -> str:
+    def display_name(self) -> str:
+        return _LAYER_TITLES[self]
+
+    @property
+    def title(self) -> str:  # type: ignore[override]
+        """Deprecated alias of display_name (it shadows str.title)."""
         return _LAYER_TITLES[self]
 
 

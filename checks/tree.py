@@ -99,8 +99,8 @@ def walk(
         else:
             node_id = node.next
     if start_layer in layers:
-        layers.remove(start_layer)  # type: ignore[arg-type]
-        layers.insert(0, start_layer)  # type: ignore[arg-type]
+        layers.remove(start_layer)
+        layers.insert(0, start_layer)
     elif start_layer is not None:
         layers.insert(0, start_layer)
     return Walk(tuple(layers))
