@@ -16,14 +16,15 @@ from checks.bounce import (
     detect,
     dsn,
     gmail_relay,
+    lhost,
     mail,
+    rhost,
     scan,
     ses_json,
     smtp_line,
     tables,
 )
 from checks.bounce import reason as reasons
-from checks.bounce import rhost
 from checks.bounce import status as codes
 from checks.bounce.classify import Signals
 from checks.bounce.model import BounceReport, RecipientResult, RelayFailure
@@ -239,7 +240,7 @@ def _result(*, address: str, action: str, status: str, replycode: str, diagnosti
     code = codes.prefer(status, found, reply)
     diag = codes.clean(diagnostic, reply, found)
     fact = reasons.Fact(status=code, diagnostic=diag, command=command, replycode=reply,
-                        action=action, dtype=dtype, preset=preset)
+                        action=action, dtype=dtype, preset=preset or lhost.preset(diag))
     why = "delivered" if action in _DONE else _reason(fact, address, remote_mta)
     if not code:
         code = codes.pseudo(why, codes.is_temporary(f"{reply} {diag}"))

@@ -16,7 +16,8 @@ _ORIGINAL_START = re.compile(
     r"(?:the )?(?:message|original) headers? (?:follow|of the original)|"
     r"headers? of (?:the )?(?:original|returned|your) message|"
     r"copy of the (?:original )?message|unsent message below|the header of the original|"
-    r"original message header|message header follows|the message you sent"
+    r"original message header|message header follows|the message you sent|"
+    r"below is a copy of the original message|please note that this is only a temporary failure"
     r")\b.*$|^content-type:\s*message/rfc822|^Return-Path:\s*<|^Received:\s*(?:from|by)\s",
     re.I | re.M,
 )
