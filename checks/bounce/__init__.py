@@ -171,18 +171,26 @@ def _own_addresses(parts: mail.MailParts) -> frozenset[str]:
 
 
 def _recipients(parts: mail.MailParts) -> tuple[RecipientResult, ...]:
-    _message, groups = dsn.groups(parts.dsn) if parts.dsn else ({}, [])
+    fields = parts.dsn or _header_fields(parts)
+    _message, groups = dsn.groups(fields) if fields else ({}, [])
     findings = mta_text.findings(parts.text, _own_addresses(parts))
     if groups:
         return tuple(_from_group(g, findings, parts.text) for g in groups)
     return tuple(_from_finding(f, parts.text) for f in findings)
 
 
+def _header_fields(parts: mail.MailParts) -> str:
+    """DSN fields pasted at the top of the input, where a mail parser sees headers."""
+    if parts.headers.get("final-recipient") is None:
+        return ""
+    return "\n".join(f"{k}: {v}" for k, v in parts.headers.items())
+
+
 def _from_group(group: dict[str, str], findings: list[mta_text.TextFinding],
                 context: str) -> RecipientResult:
     address = _first_address(group.get("final-recipient") or group.get("original-recipient", ""))
     text = _matching(findings, address)
-    diag = scan.squash(dsn.untype(group.get("diagnostic-code", "")))
+    diag = _continued(scan.squash(dsn.untype(group.get("diagnostic-code", ""))), context)
     if not diag and text:
         diag = text.diagnostic
     status = scan.status_in(group.get("status", ""))
@@ -194,6 +202,34 @@ def _from_group(group: dict[str, str], findings: list[mta_text.TextFinding],
         command=scan.command_in(diag) or (text.command if text else "") or scan.command_in(context),
         context=context,
     )
+
+
+def _continued(diag: str, body: str) -> str:
+    """A multi-line reply cut short in the DSN field, completed from the transcript in the text."""
+    code = diag[:9]
+    if len(code) < 4 or code[3] != "-":
+        return diag
+    lines = body.splitlines()
+    for i, line in enumerate(lines):
+        if code in line and diag[10:40] in line:
+            tail = [_strip_reply(x, code[:3]) for x in lines[i + 1:i + 20]]
+            more = " ".join(t for t in _while_reply(tail))
+            return f"{diag} {more}".strip()
+    return diag
+
+
+def _strip_reply(line: str, reply: str) -> str | None:
+    text = line.strip().removeprefix("<<<").strip()
+    return text[4:] if text[:3] == reply and text[3:4] in ("-", " ") else None
+
+
+def _while_reply(lines: list[str | None]) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        if line is None:
+            break
+        out.append(line)
+    return out
 
 
 def _dtype(value: str) -> str:

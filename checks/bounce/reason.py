@@ -161,7 +161,7 @@ def find(fact: Fact) -> str:
         return fact.preset
     if fact.status.startswith("2."):
         return "delivered"
-    text = fact.diagnostic.lower()
+    text = fact.diagnostic.lower() + " " if fact.diagnostic else ""
     found = _first_pass(fact, text) if fact.dtype in ("SMTP", "") else ""
     if found:
         return found

@@ -62,10 +62,14 @@ def _spans(section: str, rcpts: list[str]) -> list[tuple[str, str]]:
     for i, (pos, addr) in enumerate(starts):
         end = starts[i + 1][0] if i + 1 < len(starts) else len(section)
         out.append((addr, section[pos:end]))
-    if not any(_has_error(chunk) for _, chunk in out):
+    if not any(_has_code(chunk) for _, chunk in out):
         return [(addr, section) for addr, _ in out]
     head = section[: starts[0][0]]
     return [(addr, chunk if _has_error(chunk) else head + chunk) for addr, chunk in out]
+
+
+def _has_code(chunk: str) -> bool:
+    return bool(scan.reply_in(chunk) or scan.status_in(chunk))
 
 
 def _has_error(chunk: str) -> bool:
