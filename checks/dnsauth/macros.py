@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from urllib.parse import quote
 
 _MACRO = re.compile(
     r"%(?:\{(?P<letter>[slodiphcrtvSLODIPHCRTV])(?P<digits>\d*)(?P<rev>[rR]?)"
@@ -91,4 +92,9 @@ def _one(match: re.Match[str], env: MacroVars) -> str:
         if int(digits) == 0:
             raise MacroError("macro transformer digit must not be zero")
         parts = parts[-int(digits) :]
-    return ".".join(parts)
+    return _escape_if_upper(letter, ".".join(parts))
+
+
+def _escape_if_upper(letter: str, value: str) -> str:
+    """RFC 7208 7.3: an uppercase letter URL-escapes all but RFC 3986's unreserved set."""
+    return quote(value, safe="") if letter.isupper() else value

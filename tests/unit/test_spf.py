@@ -133,6 +133,24 @@ def test_rfc7208_macro_ipv6_example() -> None:
     )
 
 
+# The RFC 7208 test suite's "upper-macro" case (7.3: uppercase letters are URL-escaped
+# after expansion; RFC 3986's unreserved set ALPHA DIGIT - . _ ~ stays as it is).
+UPPER_ENV = macros.MacroVars(sender="~jack&jill=up-a_b3.c@e8.example.com", domain="e8.example.com")
+
+
+@pytest.mark.parametrize(
+    ("macro", "expansion"),
+    [
+        ("http://example.com/why.html?l=%{L}", "http://example.com/why.html?l=~jack%26jill%3Dup-a_b3.c"),
+        ("%{l}", "~jack&jill=up-a_b3.c"),
+        ("%{S}", "~jack%26jill%3Dup-a_b3.c%40e8.example.com"),
+        ("%{D2}", "example.com"),
+    ],
+)
+def test_uppercase_macros_are_url_escaped(macro: str, expansion: str) -> None:
+    assert macros.expand(macro, UPPER_ENV) == expansion
+
+
 @pytest.mark.parametrize(
     "record",
     [
