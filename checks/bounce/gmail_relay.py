@@ -18,7 +18,8 @@ _REPLY = re.compile(
 
 
 def is_relay_bounce(text: str) -> bool:
-    return _SIGN.search(text[:20000]) is not None
+    head = text[:20000]
+    return "send" in head.lower() and _SIGN.search(head) is not None
 
 
 def relay_failure(text: str) -> RelayFailure:

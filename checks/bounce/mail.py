@@ -37,7 +37,19 @@ class MailParts:
 
 
 def load(data: bytes) -> Message:
-    return email.message_from_bytes(data, policy=compat32)
+    """Parse an email; a returned original message is cut short first (only its head matters)."""
+    return email.message_from_bytes(_cut_original(data), policy=compat32)
+
+
+#: bytes of a returned original message kept for parsing (its headers and the start of its body)
+ORIGINAL_KEEP = 6000
+_ORIGINAL_PART = re.compile(
+    rb"^content-type:[ \t]*(?:message/rfc822|text/rfc822-headers|message/rfc822-headers)", re.I | re.M)
+
+
+def _cut_original(data: bytes) -> bytes:
+    match = _ORIGINAL_PART.search(data)
+    return data[: match.end() + ORIGINAL_KEEP] if match else data
 
 
 def header(msg: Message, name: str) -> str:

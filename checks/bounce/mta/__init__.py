@@ -31,7 +31,7 @@ DEFAULTS: dict[str, str] = {
 
 def reporter(parts: MailParts) -> str:
     """The MTA or provider that wrote the bounce, or "" when no sign names one."""
-    values = {"body": parts.text[:20000]}
+    values = {"body": parts.text[:6000]}
     for key in _HEADER_KEYS:
         raw = parts.headers.get(key)
         values[key] = header(parts.headers, key) if raw is not None else ""
