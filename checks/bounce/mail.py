@@ -44,7 +44,8 @@ def load(data: bytes) -> Message:
 #: bytes of a returned original message kept for parsing (its headers and the start of its body)
 ORIGINAL_KEEP = 6000
 _ORIGINAL_PART = re.compile(
-    rb"^content-type:[ \t]*(?:message/rfc822|text/rfc822-headers|message/rfc822-headers)", re.I | re.M)
+    rb"^content-type:[ \t]*(?:message/rfc822|text/rfc822-headers|message/rfc822-headers)",
+    re.I | re.M)
 
 
 def _cut_original(data: bytes) -> bytes:
