@@ -21,11 +21,20 @@ import dns.resolver
 
 from checks.context import Context
 
-__all__ = ["DnsAnswer", "DnsStatus", "lookup", "lookup_direct", "make_resolver"]
+__all__ = ["DnsAnswer", "DnsStatus", "budget", "lookup", "lookup_direct", "make_resolver"]
 
 #: per-query budget: short, so a dead server ends as a clear error, not the check's timeout
 QUERY_TIMEOUT = 2.0
 LIFETIME = 4.0
+#: a lookup may use at most this share of the check timeout: a check makes a few lookups in
+#: a row (SPF record, then its includes), and must still report the dead server itself.
+_SHARE_OF_CHECK = 0.3
+
+
+def budget(check_timeout: float) -> tuple[float, float]:
+    """(per-try timeout, whole-lookup lifetime) in seconds for a check timeout."""
+    lifetime = max(0.05, min(LIFETIME, check_timeout * _SHARE_OF_CHECK))
+    return min(QUERY_TIMEOUT, lifetime), lifetime
 
 
 class DnsStatus(StrEnum):
@@ -46,7 +55,7 @@ _PLAIN = {
     DnsStatus.NXDOMAIN: "the name does not exist (NXDOMAIN)",
     DnsStatus.NODATA: "the name exists but has no {rdtype} record (NODATA)",
     DnsStatus.SERVFAIL: "the DNS server failed to answer (SERVFAIL or REFUSED)",
-    DnsStatus.TIMEOUT: "no DNS answer within the time limit",
+    DnsStatus.TIMEOUT: "the DNS server {server} did not answer (timeout)",
     DnsStatus.ERROR: "the DNS answer could not be read",
 }
 
@@ -72,7 +81,7 @@ class DnsAnswer:
         """What happened, in words."""
         if self.ok:
             return f"{len(self.records)} {self.rdtype} record(s)"
-        return _PLAIN[self.status].format(rdtype=self.rdtype)
+        return _PLAIN[self.status].format(rdtype=self.rdtype, server=self.server or "(system)")
 
     def evidence(self) -> str:
         """dig-like text of the answer, for Evidence.content."""
@@ -85,8 +94,11 @@ class DnsAnswer:
         return "\n".join(lines)
 
 
-def make_resolver(nameservers: tuple[tuple[str, int], ...]) -> dns.asyncresolver.Resolver:
-    """A resolver on the given servers, or the system configuration when none are given."""
+def make_resolver(
+    nameservers: tuple[tuple[str, int], ...], check_timeout: float = 10.0
+) -> dns.asyncresolver.Resolver:
+    """A resolver on the given servers, or the system configuration when none are given;
+    its timeouts are a share of the check timeout (see `budget`)."""
     if not nameservers:
         try:
             res = dns.asyncresolver.Resolver()
@@ -97,13 +109,19 @@ def make_resolver(nameservers: tuple[tuple[str, int], ...]) -> dns.asyncresolver
         res = dns.asyncresolver.Resolver(configure=False)
         res.nameservers = [dns.nameserver.Do53Nameserver(h, port=p) for h, p in nameservers]
     res.cache = None  # the per-run memo is the cache; nothing outlives the run
-    res.timeout = QUERY_TIMEOUT
-    res.lifetime = LIFETIME
+    res.timeout, res.lifetime = budget(check_timeout)
     return res
 
 
-def _server_label(nameservers: tuple[tuple[str, int], ...]) -> str:
-    return ",".join(f"{h}:{p}" for h, p in nameservers)
+def _server_label(res: dns.asyncresolver.Resolver) -> str:
+    """'127.0.0.1:5353' for each server the resolver asks (the system's ones too)."""
+    return ",".join(_one_label(ns) for ns in res.nameservers)
+
+
+def _one_label(ns: object) -> str:
+    if isinstance(ns, dns.nameserver.Do53Nameserver):
+        return f"{ns.address}:{ns.port}"
+    return f"{ns}:53" if isinstance(ns, str) else str(ns)
 
 
 async def lookup(ctx: Context, name: str, rdtype: str) -> DnsAnswer:
@@ -113,9 +131,11 @@ async def lookup(ctx: Context, name: str, rdtype: str) -> DnsAnswer:
 
 
 async def _resolve(ctx: Context, name: str, rdtype: str) -> DnsAnswer:
-    servers = ctx.endpoints.nameservers
-    res = ctx.shared("dns.resolver", lambda: make_resolver(servers))
-    label = _server_label(servers)
+    endpoints = ctx.endpoints
+    res = ctx.shared(
+        "dns.resolver", lambda: make_resolver(endpoints.nameservers, endpoints.timeout)
+    )
+    label = _server_label(res)
     try:
         answer = await res.resolve(name, rdtype, search=False, raise_on_no_answer=False)
     except dns.exception.DNSException as exc:
@@ -131,18 +151,19 @@ async def lookup_direct(
 ) -> DnsAnswer:
     """Ask one server directly (no recursion wanted), e.g. an authoritative nameserver."""
     key = ("dns-direct", server, name.lower().rstrip(".") + ".", rdtype.upper())
-    return await ctx.memo(key, lambda: _query_direct(server, key[2], key[3]))
+    _, lifetime = budget(ctx.endpoints.timeout)
+    return await ctx.memo(key, lambda: _query_direct(server, key[2], key[3], lifetime))
 
 
-async def _query_direct(server: tuple[str, int], name: str, rdtype: str) -> DnsAnswer:
+async def _query_direct(
+    server: tuple[str, int], name: str, rdtype: str, timeout: float
+) -> DnsAnswer:
     host, port = server
     label = f"{host}:{port}"
     query = dns.message.make_query(name, rdtype)
     query.flags &= ~dns.flags.RD
     try:
-        reply, _ = await dns.asyncquery.udp_with_fallback(
-            query, host, port=port, timeout=QUERY_TIMEOUT
-        )
+        reply, _ = await dns.asyncquery.udp_with_fallback(query, host, port=port, timeout=timeout)
     except (dns.exception.DNSException, OSError, EOFError) as exc:
         return DnsAnswer(name, rdtype, _status_of(exc), detail=_detail(exc), server=label)
     return _from_reply(reply, name, rdtype, label)
