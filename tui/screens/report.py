@@ -14,6 +14,7 @@ from textual.widgets import Footer, Header, Markdown
 from checks.diagnosis import Diagnosis
 from checks.report import to_json, to_markdown
 from tui.screens.modals import ConfirmModal, PathModal
+from tui.widgets.check_detail import plain_parser
 
 #: format -> (default file name, renderer)
 FORMATS: dict[str, tuple[str, Callable[[Diagnosis], str]]] = {
@@ -55,7 +56,7 @@ class ReportScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="report-body"):
-            yield Markdown(self.markdown, id="report-markdown")
+            yield Markdown(self.markdown, id="report-markdown", parser_factory=plain_parser)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from markdown_it import MarkdownIt
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
@@ -20,6 +21,11 @@ ACTION_LABELS = {
     "remove_suppression": "Remove suppression…",
     "rotate_credentials": "Rotate credentials…",
 }
+
+
+def plain_parser() -> MarkdownIt:
+    """GitHub-like Markdown without linkify: host names in evidence are not links to open."""
+    return MarkdownIt("gfm-like").disable("linkify")
 
 
 @dataclass(frozen=True)
@@ -78,9 +84,11 @@ class CheckDetail(VerticalScroll):
             Static(out.summary, classes="detail-summary"),
         ]
         if out.explanation:
-            parts.append(Markdown(out.explanation, classes="detail-explanation"))
+            parts.append(Markdown(out.explanation, classes="detail-explanation",
+                                  parser_factory=plain_parser))
         if out.fix:
-            parts.append(Markdown(fix_markdown(out.fix), classes="detail-fix"))
+            parts.append(Markdown(fix_markdown(out.fix), classes="detail-fix",
+                                  parser_factory=plain_parser))
         parts.append(Horizontal(*self._buttons(out.fix), classes="detail-actions"))
         parts += self._evidence_parts(r)
         return parts
@@ -113,7 +121,8 @@ class CheckDetail(VerticalScroll):
         return [
             Label(layer_text(view.layer, statuses, view.total), classes="detail-title"),
             Static(node.title, classes="detail-summary"),
-            Markdown("\n".join(lines) or "Not checked yet.", classes="detail-explanation"),
+            Markdown("\n".join(lines) or "Not checked yet.", classes="detail-explanation",
+                     parser_factory=plain_parser),
             Horizontal(Button("Re-run layer", id="rerun-layer", compact=True),
                        classes="detail-actions"),
         ]
