@@ -9,7 +9,8 @@ from checks.tree import SEND_PATH, walk
 
 def _r(cid: str, layer: Layer, status: Status, explains: tuple[str, ...] = ()) -> CheckResult:
     fix = Fix("rotate", ("step",), "rotate_credentials") if status is Status.FAIL else None
-    return CheckResult(cid, layer, cid, Outcome(status, f"{cid} {status}", fix=fix, explains=explains))
+    outcome = Outcome(status, f"{cid} {status}", fix=fix, explains=explains)
+    return CheckResult(cid, layer, cid, outcome)
 
 
 SEED_LIKE = [
@@ -35,7 +36,8 @@ def test_every_unexplained_failure_is_a_root_cause():
 def test_exit_codes():
     assert diagnose([_r("a", Layer.DNS, Status.PASS)]).exit_code == 0
     assert diagnose([_r("a", Layer.DNS, Status.ERROR)]).exit_code == 3
-    assert diagnose([_r("a", Layer.DNS, Status.ERROR), _r("b", Layer.SES, Status.FAIL)]).exit_code == 1
+    mixed = [_r("a", Layer.DNS, Status.ERROR), _r("b", Layer.SES, Status.FAIL)]
+    assert diagnose(mixed).exit_code == 1
     assert diagnose([_r("a", Layer.DNS, Status.WARN)]).exit_code == 0
 
 

@@ -27,7 +27,9 @@ def test_routes_are_applied_and_wildcards_match_any_host():
     assert e.https_url("mta-sts.x.example", "/p") == "https://mta-sts.x.example/p"
 
 
-@pytest.mark.parametrize("bad", ["MAILPATH_NAMESERVER=1.2.3.4:99999", "MAILPATH_SMTP_ROUTES=nonsense"])
+@pytest.mark.parametrize(
+    "bad", ["MAILPATH_NAMESERVER=1.2.3.4:99999", "MAILPATH_SMTP_ROUTES=nonsense"]
+)
 def test_bad_settings_raise_a_clear_error(bad):
     key, _, value = bad.partition("=")
     with pytest.raises(EndpointError):
