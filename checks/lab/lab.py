@@ -213,6 +213,16 @@ class _AsyncServers:
         await _close_servers(self.servers)
         if self.dns is not None:
             await self.dns.stop()
+        await _cancel_sessions()
+
+
+async def _cancel_sessions() -> None:
+    """End SMTP sessions still open (a client that never quit, a silent fault MTA)."""
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.wait(tasks, timeout=2)
 
 
 # --------------------------------------------------------------------------- start / stop

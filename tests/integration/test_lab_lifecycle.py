@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+import logging
 import os
 import signal
+import socket
 import ssl
 import stat
 import subprocess
@@ -23,6 +26,7 @@ from checks.lab.scenario import SCENARIO_DIR
 from checks.secrets import Secret
 
 POLICY_HOST = "mta-sts.recipient.example"
+MTA = "recipient-example.mail.protection.outlook.com"
 
 
 def test_start_and_stop_fast() -> None:
@@ -101,11 +105,38 @@ async def test_open_lab_async() -> None:
         assert v2.list_suppressed_destinations()["SuppressedDestinationSummaries"] == []
 
 
+def took(action: Any) -> float:
+    began = time.perf_counter()
+    action()
+    return time.perf_counter() - began
+
+
 def test_delay_knob_slows_every_round_trip(lab_factory: Any) -> None:
     lab = lab_factory("healthy", delay=0.2)
-    began = time.perf_counter()
-    lab.boto3_client("sesv2").get_account()
-    assert time.perf_counter() - began >= 0.2
+    ep = lab.endpoints
+    assert took(lambda: lab.boto3_client("sesv2").get_account()) >= 0.2
+    query = dns.message.make_query("sender.example", dns.rdatatype.TXT)
+    host, port = ep.nameservers[0]
+    assert took(lambda: dns.query.udp(query, host, port=port, timeout=3)) >= 0.2
+    with socket.create_connection(ep.smtp_address(MTA, 25), timeout=3) as sock:
+        assert took(lambda: sock.recv(200)) >= 0.15
+    verify = ssl.create_default_context(cafile=ep.ca_file)
+    url = ep.https_url(POLICY_HOST, "/.well-known/mta-sts.txt")
+    assert took(lambda: httpx.get(url, verify=verify, headers={"Host": POLICY_HOST})) >= 0.2
+
+
+def test_stopping_with_open_sessions_is_quiet(lab_factory: Any,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    lab = lab_factory("seed")
+    relay = socket.create_connection(
+        lab.endpoints.smtp_address("email-smtp.us-east-1.amazonaws.com", 587), timeout=3)
+    mta = socket.create_connection(lab.endpoints.smtp_address(MTA, 25), timeout=3)
+    relay.recv(200), mta.recv(200)
+    with caplog.at_level(logging.WARNING):
+        lab.close()
+        gc.collect()
+    relay.close(), mta.close()
+    assert not [r for r in caplog.records if "pending" in r.getMessage()]
 
 
 def test_generate_suppressed_field(lab_factory: Any, tmp_path: Path) -> None:
