@@ -107,8 +107,8 @@ def test(args: argparse.Namespace) -> int:
 
 
 def delete(args: argparse.Namespace) -> int:
+    had_secret = _store(lambda: delete_secret(args.name))  # first: a locked keyring keeps both
     removed = _config(lambda: delete_profile(args.name))
-    had_secret = _store(lambda: delete_secret(args.name))
     if not removed and not had_secret:
         raise UsageError(f"no profile {args.name!r}")
     print(f"Deleted profile {args.name!r}" + (" and its keyring password" if had_secret else ""))
