@@ -9,6 +9,7 @@ import asyncio
 import ipaddress
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from checks.context import Context
@@ -773,6 +774,14 @@ async def _tls_rpt_for(ctx: Context, domain: str) -> Outcome:
 # -- propagation ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Authority:
+    """One authoritative nameserver: how to name it, and where to send its queries."""
+
+    label: str  # "ns1.sender.example (192.0.2.53)"
+    address: tuple[str, int]
+
+
 @check(
     "dns.propagation",
     Layer.DNS,
@@ -786,30 +795,70 @@ async def propagation(ctx: Context, deps: Deps) -> Outcome:
         raise CheckError(
             f"Could not find the authoritative nameservers of {domain}", evidence=ns_evidence
         )
+    answering, silent = await _answering(ctx, domain, servers, ns_evidence)
     names = _propagation_names(deps, domain)
-    probe = await asyncio.gather(*(lookup_direct(ctx, s, domain, "SOA") for s in servers))
-    if not any(p.ok or p.status.is_negative for p in probe):
-        raise CheckError(f"None of {domain}'s authoritative nameservers answered",
-                         explanation=probe[0].plain(),
-                         evidence=ns_evidence + tuple(_ev(p) for p in probe))
-    diffs = await asyncio.gather(*(_compare(ctx, servers, n, t) for n, t in names))
+    diffs = await asyncio.gather(*(_compare(ctx, answering, n, t) for n, t in names))
     found = [d for d in diffs if d[0]]
     evidence = ns_evidence + tuple(e for d in diffs for e in d[1])
     if found:
         return warned(
             f"{len(found)} record(s) differ between {domain}'s nameservers and the "
             f"resolver: {found[0][0]}",
-            "A record changed recently and the resolver "
-            "still serves the old value (it will expire with its TTL), or the "
-            "resolver sees another zone.\n" + "\n".join(d[0] for d in found),
+            _PROPAGATION_TEXT + "\n" + "\n".join(d[0] for d in found),
             evidence=evidence,
-            facts={"differ": [d[0] for d in found]},
+            facts={"differ": [d[0] for d in found], "silent": [s.label for s in silent]},
+        )
+    return _propagation_agrees(domain, answering, silent, len(names), evidence)
+
+
+_PROPAGATION_TEXT = (
+    "When every nameserver has the new value and only the resolver differs, a record "
+    "changed recently and the resolver still serves the old one from its cache: it goes away "
+    "when the record's TTL runs out. When the nameservers differ among themselves, one of "
+    "them has not got the new zone (a secondary not updated, or the record was edited at a "
+    "DNS provider the NS records do not delegate to)."
+)
+
+
+def _propagation_agrees(
+    domain: str,
+    answering: Sequence[_Authority],
+    silent: Sequence[_Authority],
+    count: int,
+    evidence: tuple[Evidence, ...],
+) -> Outcome:
+    agree = f"{len(answering)} nameserver(s) and the resolver agree on {count} records"
+    if silent:
+        return warned(
+            f"{len(silent)} of {len(answering) + len(silent)} nameservers of {domain} did "
+            f"not answer; the other {agree}",
+            "Resolvers that ask a silent nameserver retry another one, slower; a nameserver "
+            "that never answers should be fixed or removed from the NS records.\n"
+            + "\n".join(f"{s.label} did not answer" for s in silent),
+            evidence=evidence,
+            facts={"silent": [s.label for s in silent]},
         )
     return passed(
-        f"{domain}'s nameservers and the resolver agree on {len(names)} records",
-        "What receivers' resolvers get is what the zone publishes.",
+        f"{domain}: {agree}",
+        "What receivers' resolvers get is what every nameserver of the zone publishes.",
         evidence=evidence,
     )
+
+
+async def _answering(
+    ctx: Context, domain: str, servers: Sequence[_Authority], ns_evidence: tuple[Evidence, ...]
+) -> tuple[list[_Authority], list[_Authority]]:
+    """(servers that answer for the zone, servers that do not); an error when none does."""
+    probe = await asyncio.gather(*(lookup_direct(ctx, s.address, domain, "SOA") for s in servers))
+    usable = [p.ok or p.status.is_negative for p in probe]
+    if not any(usable):
+        raise CheckError(
+            f"None of {domain}'s authoritative nameservers answered",
+            explanation=probe[0].plain(),
+            evidence=ns_evidence + tuple(_ev(p) for p in probe),
+        )
+    answering = [s for s, ok in zip(servers, usable, strict=True) if ok]
+    return answering, [s for s, ok in zip(servers, usable, strict=True) if not ok]
 
 
 def _propagation_names(deps: Deps, domain: str) -> list[tuple[str, str]]:
@@ -821,38 +870,52 @@ def _propagation_names(deps: Deps, domain: str) -> list[tuple[str, str]]:
     return names
 
 
-async def _authoritative_servers(
-    ctx: Context, domain: str
-) -> tuple[list[tuple[str, int]], tuple[Evidence, ...]]:
-    """Addresses of the zone's NS hosts (routed for the lab), walking up to the zone apex."""
+async def _zone_ns(ctx: Context, domain: str) -> DnsAnswer:
+    """The NS answer of the zone holding domain, walking up to the zone apex."""
     name = domain
     while True:
         ns = await lookup(ctx, name, "NS")
         if ns.ok or "." not in name:
-            break
+            return ns
         name = name.partition(".")[2]
-    hosts = [r.rstrip(".") for r in ns.records]
+
+
+async def _authoritative_servers(
+    ctx: Context, domain: str
+) -> tuple[list[_Authority], tuple[Evidence, ...]]:
+    """Every address of every NS host of the zone (routed for the lab), once each."""
+    ns = await _zone_ns(ctx, domain)
+    hosts = [r.rstrip(".").lower() for r in ns.records]
     addresses = await asyncio.gather(*(lookup(ctx, h, "A") for h in hosts))
-    servers = [ctx.endpoints.dns_address(ip) for a in addresses for ip in a.records]
-    return list(dict.fromkeys(servers)), (_ev(ns), *(_ev(a) for a in addresses))
+    found: dict[tuple[str, int], _Authority] = {}
+    for host, answer in zip(hosts, addresses, strict=True):
+        for ip in answer.records:
+            routed = ctx.endpoints.dns_address(ip)
+            found.setdefault(routed, _Authority(f"{host} ({ip})", routed))
+    return list(found.values()), (_ev(ns), *(_ev(a) for a in addresses))
+
+
+def _shown(answer: DnsAnswer) -> str:
+    return str(sorted(answer.records)) if answer.ok else answer.status.value.upper()
 
 
 async def _compare(
-    ctx: Context, servers: Sequence[tuple[str, int]], name: str, rdtype: str
+    ctx: Context, servers: Sequence[_Authority], name: str, rdtype: str
 ) -> tuple[str, tuple[Evidence, ...]]:
+    """('' or one line naming each nameserver that differs from the resolver, evidence)."""
     resolver = await lookup(ctx, name, rdtype)
-    direct = await asyncio.gather(*(lookup_direct(ctx, s, name, rdtype) for s in servers))
-    usable = [d for d in direct if d.ok or d.status.is_negative]
-    if not usable:
+    direct = await asyncio.gather(*(lookup_direct(ctx, s.address, name, rdtype) for s in servers))
+    pairs = [(s, d) for s, d in zip(servers, direct, strict=True) if d.ok or d.status.is_negative]
+    if _unusable(resolver) or not pairs:
         return "", ()
-    auth = usable[0]
-    if sorted(auth.records) == sorted(resolver.records):
+    differ = [f"{s.label} serves {_shown(d)}" for s, d in pairs if _shown(d) != _shown(resolver)]
+    if not differ:
         return "", ()
-    text = (
-        f"{rdtype} {name}: authoritative {list(auth.records) or auth.status.value} vs "
-        f"resolver {list(resolver.records) or resolver.status.value}"
-    )
-    return text, (_ev(resolver), _ev(auth))
+    agree = [s.label for s, d in pairs if _shown(d) == _shown(resolver)]
+    text = f"{rdtype} {name}: the resolver serves {_shown(resolver)}; " + "; ".join(differ)
+    if agree:
+        text += f"; {', '.join(agree)} agree(s) with the resolver"
+    return text, (_ev(resolver), *(_ev(d) for _, d in pairs))
 
 
 # -- blocklists ------------------------------------------------------------------------

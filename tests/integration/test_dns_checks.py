@@ -139,3 +139,52 @@ async def test_large_txt_over_tcp() -> None:
         again = await lookup(ctx, "BIG.sender.example.", "TXT")
     assert answer.ok and len(answer.records[0]) == 800
     assert again is answer  # one lookup per run, shared
+
+
+def two_ns(spf: str = "include:amazonses.com ~all") -> dict[str, str]:
+    """The zone with a second nameserver, ns2 at 192.0.2.54."""
+    found = zones(spf)
+    found["sender.example."] += "@ NS ns2.sender.example.\nns2 A 192.0.2.54\n"
+    return found
+
+
+async def test_every_authoritative_server_is_compared() -> None:
+    """ns1 and the resolver have the new SPF; ns2 was never updated: the first server that
+    answers agrees, so only asking all of them finds ns2."""
+    async with LabDnsServer(two_ns()) as fresh, LabDnsServer(two_ns("-all")) as stale:
+        endpoints = Endpoints(
+            nameservers=((fresh.host, fresh.port),),
+            dns_routes={"192.0.2.53": (fresh.host, fresh.port),
+                        "192.0.2.54": (stale.host, stale.port)},
+        )
+        ctx = Context(endpoints=endpoints, inputs=Inputs(sender="admin@sender.example"))
+        checks = [c for c in load_all_checks().in_layers([Layer.DNS]) if c.id == "dns.propagation"]
+        (result,) = await collect(checks, ctx)
+    assert result.status.value == "warn", result.summary
+    assert "ns2.sender.example (192.0.2.54) serves" in result.summary
+    assert "ns1.sender.example (192.0.2.53) agree(s)" in result.summary
+
+
+async def test_silent_authoritative_server_is_named() -> None:
+    """ns2's address routes to a closed loopback socket: ns1 answers, ns2 never does."""
+    import socket
+
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    try:
+        async with LabDnsServer(two_ns()) as srv:
+            endpoints = Endpoints(
+                nameservers=((srv.host, srv.port),),
+                dns_routes={"192.0.2.53": (srv.host, srv.port),
+                            "192.0.2.54": silent.getsockname()},
+                timeout=SHORT,
+            )
+            ctx = Context(endpoints=endpoints, inputs=Inputs(sender="admin@sender.example"))
+            checks = [c for c in load_all_checks().in_layers([Layer.DNS])
+                      if c.id == "dns.propagation"]
+            (result,) = await collect(checks, ctx)
+    finally:
+        silent.close()
+    assert result.status.value == "warn", result.summary
+    assert "1 of 2 nameservers" in result.summary
+    assert "ns2.sender.example (192.0.2.54) did not answer" in result.outcome.explanation
