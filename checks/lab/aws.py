@@ -96,6 +96,7 @@ class AwsStandIn:
         self.scenario = scenario
         self.account_id = _claim_account(scenario.name)
         self.state = SesLabState(scenario.date)
+        self.state.moto_identities = self._moto_identities
         self.keys: dict[str, KeyInfo] = {}  # scenario label -> key (Deleted keys included)
         self._delay = delay
         self._server: BaseWSGIServer | None = None
@@ -149,6 +150,10 @@ class AwsStandIn:
         key = self.iam.access_keys.get(access_key_id)
         if key is not None:
             key.last_used = AccessKeyLastUsed(dt.datetime.now(dt.UTC), "ses", region)
+
+    def _moto_identities(self, region: str) -> list[str]:
+        backend: Any = ses_backends[self.account_id][region]
+        return list(backend.email_identities)
 
     def is_verified(self, identity: str, region: str) -> bool:
         """Verified in `region`: the scenario's status, or moto's for identities made later."""

@@ -101,6 +101,8 @@ class SesLabState:
         self.now = now
         self.regions: dict[str, RegionState] = {}
         self.lock = threading.RLock()
+        #: identities moto holds in a region (made through the API while the lab runs)
+        self.moto_identities: Callable[[str], Iterable[str]] = lambda region: ()
 
     def region(self, name: str) -> RegionState:
         with self.lock:
@@ -382,6 +384,21 @@ def get_email_identity(state: SesLabState, req: Request, ident: SesIdentity) -> 
     })
 
 
+def _identity_summary(ident: SesIdentity) -> dict[str, Any]:
+    return {"IdentityType": "EMAIL_ADDRESS" if "@" in ident.identity else "DOMAIN",
+            "IdentityName": ident.identity, "SendingEnabled": True,
+            "VerificationStatus": _V2_STATUS[ident.verification]}
+
+
+def list_email_identities(state: SesLabState, req: Request) -> Reply:
+    """The scenario's identities with their statuses, then any moto holds besides (all verified)."""
+    known = state.region(req.region).identities
+    extra = [SesIdentity(name, req.region) for name in state.moto_identities(req.region)
+             if name not in known]
+    return json_reply({"EmailIdentities": [_identity_summary(i)
+                                           for i in [*known.values(), *extra]]})
+
+
 # --------------------------------------------------------------------------- SES v1 (query XML)
 
 
@@ -465,6 +482,8 @@ def route_v2(state: SesLabState, req: Request) -> Reply | None:
         email = req.path[len(_SUPPRESSION_PATH) + 1:]
         handler2 = {"GET": get_suppressed, "DELETE": delete_suppressed}.get(req.method)
         return handler2(state, req, email) if handler2 else None
+    if req.path == "/v2/email/list-identities" and req.method == "POST":
+        return list_email_identities(state, req)
     if req.path.startswith(_IDENTITY_PATH) and req.method == "GET" and req.path.count("/") == 4:
         ident = state.region(req.region).identities.get(req.path[len(_IDENTITY_PATH):].lower())
         return get_email_identity(state, req, ident) if ident else None

@@ -268,3 +268,13 @@ def test_two_labs_do_not_share_state(lab_factory: Any) -> None:
     got = b.boto3_client("sesv2").get_suppressed_destination(EmailAddress="pat@recipient.example")
     assert got["SuppressedDestination"]["Reason"] == "COMPLAINT"
     assert a.key("old").access_key_id != b.key("old").access_key_id
+
+
+def test_list_email_identities_uses_lab_statuses(module_lab_factory: Any) -> None:
+    lab = module_lab_factory(parse_scenario(PENDING, default_name="pending-list"))
+    v2 = lab.boto3_client("sesv2")
+    v2.create_email_identity(EmailIdentity="later.example")
+    listed = {i["IdentityName"]: i["VerificationStatus"]
+              for i in v2.list_email_identities()["EmailIdentities"]}
+    assert listed == {"pending.example": "FAILED", "later.example": "SUCCESS"}
+    assert v2.list_email_identities()["EmailIdentities"][0]["IdentityType"] == "DOMAIN"
