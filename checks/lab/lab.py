@@ -16,7 +16,7 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -161,6 +161,13 @@ async def _close_servers(servers: list[asyncio.Server]) -> None:
             await asyncio.wait_for(server.wait_closed(), 2)
 
 
+def _overlay(zones: Mapping[str, str], over: Mapping[str, str]) -> dict[str, str]:
+    """zones with each origin in `over` replaced ('a.example' and 'a.example.' are one)."""
+    merged = {origin.lower().rstrip("."): text for origin, text in zones.items()}
+    merged.update({origin.lower().rstrip("."): text for origin, text in over.items()})
+    return merged
+
+
 class _AsyncServers:
     """The loop-thread part of the lab: DNS, SES SMTP relays, recipient MTAs."""
 
@@ -169,6 +176,8 @@ class _AsyncServers:
         self.servers: list[asyncio.Server] = []
         self.routes: dict[str, tuple[str, int]] = {}
         self.dns: Any = None
+        self.auth_dns: Any = None  # the zones' own nameservers, when the resolver differs
+        self.auth_address: tuple[str, int] | None = None
 
     async def start(self) -> tuple[str, int] | None:
         await self._start_relays()
@@ -180,9 +189,15 @@ class _AsyncServers:
             return None
         from checks.lab.dns_server import LabDnsServer  # written by the DNS engineer
 
-        self.dns = LabDnsServer(self.lab.scenario.zones, delay=self.delay,
-                                faults=dict(self.lab.scenario.dns_faults) or None)
+        scenario = self.lab.scenario
+        self.dns = LabDnsServer(_overlay(scenario.zones, scenario.resolver_zones), delay=self.delay,
+                                faults=dict(scenario.dns_faults) or None)
         host, port = await self.dns.start()
+        if scenario.resolver_zones:  # [resolver_zones]: the resolver serves stale records
+            self.auth_dns = LabDnsServer(scenario.zones, delay=self.delay,
+                                         faults=dict(scenario.dns_faults) or None)
+            auth_host, auth_port = await self.auth_dns.start()
+            self.auth_address = str(auth_host), int(auth_port)
         return str(host), int(port)
 
     async def _start_relays(self) -> None:
@@ -211,8 +226,9 @@ class _AsyncServers:
 
     async def stop(self) -> None:
         await _close_servers(self.servers)
-        if self.dns is not None:
-            await self.dns.stop()
+        for dns in (self.dns, self.auth_dns):
+            if dns is not None:
+                await dns.stop()
         await _cancel_sessions()
 
 
@@ -257,7 +273,8 @@ def _start_servers(lab: Lab, delay: float) -> None:
         aws_endpoint_url=aws_url, aws_region=lab.scenario.region,
         aws_static_credentials=LAB_CREDENTIALS, nameservers=(dns,) if dns else (),
         smtp_routes=servers.routes, ca_file=str(lab.certs.ca_file), timeout=LAB_TIMEOUT,
-        dns_routes={"*": dns} if dns else {},  # zones' NS addresses -> the lab DNS server
+        # zones' NS addresses -> the lab DNS server (its authoritative twin, if any)
+        dns_routes={"*": servers.auth_address or dns} if dns else {},
         https_routes={p.host: f"https://127.0.0.1:{https.port}" for p in lab.scenario.mta_sts},
     )
     lab.relay = relay_settings(lab)

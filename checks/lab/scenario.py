@@ -184,6 +184,9 @@ class Scenario:
     zones: Mapping[str, str] = field(default_factory=dict)
     dns_faults: Mapping[str, str] = field(default_factory=dict)
     mtas: tuple[Mta, ...] = ()
+    #: origin -> zone text the resolver serves instead of [zones] (a stale cache); the
+    #: zones' own nameservers (dns_routes) still serve [zones]
+    resolver_zones: Mapping[str, str] = field(default_factory=dict)
     mta_sts: tuple[MtaStsPolicy, ...] = ()
     #: per-round-trip latency of every lab server, in seconds
     delay: float = 0.0
@@ -576,6 +579,7 @@ def _scenario(top: _Table, default_name: str) -> Scenario:
         ses=_ses(ses_t, region, date), zones=_zones(top.sub("zones")),
         dns_faults=_dns(top.sub("dns")), mtas=tuple(_mta(m) for m in top.tables("mta")),
         mta_sts=_mta_sts(top.sub("mta_sts")), delay=top.typed("delay", float, 0.0),
+        resolver_zones=_zones(top.sub("resolver_zones")),
         source=top.source,
     )
     top.done()
