@@ -67,15 +67,14 @@ def _parse(raw: bytes, name: str | None) -> BounceReport:
     if kind == "transcript":
         return _from_transcript(mail.decode_bytes(raw, "utf-8"), name)
     if kind == "email":
-        return _from_parts(mail.split(mail.load(raw)), name)
+        return _from_parts(mail.read(raw), name)
     return _from_parts(_pasted(mail.decode_bytes(raw, "utf-8")), name)
 
 
 def _pasted(text: str) -> mail.MailParts:
     """Pasted text without headers: DSN fields in it still count as the report."""
-    empty = mail.load(b"\n")
     has_fields = re.search(r"(?im)^(?:final|original)-recipient\s*:", text) is not None
-    return mail.MailParts(empty, text, text if has_fields else "", "", "text/plain", "")
+    return mail.MailParts(mail.EMPTY, text, text if has_fields else "", "", "text/plain", "")
 
 
 def _from_transcript(text: str, name: str | None) -> BounceReport:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]{1,60}:[ \t]?\S", re.M)
+_HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]{1,60}:(?:[ \t]?\S|[ \t]*$)", re.M)
 _FROM_LINE = re.compile(rb"^From \S+")
 _TRANSCRIPT = re.compile(rb"^\s*(?:[SC]:|<<<|>>>|<-|->)\s", re.M)
 _REPLY_LINE = re.compile(rb"^\s*[245]\d\d[ -]")

@@ -1,34 +1,62 @@
-"""Careful reading of a bounce email: headers, the report's own text, its DSN fields.
+"""A light reader for bounce emails: headers, the report's own text, its DSN fields.
 
-Uses the `email` package with the compat32 policy (fast and forgiving). Parts that carry
-the returned original message are set aside, so its headers never pass for the report's.
+Works on bytes: headers and body are split at the first blank line, multipart bodies at
+their boundary lines, and only the parts that are read get decoded. A returned copy of the
+original message is set aside (and cut short), so its headers never pass for the report's.
 """
 
 from __future__ import annotations
 
-import email
+import base64
+import binascii
+import quopri
 import re
 from dataclasses import dataclass
 from email.header import decode_header
-from email.message import Message
-from email.policy import compat32
 
 #: nesting deeper than this is not followed (hostile input)
 MAX_DEPTH = 32
 #: parts are read at most this many
 MAX_PARTS = 200
+#: characters of a returned original message kept (its headers and the start of its body)
+ORIGINAL_KEEP = 20000
 
 _ORIGINAL_TYPES = frozenset({"message/rfc822", "text/rfc822-headers", "message/rfc822-headers"})
 _DSN_TYPES = frozenset({"message/delivery-status", "message/global-delivery-status"})
+_SKIPPED = ("image/", "audio/", "video/")
 _TAG = re.compile(r"<[^>]{0,2000}>")
 _SPACE = re.compile(r"[ \t]+")
+_HTML_BREAK = re.compile(r"(?i)<br\s*/?>|</p>|</div>|</tr>")
+_PARAM = {
+    "boundary": re.compile(r"""boundary\s*=\s*(?:"([^"]{1,200})"|([^\s;"]{1,200}))""", re.I),
+    "charset": re.compile(r"""charset\s*=\s*(?:"([^"]{1,60})"|([^\s;"]{1,60}))""", re.I),
+}
+
+
+class Headers:
+    """Header fields by lower-cased name (first occurrence wins), order kept for `items`."""
+
+    def __init__(self, fields: list[tuple[str, str]]) -> None:
+        self._fields = fields
+        self._first: dict[str, str] = {}
+        for name, value in fields:
+            self._first.setdefault(name.lower(), value)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self._first.get(name.lower(), default)
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._fields)
+
+
+EMPTY = Headers([])
 
 
 @dataclass(frozen=True)
 class MailParts:
     """The text a bounce email is made of, sorted by role."""
 
-    headers: Message
+    headers: Headers
     text: str
     dsn: str
     feedback: str
@@ -36,32 +64,130 @@ class MailParts:
     original_headers: str
 
 
-def load(data: bytes) -> Message:
-    """Parse an email; a returned original message is cut short first (only its head matters)."""
-    return email.message_from_bytes(_cut_original(data), policy=compat32)
+@dataclass
+class _Roles:
+    texts: list[str]
+    htmls: list[str]
+    dsn: list[str]
+    feedback: list[str]
+    original: list[str]
 
 
-#: bytes of a returned original message kept for parsing (its headers and the start of its body)
-ORIGINAL_KEEP = 6000
-_ORIGINAL_PART = re.compile(
-    rb"^content-type:[ \t]*(?:message/rfc822|text/rfc822-headers|message/rfc822-headers)",
-    re.I | re.M)
+def read(data: bytes) -> MailParts:
+    """Read one email from bytes into its roles, never raising for malformed MIME."""
+    data = data.replace(b"\r\n", b"\n")
+    head, body = split_head(data)
+    headers = parse_headers(head)
+    roles = _Roles([], [], [], [], [])
+    _walk(headers, body, roles)
+    text = "\n".join(roles.texts) if roles.texts else "\n".join(map(_html_to_text, roles.htmls))
+    return MailParts(headers, text, "\n\n".join(roles.dsn), "\n".join(roles.feedback),
+                     content_type(headers), "\n".join(roles.original))
 
 
-def _cut_original(data: bytes) -> bytes:
-    match = _ORIGINAL_PART.search(data)
-    return data[: match.end() + ORIGINAL_KEEP] if match else data
+def split_head(data: bytes) -> tuple[bytes, bytes]:
+    """Header block and body, split at the first blank line (a leading mbox From_ line dropped)."""
+    if data.startswith(b"From "):
+        data = data.partition(b"\n")[2]
+    if data.startswith(b"\n"):
+        return b"", data[1:]
+    head, _sep, body = data.partition(b"\n\n")
+    return head, body
 
 
-def header(msg: Message, name: str) -> str:
+def parse_headers(head: bytes) -> Headers:
+    """Unfolded (name, value) fields; lines that are neither field nor continuation are skipped."""
+    fields: list[tuple[str, str]] = []
+    for line in head.decode("utf-8", "replace").split("\n"):
+        if line[:1] in (" ", "\t") and fields:
+            name, value = fields[-1]
+            fields[-1] = (name, f"{value} {line.strip()}".strip())
+            continue
+        name, sep, value = line.partition(":")
+        if sep and name and " " not in name.strip():
+            fields.append((name.strip(), value.strip()))
+    return Headers(fields)
+
+
+def content_type(headers: Headers) -> str:
+    """The lower-cased type/subtype of a part, text/plain when none is given."""
+    value = (headers.get("content-type") or "text/plain").split(";", 1)[0].strip().lower()
+    return value if "/" in value else "text/plain"
+
+
+def _param(headers: Headers, name: str) -> str | None:
+    match = _PARAM[name].search(headers.get("content-type") or "")
+    return (match.group(1) or match.group(2)) if match else None
+
+
+def _walk(headers: Headers, body: bytes, roles: _Roles) -> None:
+    """Visit the MIME tree in document order without recursion, depth- and count-limited."""
+    stack: list[tuple[Headers, bytes, int]] = [(headers, body, 0)]
+    seen = 0
+    while stack and seen < MAX_PARTS:
+        part, data, depth = stack.pop()
+        seen += 1
+        boundary = _param(part, "boundary") if content_type(part).startswith("multipart/") else None
+        children = _children(data, boundary) if boundary and depth < MAX_DEPTH else None
+        if children is None:
+            _sort(part, data, roles)
+            continue
+        parsed = [split_head(c) for c in children]
+        stack.extend((parse_headers(h), b, depth + 1) for h, b in reversed(parsed))
+
+
+def _children(body: bytes, boundary: str) -> list[bytes] | None:
+    """The parts between boundary lines, or None when the boundary never appears."""
+    mark = b"\n--" + boundary.encode("latin-1", "replace")
+    chunks = (b"\n" + body).split(mark)
+    if len(chunks) < 2:
+        return None
+    out = []
+    for chunk in chunks[1:MAX_PARTS + 1]:
+        if chunk.startswith(b"--"):
+            break
+        out.append(chunk.partition(b"\n")[2])
+    return out
+
+
+def _sort(part: Headers, data: bytes, roles: _Roles) -> None:
+    ctype = content_type(part)
+    if ctype in _DSN_TYPES:
+        roles.dsn.append(_decoded(part, data))
+    elif ctype == "message/feedback-report":
+        roles.feedback.append(_decoded(part, data))
+    elif ctype in _ORIGINAL_TYPES:
+        roles.original.append(_decoded(part, data[: ORIGINAL_KEEP * 2])[:ORIGINAL_KEEP])
+    elif ctype == "text/html":
+        roles.htmls.append(_decoded(part, data))
+    elif not ctype.startswith(_SKIPPED):
+        roles.texts.append(_decoded(part, data))
+
+
+def _decoded(part: Headers, data: bytes) -> str:
+    """A part's body, transfer encoding undone, as text in its declared charset."""
+    encoding = (part.get("content-transfer-encoding") or "").strip().lower()
+    try:
+        if encoding == "base64":
+            data = base64.b64decode(re.sub(rb"[^A-Za-z0-9+/=]", b"", data) + b"==")
+        elif encoding == "quoted-printable":
+            data = quopri.decodestring(data)
+    except (ValueError, binascii.Error):
+        pass
+    return decode_bytes(data, _param(part, "charset"))
+
+
+def header(msg: Headers, name: str) -> str:
     """A header's value, encoded words decoded, never raising."""
     raw = msg.get(name)
     if raw is None:
         return ""
+    if "=?" not in raw:
+        return raw
     try:
-        return "".join(_decode_chunk(b, c) for b, c in decode_header(str(raw)))
+        return "".join(_decode_chunk(b, c) for b, c in decode_header(raw))
     except (ValueError, LookupError, UnicodeError, TypeError):
-        return str(raw)
+        return raw
 
 
 def _decode_chunk(chunk: bytes | str, charset: str | None) -> str:
@@ -82,83 +208,6 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     return data.decode("latin-1")
 
 
-def split(msg: Message) -> MailParts:
-    """Walk the MIME tree without recursion and sort each part into its role."""
-    texts: list[str] = []
-    htmls: list[str] = []
-    dsn: list[str] = []
-    feedback: list[str] = []
-    original: list[str] = []
-    for part in _walk(msg):
-        _sort_part(part, texts, htmls, dsn, feedback, original)
-    body = "\n".join(texts) if texts else "\n".join(_html_to_text(h) for h in htmls)
-    return MailParts(msg, body, "\n\n".join(dsn), "\n".join(feedback),
-                     msg.get_content_type(), "\n".join(original))
-
-
-def _walk(msg: Message) -> list[Message]:
-    """Leaf parts and report parts in document order, depth- and count-limited."""
-    out: list[Message] = []
-    stack: list[tuple[Message, int]] = [(msg, 0)]
-    while stack and len(out) < MAX_PARTS:
-        part, depth = stack.pop()
-        ctype = part.get_content_type()
-        payload = part.get_payload()
-        if ctype.startswith("multipart/") and isinstance(payload, list) and depth < MAX_DEPTH:
-            stack.extend((p, depth + 1) for p in reversed(payload) if isinstance(p, Message))
-        else:
-            out.append(part)
-    return out
-
-
-def _sort_part(part: Message, texts: list[str], htmls: list[str], dsn: list[str],
-               feedback: list[str], original: list[str]) -> None:
-    ctype = part.get_content_type()
-    if ctype in _DSN_TYPES:
-        dsn.append(_report_text(part))
-    elif ctype == "message/feedback-report":
-        feedback.append(_report_text(part))
-    elif ctype in _ORIGINAL_TYPES:
-        original.append(_report_text(part)[:20000])
-    elif ctype == "text/html":
-        htmls.append(_leaf_text(part))
-    elif ctype.startswith("text/") or ctype == "message/partial" or not part.is_multipart():
-        texts.append(_leaf_text(part))
-
-
-def _leaf_text(part: Message) -> str:
-    try:
-        data = part.get_payload(decode=True)
-    except (ValueError, TypeError, AssertionError):
-        data = None
-    if not isinstance(data, bytes):
-        raw = part.get_payload()
-        return raw if isinstance(raw, str) else ""
-    return decode_bytes(data, _charset(part))
-
-
-def _charset(part: Message) -> str | None:
-    try:
-        return part.get_content_charset()
-    except (ValueError, LookupError, TypeError):
-        return None
-
-
-def _report_text(part: Message) -> str:
-    """The text of a message/* part: compat32 parses its blocks into sub-messages."""
-    payload = part.get_payload()
-    if isinstance(payload, list):
-        blocks = [_block_text(p) for p in payload if isinstance(p, Message)]
-        return "\n\n".join(blocks)
-    return _leaf_text(part)
-
-
-def _block_text(block: Message) -> str:
-    fields = "\n".join(f"{k}: {v}" for k, v in block.items())
-    body = block.get_payload()
-    return fields + ("\n\n" + body if isinstance(body, str) and body.strip() else "")
-
-
 def _html_to_text(html: str) -> str:
-    text = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</tr>", "\n", html)
+    text = _HTML_BREAK.sub("\n", html)
     return _SPACE.sub(" ", _TAG.sub(" ", text)).replace("&nbsp;", " ")
