@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.tui.conftest import SIZE, bar_text, make_app, notices, settle
+from tests.tui.conftest import SIZE, bar_text, make_app, notices, settle, tree_lines
 from tui.screens.intake import IntakeScreen
 from tui.screens.modals import ConfirmModal, PathModal
 from tui.screens.report import ReportScreen
@@ -22,16 +22,14 @@ async def test_intake_not_arriving_runs_the_walkthrough_then_the_report() -> Non
         await pilot.pause()
         assert isinstance(app.screen, IntakeScreen)
         await pilot.press("n")
-        await pilot.press("ctrl+a", "ctrl+k")  # clear the remembered sender
-        await _type(pilot, "ops@sender.example")
-        await pilot.press("tab")
-        await _type(pilot, "carol@recipient.example")
+        await pilot.press("tab", "ctrl+a", "ctrl+k")  # keep the sender, clear the recipient
+        await _type(pilot, "carol@example.net")
         await pilot.press("enter")
         await settle(app, pilot)
         assert app.screen is app.walkthrough
         inputs = app.walkthrough.ctx.inputs  # type: ignore[union-attr]
-        assert inputs.sender == "ops@sender.example"
-        assert inputs.recipients == ("carol@recipient.example",)
+        assert inputs.sender == "admin@sender.example"
+        assert inputs.recipients == ("carol@example.net",)
         assert bar_text(app.walkthrough).startswith("2 root causes")
         await pilot.press("p")
         assert isinstance(app.screen, ReportScreen)
@@ -58,6 +56,8 @@ async def test_pasted_bounce_starts_a_diagnosis() -> None:
         await settle(app, pilot)
         assert app.screen is app.walkthrough
         assert app.walkthrough.results
+        # the bounce blames the recipient's server, so the walk starts there
+        assert tree_lines(app)[0].endswith("Recipient MTA")
 
 
 async def test_opening_a_missing_bounce_file_says_so(tmp_path) -> None:

@@ -178,3 +178,15 @@ def _renamed(result, check_id):
     from dataclasses import replace
 
     return replace(result, check_id=check_id)
+
+
+async def test_clicking_a_check_shows_it(app) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.click("#layer-tree", offset=(12, 1))  # second row: the first relay check
+        await pilot.pause()
+        assert app.walkthrough.selected == "gmail_relay.smtp.connect"
+        await pilot.click("#layer-tree", offset=(12, 4))  # the Amazon SES layer row
+        await pilot.pause()
+        detail = app.walkthrough.query_one(CheckDetail)
+        assert "Will SES send it?" in str(detail.query_one(".detail-summary").render())
