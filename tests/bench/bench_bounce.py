@@ -18,10 +18,13 @@ from typing import Any
 from checks.bounce import parse_bounce
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "bounces"
+#: one perl process: start-up and module load timed apart from ROUNDS passes over all files
 SISIMAI = (
-    "use Sisimai; my $n = 0; for my $f (@ARGV) { my $d = Sisimai->make($f); "
-    "$n += scalar @{ $d // [] } } print qq($n\\n);"
+    "use Time::HiRes qw(time); my $t0 = time; require Sisimai; my $t1 = time; "
+    "printf qq(load %.4f\\n), $t1 - $t0; for my $r (1..$ENV{ROUNDS}) { my $s = time; "
+    "for my $f (@ARGV) { my $d = Sisimai->make($f) } printf qq(round %.4f\\n), time - $s }"
 )
+ROUNDS = 3
 
 
 def load_labels(corpus: Path) -> list[dict[str, object]]:
@@ -32,12 +35,16 @@ def load_labels(corpus: Path) -> list[dict[str, object]]:
 Pair = tuple[dict[str, Any], dict[str, Any]]
 
 
-def run_ours(corpus: Path, labels: list[dict[str, Any]]) -> tuple[list[Pair], float]:
+def run_ours(corpus: Path, labels: list[dict[str, Any]]) -> tuple[list[Pair], list[float]]:
+    """Reports for every file, and the seconds each of ROUNDS passes took (files in memory)."""
     blobs = [(corpus / str(lab["file"])).read_bytes() for lab in labels]
-    start = time.perf_counter()
-    named = zip(blobs, labels, strict=True)
-    reports = [parse_bounce(b, name=str(lab["file"])).to_json() for b, lab in named]
-    return list(zip(labels, reports, strict=True)), time.perf_counter() - start
+    rounds = []
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        named = zip(blobs, labels, strict=True)
+        reports = [parse_bounce(b, name=str(lab["file"])).to_json() for b, lab in named]
+        rounds.append(time.perf_counter() - start)
+    return list(zip(labels, reports, strict=True)), rounds
 
 
 def agreement(pairs: list[tuple[dict, dict]]) -> None:
@@ -76,17 +83,22 @@ def misses(pairs: list[tuple[dict, dict]]) -> None:
                   f"got {rep['reason']}/{rep['status']}  [{lab['lhost']}]")
 
 
-def run_sisimai(corpus: Path, labels: list[dict[str, object]]) -> float | None:
+def run_sisimai(corpus: Path, labels: list[dict[str, object]]) -> tuple[float, list[float]] | None:
+    """Sisimai in one perl process: (start-up seconds, seconds per pass over all files)."""
     if shutil.which("perl") is None:
         return None
     files = [str(corpus / str(lab["file"])) for lab in labels]
     start = time.perf_counter()
+    env = {"ROUNDS": str(ROUNDS), "PATH": "/usr/bin:/bin"}
     done = subprocess.run(["perl", "-e", SISIMAI, *files], capture_output=True, text=True,
-                          timeout=600, check=False)
+                          timeout=600, check=False, env=env)
     if done.returncode != 0:
         print(f"sisimai not usable: {done.stderr.strip()[:200]}")
         return None
-    return time.perf_counter() - start
+    lines = done.stdout.splitlines()
+    rounds = [float(line.split()[1]) for line in lines if line.startswith("round")]
+    wall = time.perf_counter() - start
+    return wall - sum(rounds), rounds
 
 
 def main() -> int:
@@ -101,11 +113,15 @@ def main() -> int:
     if args.misses:
         misses(pairs)
     n = len(labels)
-    print(f"\nthroughput: mailpath {n / ours:,.0f} msg/s ({ours:.2f} s for {n})")
+    print(f"\nthroughput (best of {ROUNDS} passes over {n} files, start-up excluded)")
+    print(f"  mailpath {n / min(ours):,.0f} msg/s (best {min(ours):.3f} s, first {ours[0]:.3f} s)")
     theirs = None if args.no_sisimai else run_sisimai(args.corpus, labels)
     if theirs:
-        print(f"            sisimai  {n / theirs:,.0f} msg/s ({theirs:.2f} s, incl. perl start)")
-        print(f"            ratio    {theirs / ours:.1f}x")
+        startup, rounds = theirs
+        print(f"  sisimai  {n / min(rounds):,.0f} msg/s (best {min(rounds):.3f} s, "
+              f"first {rounds[0]:.3f} s; perl start-up and load {startup:.3f} s)")
+        print(f"  ratio    {min(rounds) / min(ours):.1f}x (best passes), "
+              f"{rounds[0] / ours[0]:.1f}x (first passes)")
     return 0
 
 
