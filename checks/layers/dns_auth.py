@@ -16,7 +16,7 @@ from checks.context import Context
 from checks.dnsauth import dmarc, mta_sts, spf
 from checks.dnsauth.alignment import predict
 from checks.dnsauth.orgdomain import org_domain
-from checks.model import Evidence, Fix, Layer, Outcome, failed, passed, skipped, warned
+from checks.model import Evidence, Fix, Layer, Outcome, Status, failed, passed, skipped, warned
 from checks.net import https
 from checks.net.dns import DnsAnswer, lookup, lookup_direct
 from checks.registry import CheckError, Deps, check
@@ -774,6 +774,16 @@ async def _tls_rpt_for(ctx: Context, domain: str) -> Outcome:
 # -- propagation ------------------------------------------------------------------------
 
 
+#: checks that read the records compared here: a stale record may explain their failure
+_READERS = (
+    "dns.spf.record",
+    "dns.spf.authorises_ses",
+    "dns.dkim.cnames",
+    "dns.dmarc.record",
+    "dns.mail_from.mx",
+)
+
+
 @dataclass(frozen=True)
 class _Authority:
     """One authoritative nameserver: how to name it, and where to send its queries."""
@@ -786,7 +796,7 @@ class _Authority:
     "dns.propagation",
     Layer.DNS,
     "Authoritative servers agree with the resolver",
-    needs=(MAIL_FROM, DKIM, DOMAIN),
+    needs=(MAIL_FROM, DKIM, DOMAIN, *_READERS),
 )
 async def propagation(ctx: Context, deps: Deps) -> Outcome:
     domain = _sender_domain(ctx, deps)
@@ -797,18 +807,45 @@ async def propagation(ctx: Context, deps: Deps) -> Outcome:
         )
     answering, silent = await _answering(ctx, domain, servers, ns_evidence)
     names = _propagation_names(deps, domain)
-    diffs = await asyncio.gather(*(_compare(ctx, answering, n, t) for n, t in names))
-    found = [d for d in diffs if d[0]]
+    diffs = await asyncio.gather(*(_compare(ctx, answering, n, t) for n, t, _ in names))
+    found = [d[0] for d in diffs if d[0]]
     evidence = ns_evidence + tuple(e for d in diffs for e in d[1])
-    if found:
-        return warned(
-            f"{len(found)} record(s) differ between {domain}'s nameservers and the "
-            f"resolver: {found[0][0]}",
-            _PROPAGATION_TEXT + "\n" + "\n".join(d[0] for d in found),
-            evidence=evidence,
-            facts={"differ": [d[0] for d in found], "silent": [s.label for s in silent]},
-        )
-    return _propagation_agrees(domain, answering, silent, len(names), evidence)
+    if not found:
+        return _propagation_agrees(domain, answering, silent, len(names), evidence)
+    readers = {c for (_, _, cs), d in zip(names, diffs, strict=True) if d[0] for c in cs}
+    stale = tuple(c for c in _READERS if c in readers and deps.status(c) is Status.FAIL)
+    make = failed if stale else warned
+    return make(
+        f"{len(found)} record(s) differ between {domain}'s nameservers and the "
+        f"resolver: {found[0]}",
+        _stale_text(stale) + _PROPAGATION_TEXT + "\n" + "\n".join(found),
+        evidence=evidence,
+        fix=_propagation_fix(domain) if stale else None,
+        facts={"differ": found, "silent": [s.label for s in silent]},
+        explains=stale,
+    )
+
+
+def _stale_text(stale: Sequence[str]) -> str:
+    if not stale:
+        return ""
+    return (
+        f"{', '.join(stale)} failed on the resolver's copy of a record that the zone's "
+        "nameservers already publish differently: resolvers (receivers' too) keep the old "
+        "copy until its TTL runs out, so mail keeps failing until then.\n"
+    )
+
+
+def _propagation_fix(domain: str) -> Fix:
+    return Fix(
+        "Wait for the old records to expire, then check again",
+        (
+            f"Look up the TTL of the changed records of {domain} (evidence): resolvers may "
+            "keep the old answer that long after the change.",
+            "If the difference lasts longer than the TTL, the change was made at a DNS "
+            "provider the NS records do not point to: edit the zone where NS points.",
+        ),
+    )
 
 
 _PROPAGATION_TEXT = (
@@ -861,12 +898,21 @@ async def _answering(
     return answering, [s for s, ok in zip(servers, usable, strict=True) if not ok]
 
 
-def _propagation_names(deps: Deps, domain: str) -> list[tuple[str, str]]:
-    names = [(domain, "TXT"), (f"_dmarc.{domain}", "TXT"), (domain, "MX")]
-    names += [(f"{t}._domainkey.{domain}", "CNAME") for t in deps.get(DKIM, "tokens") or []]
+def _propagation_names(deps: Deps, domain: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(name, type, the checks that read it) for every record compared."""
+    spf_readers = ("dns.spf.record", "dns.spf.authorises_ses")
     custom = deps.get(MAIL_FROM, "mail_from_domain")
+    names: list[tuple[str, str, tuple[str, ...]]] = [
+        (domain, "TXT", () if custom else spf_readers),
+        (f"_dmarc.{domain}", "TXT", ("dns.dmarc.record",)),
+        (domain, "MX", ()),
+    ]
+    names += [
+        (f"{t}._domainkey.{domain}", "CNAME", ("dns.dkim.cnames",))
+        for t in deps.get(DKIM, "tokens") or []
+    ]
     if custom:
-        names += [(custom, "MX"), (custom, "TXT")]
+        names += [(custom, "MX", ("dns.mail_from.mx",)), (custom, "TXT", spf_readers)]
     return names
 
 

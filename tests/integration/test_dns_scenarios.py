@@ -30,6 +30,8 @@ STATUSES: dict[str, dict[str, str]] = {
     "dns-recipient-null-mx": {"recipient.mx.provider": "fail",
                               "recipient.mta.reachable": "skip"},
     "dns-mta-sts-policy-mismatch": {"dns.mta_sts.policy": "fail"},
+    "dns-propagation-mismatch": {"dns.propagation": "fail", "dns.spf.authorises_ses": "fail",
+                                 "dns.spf.record": "pass"},
 }
 
 #: words the finding must contain, so the right cause is named (not just "some failure")
@@ -43,6 +45,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "dns-recipient-null-mx": ("recipient.mx.provider", "null MX"),
     "dns-mta-sts-policy-mismatch": ("dns.mta_sts.policy", "firewall.recipient.example"),
     "dns-spf-missing-amazonses": ("dns.spf.authorises_ses", "does not authorise"),
+    "dns-propagation-mismatch": ("dns.propagation", "ns1.sender.example (192.0.2.53) serves"),
 }
 
 
