@@ -208,3 +208,11 @@ def test_mailpath_lab_sigterm_is_clean() -> None:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0
+
+
+def test_lab_command_does_not_import_textual() -> None:
+    code = ("import sys, tui.cli, tui.commands.lab, checks.lab.lab; "
+            "tui.cli.build_parser(); print('textual' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=30, check=True).stdout
+    assert out.strip() == "False"
