@@ -112,6 +112,14 @@ def client(ctx: Context, service: str, region: str | None = None) -> Any:
     return ctx.shared(f"aws:{service}:{region}", make)
 
 
+async def client_async(ctx: Context, service: str, region: str | None = None) -> Any:
+    """`client`, made in a thread: building a boto3 client parses its service model (tens of
+    ms of CPU) and would stall every other check on the event loop meanwhile."""
+    region = region or ctx.endpoints.aws_region
+    return await ctx.memo(("aws-client", service, region),
+                          lambda: asyncio.to_thread(client, ctx, service, region))
+
+
 def action_name(service: str, operation: str) -> str:
     """`sesv2`, `get_account` -> `ses:GetAccount`."""
     camel = "".join(part.capitalize() for part in operation.split("_"))
@@ -122,7 +130,7 @@ async def call(ctx: Context, service: str, operation: str, *, region: str | None
                **params: Any) -> dict[str, Any]:
     """Call one AWS operation in a thread; failures become AwsError with plain words."""
     try:
-        api = getattr(client(ctx, service, region), operation)
+        api = getattr(await client_async(ctx, service, region), operation)
         reply: dict[str, Any] = await asyncio.to_thread(api, **params)
     except bce.ClientError as exc:
         raise client_error(exc, service, operation) from None

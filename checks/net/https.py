@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from checks.endpoints import Endpoints
+from checks.net.tls import trusted_context
 
 __all__ = ["HttpsResult", "fetch"]
 
@@ -40,10 +41,7 @@ class HttpsResult:
 
 
 def _ssl_context(endpoints: Endpoints) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    if endpoints.ca_file:
-        context.load_verify_locations(cafile=endpoints.ca_file)
-    return context
+    return trusted_context(endpoints.ca_file)
 
 
 async def fetch(

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Literal
 
 from checks.endpoints import Endpoints
+from checks.net.tls import trusted_context
 from checks.secrets import MASK, Secret
 
 Mode = Literal["starttls", "tls", "plain"]
@@ -162,10 +163,7 @@ class _Session:
 
 def tls_context(endpoints: Endpoints) -> ssl.SSLContext:
     """The system trust store plus the configured CA file (the lab's certificate)."""
-    ctx = ssl.create_default_context()
-    if endpoints.ca_file:
-        ctx.load_verify_locations(cafile=endpoints.ca_file)
-    return ctx
+    return trusted_context(endpoints.ca_file)
 
 
 def classify_tls_error(exc: ssl.SSLError) -> ProbeStop:
