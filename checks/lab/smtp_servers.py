@@ -71,7 +71,10 @@ class LabSMTP(SMTP):
         return _QuietSession(self.loop)
 
     async def push(self, status: Any) -> None:
-        if self._delay:
+        # One delay per reply, not per line: a multi-line reply (EHLO) is one round trip.
+        first_line = not getattr(self, "_mid_reply", False)
+        self._mid_reply = str(status)[3:4] == "-"
+        if self._delay and first_line:
             await asyncio.sleep(self._delay)
         await super().push(status)
 
