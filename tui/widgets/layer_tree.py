@@ -54,6 +54,7 @@ class LayerTree(Tree[str]):
     def __init__(self, **kw: object) -> None:
         super().__init__("Delivery path", **kw)  # type: ignore[arg-type]
         self.show_root = False
+        self.guide_depth = 2  # narrow guides leave room for titles at 80 columns
         self._leaves: dict[str, TreeNode[str]] = {}
         self._layers: dict[Layer, TreeNode[str]] = {}
         self._checks: dict[str, Check] = {}
@@ -62,7 +63,8 @@ class LayerTree(Tree[str]):
     def show_plan(self, checks: Iterable[Check], order: Iterable[Layer]) -> None:
         """Draw every check as waiting, grouped by layer in the walk's order."""
         self.clear()
-        self._leaves.clear(), self._layers.clear(), self._status.clear()
+        for table in (self._leaves, self._layers, self._status):
+            table.clear()
         self._checks = {c.id: c for c in checks}
         for layer in order:
             self._add_layer(layer)
@@ -107,6 +109,8 @@ class LayerTree(Tree[str]):
             self.move_cursor(leaf)
 
     def layer_of(self, node_data: str | None) -> Layer | None:
+        if node_data is None:
+            return None
         if node_data in self._checks:
             return self._checks[node_data].layer
         return Layer(node_data) if node_data in Layer._value2member_map_ else None
