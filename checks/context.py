@@ -38,6 +38,8 @@ class Inputs:
     path: SendPath | None = None
     #: a parsed bounce (checks.bounce), shown as evidence and used to pick the entry layer
     bounce: Any = None
+    #: DKIM selectors the user named (BYODKIM or other signers), checked by dns.dkim.selectors
+    dkim_selectors: tuple[str, ...] = ()
 
     @property
     def sender_domain(self) -> str | None:

@@ -25,6 +25,7 @@ def context_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> Conte
         relay=relay,
         path=args.path or ("gmail_send_as" if relay else "ses_api"),
         bounce=bounce,
+        dkim_selectors=tuple(s.strip() for s in getattr(args, "dkim_selectors", None) or ()),
     )
     return Context(endpoints=endpoints, inputs=inputs)
 

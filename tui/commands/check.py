@@ -33,6 +33,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--profile", help="the AWS profile to use, as the AWS CLI has it")
     p.add_argument("--nameserver", metavar="HOST[:PORT]", help="ask this DNS server")
     p.add_argument("--bounce", metavar="FILE", help="start from this bounce (shown as evidence)")
+    p.add_argument("--dkim-selector", dest="dkim_selectors", metavar="SEL", action="append",
+                   default=[], help="also check this DKIM selector's key record (repeatable)")
     p.add_argument("--timeout", type=float, help="per-check time limit in seconds (default 10)")
     p.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
     _relay_arguments(p)
