@@ -171,10 +171,11 @@ def _own_addresses(parts: mail.MailParts) -> frozenset[str]:
 
 def _recipients(parts: mail.MailParts) -> tuple[RecipientResult, ...]:
     fields = parts.dsn or _header_fields(parts)
-    _message, groups = dsn.groups(fields) if fields else ({}, [])
+    message, groups = dsn.groups(fields) if fields else ({}, [])
     findings = mta_text.findings(parts.text, _own_addresses(parts))
+    local = dsn.untype(message.get("reporting-mta", "")).lower()
     if groups:
-        return tuple(_from_group(g, findings, parts.text) for g in groups)
+        return tuple(_from_group(g, findings, parts.text, local) for g in groups)
     return tuple(_from_finding(f, parts.text) for f in findings)
 
 
@@ -186,7 +187,7 @@ def _header_fields(parts: mail.MailParts) -> str:
 
 
 def _from_group(group: dict[str, str], findings: list[mta_text.TextFinding],
-                context: str) -> RecipientResult:
+                context: str, local_mta: str = "") -> RecipientResult:
     address = _first_address(group.get("final-recipient") or group.get("original-recipient", ""))
     text = _matching(findings, address)
     diag = _continued(scan.squash(dsn.untype(group.get("diagnostic-code", ""))), context)
@@ -199,7 +200,7 @@ def _from_group(group: dict[str, str], findings: list[mta_text.TextFinding],
         replycode=scan.reply_in(diag) or (text.replycode if text else ""), diagnostic=diag,
         remote_mta=_remote(group, text),
         command=scan.command_in(diag) or (text.command if text else "") or scan.command_in(context),
-        context=context,
+        context=context, local_mta=local_mta,
     )
 
 
@@ -269,14 +270,14 @@ def _from_finding(f: mta_text.TextFinding, context: str) -> RecipientResult:
 
 def _result(*, address: str, action: str, status: str, replycode: str, diagnostic: str,
             remote_mta: str, command: str, context: str, dtype: str = "SMTP",
-            preset: str = "") -> RecipientResult:
+            preset: str = "", local_mta: str = "") -> RecipientResult:
     found = codes.find(diagnostic)
     reply = replycode or codes.reply(diagnostic, found)
     code = codes.prefer(status, found, reply)
     diag = codes.clean(diagnostic, reply, found)
     fact = reasons.Fact(status=code, diagnostic=diag, command=command, replycode=reply,
                         action=action, dtype=dtype, preset=preset or lhost.preset(diag))
-    why = "delivered" if action in _DONE else _reason(fact, address, remote_mta)
+    why = "delivered" if action in _DONE else _reason(fact, address, remote_mta, local_mta)
     if not code:
         code = codes.pseudo(why, codes.is_temporary(f"{reply} {diag}"))
     if reply and code and reply[0] != code[0]:
@@ -289,11 +290,11 @@ def _result(*, address: str, action: str, status: str, replycode: str, diagnosti
     )
 
 
-def _reason(fact: reasons.Fact, address: str, remote_mta: str) -> str:
+def _reason(fact: reasons.Fact, address: str, remote_mta: str, local_mta: str = "") -> str:
     """A known remote host's own table first (Sisimai's rhost), then the general reading."""
     if fact.preset not in reasons.RETRY:
         return fact.preset
-    name = rhost.provider(address.rpartition("@")[2], remote_mta)
+    name = rhost.provider(address.rpartition("@")[2], remote_mta, local_mta)
     return (rhost.find(name, fact.diagnostic) if name else "") or reasons.find(fact)
 
 

@@ -42,7 +42,15 @@ def groups(text: str) -> tuple[dict[str, str], list[dict[str, str]]]:
             recipients.append({})
         target = recipients[-1] if recipients else message
         target.setdefault(name, value)
+    for group in recipients:
+        for name in _PER_RECIPIENT:
+            if name in message:
+                group.setdefault(name, message[name])
     return message, recipients
+
+
+#: per-recipient fields some MTAs write before Final-Recipient (they count for every recipient)
+_PER_RECIPIENT = ("action", "status", "diagnostic-code", "remote-mta")
 
 
 def _starts_new(recipients: list[dict[str, str]], name: str) -> bool:

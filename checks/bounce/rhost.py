@@ -15,14 +15,17 @@ PROVIDERS: dict[str, dict[str, Any]] = tables.load("rhost.json")["providers"]
 _LONG_CODE = re.compile(r"(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d])")
 
 
-def provider(destination: str, remote_mta: str) -> str:
-    """The provider a recipient domain or remote MTA belongs to, or ""."""
+def provider(destination: str, remote_mta: str, local_mta: str = "") -> str:
+    """The provider a recipient domain, the remote MTA or else the reporting MTA belongs to."""
     dest, host = destination.lower().strip("."), remote_mta.lower().strip(".")
     for name, entry in PROVIDERS.items():
         for suffix in entry["hosts"]:
             if (dest and suffix.endswith(dest) and _whole(suffix, dest)) or host.endswith(suffix):
                 return name
-    return ""
+    local = local_mta.lower().strip(".")
+    if not local:
+        return ""
+    return next((n for n, e in PROVIDERS.items() if local.endswith(tuple(e["hosts"]))), "")
 
 
 def _whole(suffix: str, dest: str) -> bool:
