@@ -78,11 +78,29 @@ def read(data: bytes) -> MailParts:
     data = data.replace(b"\r\n", b"\n")
     head, body = split_head(data)
     headers = parse_headers(head)
+    if headers.get("content-type") is None:
+        headers = _guessed_multipart(headers, body)
     roles = _Roles([], [], [], [], [])
     _walk(headers, body, roles)
     text = "\n".join(roles.texts) if roles.texts else "\n".join(map(_html_to_text, roles.htmls))
     return MailParts(headers, text, "\n\n".join(roles.dsn), "\n".join(roles.feedback),
                      content_type(headers), "\n".join(roles.original))
+
+
+_DSN_PART = re.compile(rb"^content-type:[ \t]*message/(?:global-)?delivery-status", re.I | re.M)
+_BOUNDARY_LINE = re.compile(rb"^--([^\s]{6,200})[ \t]*$", re.M)
+
+
+def _guessed_multipart(headers: Headers, body: bytes) -> Headers:
+    """Headers cut off above the MIME ones: a body of boundary-separated parts, one of them a
+    delivery-status report, is read as multipart."""
+    if _DSN_PART.search(body) is None:
+        return headers
+    match = _BOUNDARY_LINE.search(body, 0, 4096)
+    if match is None or body.count(b"\n--" + match.group(1)) < 2:
+        return headers
+    boundary = match.group(1).decode("latin-1")
+    return Headers(headers.items() + [("Content-Type", f'multipart/mixed; boundary="{boundary}"')])
 
 
 def split_head(data: bytes) -> tuple[bytes, bytes]:
