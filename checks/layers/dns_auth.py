@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks.context import Context
-from checks.dnsauth import dmarc, mta_sts, spf
+from checks.dnsauth import dkim, dmarc, mta_sts, spf
 from checks.dnsauth.alignment import predict
 from checks.dnsauth.orgdomain import org_domain
 from checks.model import Evidence, Fix, Layer, Outcome, Status, failed, passed, skipped, warned
@@ -317,6 +317,88 @@ def _dkim_fix(tokens: Sequence[str], domain: str) -> Fix:
         ),
         action="copy_record",
         action_args={"records": "\n".join(lines)},
+    )
+
+
+@dataclass(frozen=True)
+class _KeyFinding:
+    """What one user-given selector's key record says: a level, a line, its evidence."""
+
+    level: str  # fail | warn | error | pass
+    line: str
+    evidence: tuple[Evidence, ...] = ()
+    key: str = ""
+
+
+_LEVELS = ("fail", "warn", "error", "pass")
+
+
+@check("dns.dkim.selectors", Layer.DNS, "DKIM key records of the selectors given", needs=(DOMAIN,))
+async def dkim_selectors(ctx: Context, deps: Deps) -> Outcome:
+    selectors = list(dict.fromkeys(s.lower().strip(".") for s in ctx.inputs.dkim_selectors))
+    if not selectors:
+        return skipped(
+            "No DKIM selector given",
+            "Name a selector of your own key (SES BYODKIM, or another signer) with "
+            "--dkim-selector SEL; SES Easy DKIM tokens are checked by dns.dkim.cnames.",
+        )
+    domain = _sender_domain(ctx, deps)
+    found = await asyncio.gather(*(_selector_key(ctx, s, domain) for s in selectors))
+    worst = min(found, key=lambda f: _LEVELS.index(f.level))
+    evidence = tuple(e for f in found for e in f.evidence)
+    if worst.level == "error":
+        raise CheckError(f"Could not read a DKIM key: {worst.line}", evidence=evidence)
+    make = {"fail": failed, "warn": warned, "pass": passed}[worst.level]
+    return make(
+        worst.line if len(found) == 1 else f"{len(found)} selectors; {worst.line}",
+        _SELECTOR_TEXT + "\n" + "\n".join(f.line for f in found),
+        evidence=evidence,
+        fix=_selector_fix(domain, selectors) if worst.level == "fail" else None,
+        facts={"domain": domain, "keys": {s: f.key for s, f in zip(selectors, found, strict=True)}},
+    )
+
+
+_SELECTOR_TEXT = (
+    "A DKIM signature names its selector (s=) and domain (d=); receivers fetch the key "
+    "from <selector>._domainkey.<domain>, published as TXT (SES BYODKIM, your own key) or "
+    "as a CNAME to the signer's own record (Easy DKIM, Microsoft 365 and others)."
+)
+
+
+async def _selector_key(ctx: Context, selector: str, domain: str) -> _KeyFinding:
+    name = f"{selector}._domainkey.{domain}"
+    if not dkim.valid_selector(selector):
+        return _KeyFinding("fail", f"{selector!r} is not a selector (DNS labels only)")
+    answer = await lookup(ctx, name, "TXT")
+    evidence = (_ev(answer),)
+    if _unusable(answer):
+        return _KeyFinding("error", f"{name}: {answer.plain()}", evidence)
+    via = f"CNAME to {answer.chain[-1].split(' -> ')[-1].rstrip('.')}" if answer.chain else "TXT"
+    keys = [r for r in answer.records if dkim.is_key_record(r)]
+    if not keys:
+        what = "only TXT text that is not a DKIM key" if answer.ok else answer.plain()
+        return _KeyFinding("fail", f"{name}: no DKIM key record ({what})", evidence)
+    try:
+        key = dkim.parse_key(keys[0])
+    except dkim.DkimKeyError as exc:
+        return _KeyFinding("fail", f"{name} ({via}): invalid key record: {exc}", evidence)
+    faults, warnings = dkim.problems(key)
+    if len(keys) > 1:
+        warnings.append(f"{len(keys)} key records: receivers may pick either one")
+    level = "fail" if faults else "warn" if warnings else "pass"
+    notes = "; ".join([*faults, *warnings])
+    line = f"{name} ({via}): {key.describe()}" + (f": {notes}" if notes else "")
+    return _KeyFinding(level, line, evidence, key.describe())
+
+
+def _selector_fix(domain: str, selectors: Sequence[str]) -> Fix:
+    return Fix(
+        "Publish the key record your DKIM signer gives you for each selector",
+        (
+            *(f'{s}._domainkey.{domain}. TXT "v=DKIM1; k=rsa; p=<public key>"' for s in selectors),
+            "Or the CNAME your signer names, if it hosts the key; never both on one name.",
+            "Use an RSA key of 2048 bits (or ed25519 beside it); an empty p= revokes the key.",
+        ),
     )
 
 
