@@ -1,0 +1,151 @@
+"""mailpath's benchmarks, each a ratio measured side by side in one run (machines are noisy).
+
+    python tests/bench/run.py [--quick] [--json FILE]
+
+Prints a table; `--json FILE` writes a list of {"name", "value", "unit", "target", "ok"}.
+Not part of the pytest run. Sections run in child processes so each has its own peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `tests.bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.bench import procs  # noqa: E402
+
+DELAY = 0.05
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    value: float
+    unit: str
+    target: str = ""
+    ok: bool | None = None
+
+
+def _ok(value: float, op: str, limit: float) -> bool:
+    return value <= limit if op == "<=" else value >= limit
+
+
+def row(name: str, value: float, unit: str, op: str = "", limit: float = 0.0) -> Row:
+    target = f"{op} {limit:g}{unit if unit != 'x' else '×'}" if op else ""
+    return Row(name, round(value, 3), unit, target, _ok(value, op, limit) if op else None)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def engine_rows(quick: bool) -> Iterator[Row]:
+    """Child process: the seed diagnosis with DELAY per round trip (lab in its own process)."""
+    code = ("import asyncio, json; from tests.bench.engine import measure; "
+            f"f = asyncio.run(measure('seed', {DELAY}, {2 if quick else 4})); "
+            "print(json.dumps([f.wall, f.critical_path, f.sequential, f.checks, f.chain]))")
+    res = procs.run([sys.executable, "-c", code])
+    wall, crit, seq, n, chain = json.loads(res.stdout.strip().splitlines()[-1])
+    ms = f"ms ({DELAY * 1000:g} ms per round trip, {n} checks)"
+    yield row(f"diagnosis wall time {ms}", wall * 1000, "ms")
+    yield row("diagnosis critical path " + " → ".join(c.split(".", 1)[1] for c in chain),
+              crit * 1000, "ms")
+    yield row("diagnosis one-after-another", seq * 1000, "ms")
+    yield row("wall / critical path", wall / crit, "x", "<=", 1.25)
+    yield row("one-after-another / wall (speed-up)", seq / wall, "x", ">=", 5)
+    yield row("diagnosis process peak RSS (lab in another process)", res.peak_rss_mb, "MB")
+
+
+def startup_rows(quick: bool) -> Iterator[Row]:
+    n = 5 if quick else 15
+    mailpath = [str(procs.BIN / "mailpath"), "check", "--help"]
+    (base, base_rss), (ours, ours_rss) = procs.paired([sys.executable, "-c", "pass"],
+                                                      mailpath, n)
+    yield row("python -c pass", base * 1000, "ms")
+    yield row("mailpath check --help", ours * 1000, "ms")
+    yield row("mailpath check --help minus python -c pass", (ours - base) * 1000, "ms", "<=", 150)
+    yield row("peak RSS python -c pass", base_rss, "MB")
+    yield row("peak RSS mailpath check --help", ours_rss, "MB")
+
+
+def tui_rows(quick: bool) -> Iterator[Row]:
+    n = 3 if quick else 9
+    script = str(Path(__file__).with_name("first_frame.py"))
+    (bare, bare_rss), (ours, ours_rss) = procs.paired([sys.executable, script, "bare"],
+                                                      [sys.executable, script, "mailpath"], n)
+    yield row("bare Textual app, start to first frame", bare * 1000, "ms")
+    yield row("mailpath TUI, start to first frame", ours * 1000, "ms")
+    yield row("mailpath TUI / bare Textual first frame", ours / bare, "x", "<=", 1.3)
+    yield row("peak RSS bare Textual app", bare_rss, "MB")
+    yield row("peak RSS mailpath TUI", ours_rss, "MB")
+
+
+_FIGURE = re.compile(r"^\s*([A-Za-z][^:=]{2,60}?)\s*[:=]\s*(?:\d+/\d+\s*=\s*)?"
+                     r"([0-9]+(?:\.[0-9]+)?)\s*(%|x|×|ms|s|files/s|MB)?\s*$")
+
+
+def helper_rows(script: str, label: str, args: tuple[str, ...] = ()) -> Iterator[Row]:
+    """Figures a teammate's bench script prints as `name: value unit` lines."""
+    path = Path(__file__).with_name(script)
+    if not path.exists():
+        yield Row(f"{label}: {script} not present yet", 0.0, "")
+        return
+    res = procs.run([sys.executable, str(path), *args])
+    found = [m for line in res.stdout.splitlines() if (m := _FIGURE.match(line))]
+    for m in found:
+        yield Row(f"{label}: {m.group(1).strip()}", float(m.group(2)), m.group(3) or "")
+    yield Row(f"{label}: peak RSS", round(res.peak_rss_mb, 1), "MB")
+    if res.returncode != 0 or not found:
+        yield Row(f"{label}: {script} exited {res.returncode}, {len(found)} figures", 0.0, "")
+
+
+SECTIONS: dict[str, Callable[[bool], Iterator[Row]]] = {
+    "engine": engine_rows,
+    "dns": lambda quick: helper_rows("bench_dns.py", "DNS vs checkdmarc"),
+    "bounce": lambda quick: helper_rows("bench_bounce.py", "bounces vs Sisimai"),
+    "startup": startup_rows,
+    "tui": tui_rows,
+}
+
+
+# --------------------------------------------------------------------------- output
+
+
+def machine() -> str:
+    cpus = len(__import__("os").sched_getaffinity(0))
+    return f"{platform.system()} {platform.release()}, Python {platform.python_version()}, " \
+           f"{cpus} CPUs, {platform.machine()}"
+
+
+def table(rows: list[Row]) -> str:
+    mark = {True: "ok", False: "MISS", None: ""}
+    lines = [f"{'figure':<72} {'value':>10} {'unit':<4} {'target':<10} "]
+    lines += [f"{r.name[:72]:<72} {r.value:>10g} {r.unit[:4]:<4} {r.target:<10} {mark[r.ok]}"
+              for r in rows]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write the rows as JSON")
+    parser.add_argument("--only", action="append", choices=sorted(SECTIONS))
+    args = parser.parse_args(argv)
+    rows: list[Row] = []
+    for name in args.only or SECTIONS:
+        rows.extend(SECTIONS[name](args.quick))
+    print(f"# {machine()}\n{table(rows)}")
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
