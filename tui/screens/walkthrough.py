@@ -27,7 +27,7 @@ from checks.session import plan
 from checks.tree import walk
 from tui.messages import CheckBegan, CheckDone, RunBegan, RunDone
 from tui.screens.modals import ConfirmModal, QuestionModal
-from tui.widgets.check_detail import CheckDetail, LayerView, View, copy_text
+from tui.widgets.check_detail import CheckDetail, LayerView, View, copy_text, record_text
 from tui.widgets.layer_tree import PENDING, RUNNING, LayerTree
 from tui.widgets.status_bar import DiagnosisBar
 
@@ -316,7 +316,7 @@ class WalkthroughScreen(Screen[None]):
         fix = result.outcome.fix
         assert fix is not None and fix.action is not None
         if fix.action == "copy_record":
-            self.app.copy_to_clipboard("\n".join(fix.action_args.values()))
+            self.app.copy_to_clipboard(record_text(fix))
             self.notify("Record copied to the clipboard")
             return
         question, consequence = DESTRUCTIVE.get(

@@ -131,3 +131,14 @@ class CheckDetail(VerticalScroll):
 def copy_text(fix: Fix) -> str:
     """The fix as plain text for the clipboard."""
     return fix_markdown(fix).replace("**", "")
+
+
+def record_text(fix: Fix) -> str:
+    """The DNS record(s) a `copy_record` fix names, as a zone-file line for the clipboard."""
+    args = fix.action_args
+    if "records" in args:
+        return args["records"]
+    if {"name", "type", "value"} <= args.keys():
+        value = f'"{args["value"]}"' if args["type"].upper() == "TXT" else args["value"]
+        return f"{args['name'].rstrip('.')}. {args['type']} {value}"
+    return "\n".join(fix.steps) or fix.summary

@@ -1,0 +1,41 @@
+"""Small pure pieces of the TUI: status words, the bar's line, record text, settings checks."""
+
+from __future__ import annotations
+
+from checks.model import Fix, Layer, Status
+from tui.screens.settings import Settings, problem
+from tui.widgets.check_detail import record_text
+from tui.widgets.highlight import highlight_evidence
+from tui.widgets.layer_tree import layer_text
+
+
+def test_layer_shows_its_worst_status_with_glyph_and_word() -> None:
+    text = layer_text(Layer.DNS, [Status.PASS, Status.WARN, Status.SKIP], 3).plain
+    assert text.startswith("! warn  DNS (1 of 3)")
+    assert layer_text(Layer.DNS, [Status.PASS, Status.SKIP], 2).plain.startswith("✓ pass  DNS")
+    assert layer_text(Layer.DNS, [Status.PASS], 2).plain.startswith("… running DNS")
+
+
+def test_record_text_for_each_shape_of_copy_record() -> None:
+    txt = Fix("x", action="copy_record",
+              action_args={"name": "sender.example", "type": "TXT", "value": "v=spf1 -all"})
+    assert record_text(txt) == 'sender.example. TXT "v=spf1 -all"'
+    mx = Fix("x", action="copy_record",
+             action_args={"name": "mail.sender.example.", "type": "MX", "value": "10 f.example."})
+    assert record_text(mx) == "mail.sender.example. MX 10 f.example."
+    assert record_text(Fix("x", action="copy_record", action_args={"records": "a\nb"})) == "a\nb"
+    assert record_text(Fix("Publish it", action="copy_record")) == "Publish it"
+
+
+def test_settings_problems_are_plain_words() -> None:
+    assert problem(Settings(relay_port="70000")).startswith("Relay port “70000” must be")
+    assert problem(Settings(nameserver="127.0.0.1:x")).startswith("Nameserver: bad port")
+    assert problem(Settings(sender="nobody")) == "“nobody” is not an email address (sender)."
+    assert problem(Settings(sender="a@sender.example", nameserver="127.0.0.1:53")) is None
+
+
+def test_evidence_highlights_smtp_replies_and_redactions() -> None:
+    text = highlight_evidence("250 ok\nC: AUTH PLAIN [REDACTED]\n535 5.7.8 Invalid")
+    styles = {text.plain[s.start:s.end]: str(s.style) for s in text.spans}
+    assert styles["535"] == "bold red" and styles["250"] == "bold green"
+    assert styles["[REDACTED]"] == "reverse" and styles["5.7.8"] == "bold yellow"
