@@ -7,6 +7,7 @@ hosts). The lab passes loopback endpoints. No check knows which it got.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -35,6 +36,8 @@ class Endpoints:
     ca_file: str | None = None
     #: default per-check timeout in seconds.
     timeout: float = 10.0
+    #: DNS blocklist zones to ask about sending IPs; empty means the built-in list.
+    dnsbl_zones: tuple[str, ...] = ()
 
     def smtp_address(self, host: str, port: int) -> tuple[str, int]:
         """The address to connect to for host:port, after routing."""
@@ -62,6 +65,7 @@ class Endpoints:
             "dns_routes": parse_dns_routes(env.get("MAILPATH_DNS_ROUTES", "")),
             "https_routes": parse_https_routes(env.get("MAILPATH_HTTPS_ROUTES", "")),
             "ca_file": env.get("MAILPATH_CA_FILE") or None,
+            "dnsbl_zones": parse_dnsbl_zones(env.get("MAILPATH_DNSBL_ZONES", "")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -89,6 +93,8 @@ class Endpoints:
             )
         if self.ca_file:
             env["MAILPATH_CA_FILE"] = self.ca_file
+        if self.dnsbl_zones:
+            env["MAILPATH_DNSBL_ZONES"] = ",".join(self.dnsbl_zones)
         return env
 
 
@@ -144,3 +150,15 @@ def parse_dns_routes(text: str) -> dict[str, tuple[str, int]]:
             raise EndpointError(f"DNS route {part!r} is not ADDRESS=HOST:PORT")
         routes[key.strip().lower()] = parse_host_port(target, 53)
     return routes
+
+
+_ZONE = re.compile(r"^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def parse_dnsbl_zones(text: str) -> tuple[str, ...]:
+    """'zen.spamhaus.org,bl.spamcop.net': DNS blocklist zones, checked to be domain names."""
+    zones = [z.strip().lower().rstrip(".") for z in text.split(",") if z.strip()]
+    for zone in zones:
+        if not _ZONE.match(zone):
+            raise EndpointError(f"DNSBL zone {zone!r} is not a domain name")
+    return tuple(dict.fromkeys(zones))
