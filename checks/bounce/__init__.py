@@ -16,6 +16,7 @@ from checks.bounce import (
     detect,
     dsn,
     gmail_relay,
+    layout,
     lhost,
     mail,
     rhost,
@@ -97,7 +98,9 @@ def _from_parts(parts: mail.MailParts, name: str | None) -> BounceReport:
     if gmail_relay.is_relay_bounce(parts.text):
         return _relay_report(parts, name, subject)
     family = family_of(parts)
-    rcpts = tuple(_refine(r, family, subject) for r in _recipients(parts))
+    shape = layout.pick(parts, family)
+    rcpts = tuple(_refine(r, family, subject) for r in _recipients(parts, shape))
+    family = family or (shape.name if shape else "")
     kind = _kind(parts, rcpts)
     if kind == "vacation":
         rcpts = tuple(_as_vacation(r) for r in rcpts[:1])
@@ -169,14 +172,29 @@ def _own_addresses(parts: mail.MailParts) -> frozenset[str]:
     return frozenset(scan.addresses(heads))
 
 
-def _recipients(parts: mail.MailParts) -> tuple[RecipientResult, ...]:
+def _recipients(parts: mail.MailParts,
+                shape: layout.Layout | None) -> tuple[RecipientResult, ...]:
     fields = parts.dsn or _header_fields(parts)
     message, groups = dsn.groups(fields) if fields else ({}, [])
-    findings = mta_text.findings(parts.text, _own_addresses(parts))
+    findings = _findings(parts, shape)
     local = dsn.untype(message.get("reporting-mta", "")).lower()
     if groups:
-        return tuple(_from_group(g, findings, parts.text, local) for g in groups)
-    return tuple(_from_finding(f, parts.text) for f in findings)
+        return tuple(_from_group(g, findings, parts.text, local, shape) for g in groups)
+    return tuple(_from_finding(f, parts.text, shape) for f in findings)
+
+
+def _findings(parts: mail.MailParts, shape: layout.Layout | None) -> list[mta_text.TextFinding]:
+    """What the text says per recipient, read within the family's error part when it has one."""
+    own = _own_addresses(parts)
+    if shape is None:
+        return mta_text.findings(parts.text, own)
+    section = shape.section(parts.text)
+    found = mta_text.findings(section, own | shape.alias_addresses(section),
+                              shape.recipients(section))
+    if len(found) == 1 and not found[0].address:
+        rest = parts.original_headers or parts.text[len(section):]
+        found[0] = replace(found[0], address=shape.to_of_original(rest))
+    return found
 
 
 def _header_fields(parts: mail.MailParts) -> str:
@@ -187,7 +205,8 @@ def _header_fields(parts: mail.MailParts) -> str:
 
 
 def _from_group(group: dict[str, str], findings: list[mta_text.TextFinding],
-                context: str, local_mta: str = "") -> RecipientResult:
+                context: str, local_mta: str = "",
+                shape: layout.Layout | None = None) -> RecipientResult:
     address = _first_address(group.get("final-recipient") or group.get("original-recipient", ""))
     text = _matching(findings, address)
     diag = _continued(scan.squash(dsn.untype(group.get("diagnostic-code", ""))), context)
@@ -200,7 +219,7 @@ def _from_group(group: dict[str, str], findings: list[mta_text.TextFinding],
         replycode=scan.reply_in(diag) or (text.replycode if text else ""), diagnostic=diag,
         remote_mta=_remote(group, text),
         command=scan.command_in(diag) or (text.command if text else "") or scan.command_in(context),
-        context=context, local_mta=local_mta,
+        context=context, local_mta=local_mta, shape=shape,
     )
 
 
@@ -261,25 +280,29 @@ def _matching(findings: list[mta_text.TextFinding], address: str) -> mta_text.Te
     return findings[0] if findings else None
 
 
-def _from_finding(f: mta_text.TextFinding, context: str) -> RecipientResult:
+def _from_finding(f: mta_text.TextFinding, context: str,
+                  shape: layout.Layout | None = None) -> RecipientResult:
     return _result(address=f.address, action="failed", status=f.status, replycode=f.replycode,
                    diagnostic=f.diagnostic, remote_mta=f.remote_mta,
                    command=f.command or scan.command_in(mta_text.report_section(context)),
-                   context=context)
+                   context=context, shape=shape)
 
 
 def _result(*, address: str, action: str, status: str, replycode: str, diagnostic: str,
             remote_mta: str, command: str, context: str, dtype: str = "SMTP",
-            preset: str = "", local_mta: str = "") -> RecipientResult:
+            preset: str = "", local_mta: str = "",
+            shape: layout.Layout | None = None) -> RecipientResult:
     found = codes.find(diagnostic)
     reply = replycode or codes.reply(diagnostic, found)
     code = codes.prefer(status, found, reply)
     diag = codes.clean(diagnostic, reply, found)
+    own = shape.reason(diag, command) if shape else ""
     fact = reasons.Fact(status=code, diagnostic=diag, command=command, replycode=reply,
-                        action=action, dtype=dtype, preset=preset or lhost.preset(diag))
+                        action=action, dtype=dtype, preset=preset or own or lhost.preset(diag))
     why = "delivered" if action in _DONE else _reason(fact, address, remote_mta, local_mta)
     if not code:
-        code = codes.pseudo(why, codes.is_temporary(f"{reply} {diag}"))
+        temporary = codes.is_temporary(f"{reply} {diag}") or bool(shape and own in shape.temporary)
+        code = codes.pseudo(own or why, temporary)
     if reply and code and reply[0] != code[0]:
         reply = codes.reply(diag, code)
     return RecipientResult(

@@ -40,15 +40,20 @@ def report_section(text: str) -> str:
     """The report itself: the text before a returned copy of the original message."""
     text = text[:65536]
     match = _ORIGINAL_START.search(text, 0)
-    if match and match.start() > 40:
+    if match and text[: match.start()].strip():
         return text[: match.start()]
     return text
 
 
-def findings(text: str, exclude: frozenset[str]) -> list[TextFinding]:
-    """One finding per failed recipient named in the report's text (or one unnamed)."""
+def findings(text: str, exclude: frozenset[str],
+             only: frozenset[str] | None = None) -> list[TextFinding]:
+    """One finding per failed recipient named in the report's text (or one unnamed).
+
+    `only`, when given, is the set of addresses the family's layout names as recipients.
+    """
     section = report_section(text)
-    rcpts = [a for a in scan.addresses(section) if a not in exclude and not _NOT_RECIPIENT.match(a)]
+    rcpts = [a for a in scan.addresses(section) if a not in exclude and not _NOT_RECIPIENT.match(a)
+             and (only is None or a in only)]
     if not rcpts:
         return [finding("", section)]
     spans = _spans(section, rcpts)

@@ -1,0 +1,102 @@
+"""Per-family bounce layouts (tables/layouts.json): where a family's error part starts and
+ends, which lines name the failed recipients, and the reasons its own wording names.
+
+A layout is data; `Layout` only applies it. The family comes from `mta.reporter` or, for
+families it does not name, from the layout's own `signs` (header or body patterns).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from checks.bounce import scan, tables
+from checks.bounce.mail import MailParts, header
+
+_TO_LINE = re.compile(r"^[ \t>]*To:[ \t]*(.+)$", re.I | re.M)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How one family lays its bounce out."""
+
+    name: str
+    signs: tuple[tuple[str, re.Pattern[str]], ...]
+    start: tuple[str, ...]
+    end: tuple[str, ...]
+    recipient: re.Pattern[str] | None
+    aliases: tuple[str, ...]
+    messages: tuple[tuple[str, tuple[str, ...]], ...]
+    commands: dict[str, str]
+    temporary: frozenset[str]
+    original_to: bool
+
+    def section(self, text: str) -> str:
+        """The error part: from the start marker's line (if any) to the first end marker."""
+        begin = min((i for m in self.start if (i := text.find(m)) >= 0), default=0)
+        text = text[begin:]
+        cut = min((i for m in self.end if (i := text.find(m, 1)) > 0), default=len(text))
+        return text[:cut]
+
+    def recipients(self, section: str) -> frozenset[str] | None:
+        """Addresses on the family's recipient lines, or None when it has no such rule."""
+        if self.recipient is None:
+            return None
+        found = {a.lower() for m in self.recipient.finditer(section) for a in scan.addresses(m[0])}
+        return frozenset(found) or None
+
+    def alias_addresses(self, section: str) -> frozenset[str]:
+        """Addresses named as the alias a recipient was generated from (not recipients)."""
+        lines = (ln for ln in section.splitlines() if any(m in ln for m in self.aliases))
+        return frozenset(a for ln in lines for a in scan.addresses(ln))
+
+    def reason(self, diagnostic: str, command: str) -> str:
+        """The reason the family's own parser gives: by failed command, then by its wording."""
+        if command in self.commands:
+            return self.commands[command]
+        text = diagnostic.lower()
+        return next((r for r, phrases in self.messages if any(p in text for p in phrases)), "")
+
+    def to_of_original(self, rest: str) -> str:
+        """The recipient named by the returned message's To: line (families that name none)."""
+        match = _TO_LINE.search(rest) if self.original_to else None
+        found = scan.addresses(match.group(1)) if match else []
+        return found[0] if found else ""
+
+
+def _compile(name: str, raw: dict[str, Any]) -> Layout:
+    rcpt = raw.get("recipient")
+    return Layout(
+        name=name,
+        signs=tuple((k, re.compile(v, re.I | re.M)) for k, v in raw.get("signs", {}).items()),
+        start=tuple(raw.get("start", ())), end=tuple(raw.get("end", ())),
+        recipient=re.compile(rcpt, re.M) if rcpt else None,
+        aliases=tuple(raw.get("aliases", ())),
+        messages=tuple((r, tuple(p.lower() for p in ps))
+                       for r, ps in raw.get("messages", {}).items()),
+        commands=dict(raw.get("commands", {})), temporary=frozenset(raw.get("temporary", ())),
+        original_to=bool(raw.get("original_to", False)),
+    )
+
+
+LAYOUTS: dict[str, Layout] = {
+    name: _compile(name, raw) for name, raw in tables.load("layouts.json")["layouts"].items()
+}
+
+
+def pick(parts: MailParts, family: str) -> Layout | None:
+    """The first layout whose (specific) signs the bounce shows, else the named family's."""
+    shown = next((lay for lay in _SIGNED if _shows(parts, lay)), None)
+    return shown or LAYOUTS.get(family)
+
+
+_SIGNED = tuple(lay for lay in LAYOUTS.values() if lay.signs)
+
+
+def _shows(parts: MailParts, lay: Layout) -> bool:
+    for key, rx in lay.signs:
+        value = parts.text[:4000] if key == "body" else header(parts.headers, key)
+        if value and rx.search(value):
+            return True
+    return False
