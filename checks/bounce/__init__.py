@@ -6,6 +6,7 @@ report with `error` set and kind "unknown".
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from typing import Any
@@ -91,6 +92,9 @@ def _from_transcript(text: str, name: str | None) -> BounceReport:
 
 
 def _from_parts(parts: mail.MailParts, name: str | None) -> BounceReport:
+    embedded = _embedded_notification(parts.text, name)
+    if embedded is not None:
+        return embedded
     subject = mail.header(parts.headers, "subject")
     if arf.is_feedback(parts):
         return BounceReport("arf", family_of(parts), arf.recipients(parts), name=name,
@@ -105,6 +109,18 @@ def _from_parts(parts: mail.MailParts, name: str | None) -> BounceReport:
     if kind == "vacation":
         rcpts = tuple(_as_vacation(r) for r in rcpts[:1])
     return BounceReport(kind, family, rcpts, name=name, subject=subject)
+
+
+def _embedded_notification(text: str, name: str | None) -> BounceReport | None:
+    """An SES notification delivered by email (SNS email subscription): its JSON is the body."""
+    body = text.lstrip()
+    if not body.startswith("{"):
+        return None
+    try:
+        _doc, end = json.JSONDecoder().raw_decode(body)
+        return ses_json.parse(body[:end], name)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _refine(rcpt: RecipientResult, family: str, subject: str) -> RecipientResult:

@@ -8,6 +8,7 @@ from typing import Any
 from checks.bounce import tables
 from checks.bounce.classify import Signals, is_hard, layer_for, reason_for
 from checks.bounce.model import BounceReport, RecipientResult
+from checks.bounce.scan import status_in
 
 _SUBTYPES: dict[str, str] = tables.load("ses.json")["bounce"]
 
@@ -84,7 +85,7 @@ def _delivery(note: dict[str, Any]) -> tuple[RecipientResult, ...]:
     delivery = _section(note, "delivery")
     reply = str(delivery.get("smtpResponse", ""))
     return tuple(
-        RecipientResult(address=str(a), action="delivered", status="2.0.0",
+        RecipientResult(address=str(a), action="delivered", status=status_in(reply) or "2.0.0",
                         replycode=reply[:3], diagnostic=reply,
                         remote_mta=str(delivery.get("remoteMtaIp", "")), reason="delivered",
                         layer=None, confidence=0.95)
