@@ -5,9 +5,11 @@ Isolation: each running lab gets its own moto account id (sent to moto as the
 The id is derived from the scenario name, so it is the same run after run.
 
 Deterministic keys: IAM access keys are created through moto's own backend, then given an id
-(`AKIA` + 16 characters) and a secret computed from SHA-256 of (account id, scenario name, key
-label). Nothing is patched globally; keys created later through the API (rotation) get moto's
-usual random ids. Key ids are generated at runtime and never written in source files.
+(`AKIA` + 16 characters) and a secret computed from SHA-256 of the scenario name (with the
+scenario's first-choice account id) and the key label, so they are the same in every run, even
+with two labs of one scenario running at once (each in its own account). Nothing is patched
+globally; keys created later through the API (rotation) get moto's usual random ids. Key ids
+are generated at runtime and never written in source files.
 """
 
 from __future__ import annotations
@@ -55,16 +57,20 @@ def deterministic_key(seed: str) -> tuple[str, str]:
     return key_id, secret
 
 
-def _claim_account(name: str) -> str:
-    """A 12-digit moto account id for this scenario, not used by another running lab."""
+def _account_id(name: str, n: int) -> str:
+    """The n-th candidate 12-digit moto account id for scenario `name`."""
     base = int(hashlib.sha256(name.encode()).hexdigest()[:10], 16) % 10**11
+    return f"{2 * 10**11 + base + n:012d}"
+
+
+def _claim_account(name: str) -> str:
+    """A moto account id for this scenario, not used by another running lab."""
     with _accounts_lock:
         n = 0
-        while f"{2 * 10**11 + base + n:012d}" in _accounts_in_use:
+        while _account_id(name, n) in _accounts_in_use:
             n += 1
-        account = f"{2 * 10**11 + base + n:012d}"
-        _accounts_in_use.add(account)
-    return account
+        _accounts_in_use.add(_account_id(name, n))
+        return _account_id(name, n)
 
 
 def _release_account(account: str) -> None:
@@ -224,7 +230,7 @@ class AwsStandIn:
         key = iam.create_access_key(user, status=status)
         del iam.access_keys[key.access_key_id]
         key.access_key_id, key.secret_access_key = deterministic_key(
-            f"{self.account_id}/{self.scenario.name}/{spec.label}")
+            f"{_account_id(self.scenario.name, 0)}/{self.scenario.name}/{spec.label}")
         key.create_date = self.scenario.date - dt.timedelta(days=60 + 300 * age)
         iam.access_keys[key.access_key_id] = key
         if spec.last_used is not None:
