@@ -78,14 +78,14 @@ class Endpoints:
         if self.aws_static_credentials:
             env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = self.aws_static_credentials
         if self.nameservers:
-            env["MAILPATH_NAMESERVER"] = ",".join(f"{h}:{p}" for h, p in self.nameservers)
+            env["MAILPATH_NAMESERVER"] = ",".join(_join(h, p) for h, p in self.nameservers)
         if self.smtp_routes:
             env["MAILPATH_SMTP_ROUTES"] = ",".join(
-                f"{k}={h}:{p}" for k, (h, p) in sorted(self.smtp_routes.items())
+                f"{k}={_join(h, p)}" for k, (h, p) in sorted(self.smtp_routes.items())
             )
         if self.dns_routes:
             env["MAILPATH_DNS_ROUTES"] = ",".join(
-                f"{k}={h}:{p}" for k, (h, p) in sorted(self.dns_routes.items())
+                f"{k}={_join(h, p)}" for k, (h, p) in sorted(self.dns_routes.items())
             )
         if self.https_routes:
             env["MAILPATH_HTTPS_ROUTES"] = ",".join(
@@ -96,6 +96,11 @@ class Endpoints:
         if self.dnsbl_zones:
             env["MAILPATH_DNSBL_ZONES"] = ",".join(self.dnsbl_zones)
         return env
+
+
+def _join(host: str, port: int) -> str:
+    """HOST:PORT, with an IPv6 address in brackets so that parse_host_port reads it back."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def parse_host_port(text: str, default_port: int) -> tuple[str, int]:
@@ -110,6 +115,8 @@ def parse_host_port(text: str, default_port: int) -> tuple[str, int]:
         host, _, port_text = text.partition(":")
     else:
         host, port_text = text, ""
+    if not host or any(c in host for c in "[]/@ \t,="):
+        raise EndpointError(f"bad host in {text!r}")
     if not port_text:
         return host, default_port
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
