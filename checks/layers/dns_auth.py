@@ -6,16 +6,16 @@ also runs alone with no AWS access.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from checks.context import Context
-from checks.dnsauth import dkim, dmarc, mta_sts, spf
+from checks.dnsauth import dkim, dmarc, dnsbl, mta_sts, spf
 from checks.dnsauth.alignment import predict
 from checks.dnsauth.orgdomain import org_domain
+from checks.dnsauth.sending_ips import sending_ips
 from checks.model import Evidence, Fix, Layer, Outcome, Status, failed, passed, skipped, warned
 from checks.net import https
 from checks.net.dns import DnsAnswer, lookup, lookup_direct
@@ -26,9 +26,6 @@ SES_DEFAULT_MAIL_FROM = "amazonses.com"
 MAIL_FROM = "ses.identity.mail_from"
 DKIM = "ses.identity.dkim"
 DOMAIN = "ses.identity.domain"
-#: DNSBL zones asked for sending IPs found in evidence (public lists; some refuse
-#: queries that come through large public resolvers).
-DNSBL_ZONES = ("zen.spamhaus.org", "bl.spamcop.net", "b.barracudacentral.org")
 
 
 # -- shared helpers -------------------------------------------------------------
@@ -190,6 +187,57 @@ def _with_ses_include(current: str | None) -> str:
 
 @check("dns.spf.authorises_ses", Layer.DNS, "SPF authorises Amazon SES", needs=(MAIL_FROM,))
 async def spf_authorises_ses(ctx: Context, deps: Deps) -> Outcome:
+    outcome = await _ses_authorisation(ctx, deps)
+    domain = outcome.facts.get("domain")
+    ips = sending_ips(ctx.inputs.bounce)
+    if not ips or not domain:
+        return outcome
+    checked = await asyncio.gather(*(_spf_for_ip(ctx, str(domain), ip) for ip in ips))
+    return _with_ip_results(outcome, str(domain), list(zip(ips, checked, strict=True)))
+
+
+async def _spf_for_ip(ctx: Context, domain: str, ip: str) -> spf.SpfOutcome:
+    """RFC 7208 check_host() for one client IP, once per run."""
+    return await ctx.memo(
+        ("spf", domain, ip),
+        lambda: spf.check_host(_lookup_fn(ctx), domain, ip=ip, sender=f"postmaster@{domain}"),
+    )
+
+
+_NOT_PASSING = frozenset(
+    {spf.SpfResult.FAIL, spf.SpfResult.SOFTFAIL, spf.SpfResult.PERMERROR, spf.SpfResult.NONE}
+)
+
+
+def _with_ip_results(
+    outcome: Outcome, domain: str, checked: list[tuple[str, spf.SpfOutcome]]
+) -> Outcome:
+    """Add check_host() for the bounce's sending IPs; a non-passing IP makes a pass a warning."""
+    lines = [f"check_host({ip}, {domain}) = {o.result.value}: {o.reason}" for ip, o in checked]
+    evidence = Evidence("SPF for the sending IP(s) in the bounce", "\n".join(lines), "dns")
+    facts = {**outcome.facts, "ip_results": {ip: o.result.value for ip, o in checked}}
+    bad = [(ip, o) for ip, o in checked if o.result in _NOT_PASSING]
+    note = "\n".join(["Sending IP(s) named in the bounce, as receivers judged them:", *lines])
+    if outcome.status is Status.PASS and bad:
+        ip, worst = bad[0]
+        return warned(
+            f"SPF of {domain} authorises SES, but the bounce's sending IP {ip} gets "
+            f"SPF {worst.result.value}",
+            "The IP the receiver names is outside what the record authorises: that message "
+            "left through another server or service using the same envelope domain, or the "
+            f"record changed since.\n{note}",
+            evidence=(*outcome.evidence, evidence),
+            facts=facts,
+        )
+    summary = outcome.summary + "; " + ", ".join(f"{ip}: {o.result.value}" for ip, o in checked)
+    return Outcome(
+        outcome.status, summary, f"{outcome.explanation}\n{note}".strip(),
+        (*outcome.evidence, evidence), outcome.fix, facts, outcome.explains,
+    )
+
+
+async def _ses_authorisation(ctx: Context, deps: Deps) -> Outcome:
+    """Whether the SPF that SES's mail is judged by includes SES (without a client IP)."""
     custom, known = _mail_from(deps)
     if known and not custom:
         return passed(
@@ -1048,58 +1096,53 @@ async def _compare(
 
 # -- blocklists ------------------------------------------------------------------------
 
-_IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
-
-
-def _sending_ips(ctx: Context) -> list[str]:
-    """Public IPv4 addresses named in the bounce, if one was given."""
-    bounce = ctx.inputs.bounce
-    text = getattr(bounce, "raw", None) or (bounce if isinstance(bounce, str) else "")
-    found: list[str] = []
-    for candidate in _IPV4.findall(str(text)):
-        try:
-            ip = ipaddress.ip_address(candidate)
-        except ValueError:
-            continue
-        if not (ip.is_private or ip.is_loopback or ip.is_unspecified):
-            found.append(candidate)
-    return list(dict.fromkeys(found))
+_DNSBL_CAVEAT = (
+    "Listings are the lists' own judgement of the IP. If it is one of SES's shared IPs "
+    "(no dedicated IP), AWS watches and delists it: you need not, and cannot, request it. "
+    "For a dedicated IP, request delisting on the list's site after fixing the cause. "
+    "Some lists (Spamhaus) refuse queries that come through large public resolvers and "
+    "answer 127.255.255.x instead: that is a refusal, not a listing."
+)
 
 
 @check("dns.blocklist", Layer.DNS, "Sending IPs on DNS blocklists")
 async def blocklist(ctx: Context, deps: Deps) -> Outcome:
-    ips = _sending_ips(ctx)
+    ips = sending_ips(ctx.inputs.bounce)
     if not ips:
         return skipped(
             "No sending IP known",
             "Paste a bounce that names the sending IP to check it against DNS blocklists.",
         )
-    queries = [(ip, zone) for ip in ips for zone in DNSBL_ZONES]
-    answers = await asyncio.gather(*(lookup(ctx, _dnsbl_name(ip, z), "A") for ip, z in queries))
-    listed = [
-        f"{ip} on {z}"
+    zones = ctx.endpoints.dnsbl_zones or dnsbl.default_zones()
+    queries = [(ip, zone) for ip in ips for zone in zones]
+    answers = await asyncio.gather(
+        *(lookup(ctx, dnsbl.query_name(ip, z), "A") for ip, z in queries)
+    )
+    verdicts = [
+        dnsbl.verdict(ip, z, a.records, a.ok or a.status.is_negative)
         for (ip, z), a in zip(queries, answers, strict=True)
-        if a.ok and any(_is_listing(r) for r in a.records)
     ]
-    evidence = tuple(_ev(a) for a in answers)
-    caveat = (
-        "Some lists (e.g. Spamhaus) refuse queries that come through large public "
-        "resolvers and answer 127.255.255.x; such answers are not listings. SES shared "
-        "IPs are delisted by AWS, not by the sender."
-    )
+    return _blocklist_outcome(verdicts, len(ips), len(zones), tuple(_ev(a) for a in answers))
+
+
+def _blocklist_outcome(
+    verdicts: Sequence[dnsbl.Verdict], n_ips: int, n_zones: int, evidence: tuple[Evidence, ...]
+) -> Outcome:
+    def of(state: str) -> list[dnsbl.Verdict]:
+        return [v for v in verdicts if v.state == state]
+
+    listed, refused, unknown = of("listed"), of("refused"), of("unknown")
+    lines = [f"{v.ip} on {v.zone}: {v.state}{f' ({v.detail})' if v.detail else ''}"
+             for v in verdicts]
+    text = _DNSBL_CAVEAT + "\n" + "\n".join(lines)
+    facts = {"listed": [f"{v.ip} on {v.zone}" for v in listed],
+             "refused": [v.zone for v in refused]}
     if listed:
-        return warned(
-            f"Listed: {', '.join(listed)}", caveat, evidence=evidence, facts={"listed": listed}
-        )
-    return passed(
-        f"{len(ips)} IP(s) not listed on {len(DNSBL_ZONES)} blocklists", caveat, evidence=evidence
-    )
-
-
-def _is_listing(record: str) -> bool:
-    """127.0.0.x answers are listings; 127.255.255.x are refusals (public resolver)."""
-    return record.startswith("127.") and not record.startswith("127.255.255.")
-
-
-def _dnsbl_name(ip: str, zone: str) -> str:
-    return ".".join(reversed(ip.split("."))) + "." + zone
+        return warned(f"Listed: {', '.join(facts['listed'])}", text, evidence=evidence,
+                      facts=facts)
+    asked = n_zones * n_ips - len(refused) - len(unknown)
+    summary = f"{n_ips} IP(s) not listed ({asked} of {n_zones * n_ips} list queries answered)"
+    if refused:
+        summary += f"; refused by {', '.join(dict.fromkeys(v.zone for v in refused))}"
+        return warned(summary, text, evidence=evidence, facts=facts)
+    return passed(summary, text, evidence=evidence, facts=facts)
