@@ -31,6 +31,8 @@ class Layout:
     commands: dict[str, str]
     temporary: frozenset[str]
     original_to: bool
+    coded: re.Pattern[str] | None = None
+    codes: tuple[tuple[str, str], ...] = ()
 
     def section(self, text: str) -> str:
         """The error part: from the start marker's line (if any) to the first end marker."""
@@ -55,6 +57,9 @@ class Layout:
         """The reason the family's own parser gives: by failed command, then by its wording."""
         if command in self.commands:
             return self.commands[command]
+        found = self.coded.search(diagnostic) if self.coded else None
+        if found:
+            return dict(self.codes).get(found.group(1), "")
         text = diagnostic.lower()
         return next((r for r, phrases in self.messages if any(p in text for p in phrases)), "")
 
@@ -67,6 +72,7 @@ class Layout:
 
 def _compile(name: str, raw: dict[str, Any]) -> Layout:
     rcpt = raw.get("recipient")
+    coded = raw.get("coded", {})
     return Layout(
         name=name,
         signs=tuple((k, re.compile(v, re.I | re.M)) for k, v in raw.get("signs", {}).items()),
@@ -77,6 +83,8 @@ def _compile(name: str, raw: dict[str, Any]) -> Layout:
                        for r, ps in raw.get("messages", {}).items()),
         commands=dict(raw.get("commands", {})), temporary=frozenset(raw.get("temporary", ())),
         original_to=bool(raw.get("original_to", False)),
+        coded=re.compile(coded["pattern"]) if coded else None,
+        codes=tuple(coded.get("table", {}).items()),
     )
 
 

@@ -19,8 +19,8 @@ LABELS = CORPUS / "labels.jsonl"
 pytestmark = pytest.mark.skipif(not LABELS.exists(), reason="bounce corpus not present")
 
 #: agreement floors this suite enforces (the project targets are 95% reason, 97% status)
-REASON_FLOOR = 0.91
-STATUS_FLOOR = 0.94
+REASON_FLOOR = 0.93
+STATUS_FLOOR = 0.95
 
 
 def _labels() -> list[dict[str, object]]:
