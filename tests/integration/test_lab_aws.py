@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from typing import Any
 
 import pytest
@@ -202,12 +201,10 @@ def test_list_errors(seed_lab: Any) -> None:
                  PageSize=5000)["Error"]["Code"] == "BadRequestException"
 
 
-def test_seeding_100k_is_fast(fresh_seed_lab: Any) -> None:
-    start = time.perf_counter()
+def test_seeding_100k_entries_in_process(fresh_seed_lab: Any) -> None:
+    """Seeding speed is measured in tests/bench, not asserted here."""
     fresh_seed_lab.seed_suppressed(100_000)
-    elapsed = time.perf_counter() - start
     assert len(fresh_seed_lab.aws.state.region("us-east-1").suppression.entries) == 100_001
-    assert elapsed < 5.0  # generous on slow CI; about 0.4 s measured on 2 cores
 
 
 # --- IAM -------------------------------------------------------------------------------------

@@ -29,13 +29,11 @@ POLICY_HOST = "mta-sts.recipient.example"
 MTA = "recipient-example.mail.protection.outlook.com"
 
 
-def test_start_and_stop_fast() -> None:
-    began = time.perf_counter()
+def test_start_and_stop_leaves_nothing_behind() -> None:
+    """Start-up time is measured in tests/bench, not asserted here."""
     with start_lab("seed") as lab:
-        started = time.perf_counter() - began
         directory = lab.directory
         assert directory.is_dir()
-    assert started < 2.0, f"lab took {started:.2f} s to start"
     assert not directory.exists()
 
 
