@@ -10,7 +10,7 @@ from checks.bounce import scan
 #: where a returned copy of the original message starts (everything after is not the report)
 _ORIGINAL_START = re.compile(
     r"^[ \t]*(?:-{2,}|={2,}|\*{2,})?[ \t]*(?:"
-    r"(?:the )?original message(?: headers?)?(?: follows| is attached)?|"
+    r"(?:the )?original message(?! was received)(?: headers?)?(?: follows| is attached)?|"
     r"this is a copy of (?:the|your) message|below this line is a copy of the message|"
     r"(?:the )?returned (?:message|mail)|undelivered message(?: headers)? follows?|"
     r"(?:the )?(?:message|original) headers? (?:follow|of the original)|"
@@ -51,13 +51,30 @@ def findings(text: str, exclude: frozenset[str],
 
     `only`, when given, is the set of addresses the family's layout names as recipients.
     """
-    section = report_section(text)
+    section = report_section(_unquoted(text))
+    exclude = exclude | _message_ids(section)
     rcpts = [a for a in scan.addresses(section) if a not in exclude and not _NOT_RECIPIENT.match(a)
              and (only is None or a in only)]
     if not rcpts:
         return [finding("", section)]
     spans = _spans(section, rcpts)
     return [finding(addr, chunk) for addr, chunk in spans]
+
+
+_MESSAGE_ID = re.compile(r"^[ \t]*message-id:[^\n]*", re.I | re.M)
+
+
+def _message_ids(section: str) -> frozenset[str]:
+    """Message-IDs look like addresses but never name a recipient."""
+    return frozenset(a for m in _MESSAGE_ID.finditer(section) for a in scan.addresses(m[0]))
+
+
+def _unquoted(text: str) -> str:
+    """A bounce forwarded as a quotation ("> " on most lines) read as the bounce itself."""
+    lines = text[:65536].split("\n")
+    if sum(line.startswith(">") for line in lines) * 2 < len(lines):
+        return text
+    return "\n".join(line[1:].removeprefix(" ") if line[:1] == ">" else line for line in lines)
 
 
 def _spans(section: str, rcpts: list[str]) -> list[tuple[str, str]]:
