@@ -343,6 +343,11 @@ _DONE = frozenset({"delivered", "relayed", "expanded"})
 def _layer(reason: str, remote_mta: str, context: str) -> str | None:
     """Where the fix belongs: SES's own SMTP endpoint refusing means the SES layer."""
     layer = classify.layer_for(reason)
-    if layer is not None and _SES_HOSTS.search(f"{remote_mta} {context[:5000]}"):
+    seen = f"{remote_mta} {context[:5000]}".lower()
+    if layer is not None and any(h in seen for h in _SES_HINTS) and _SES_HOSTS.search(seen):
         return "ses"
     return layer
+
+
+#: every SES SMTP host name contains one of these words; checked before the regex
+_SES_HINTS = ("amazonaws", "simpleemailservice")

@@ -12,11 +12,11 @@ _HOST = re.compile(
     r"(?:\s*\[[0-9a-f.:]+\])?\s*(?:said|\(|\[|:|refused|has|gave|replied|returned)",
     re.I,
 )
+#: matched against lower-cased text (case-sensitive search is several times faster)
 _COMMAND = re.compile(
     r"(?:in reply to|after|>>>|did not like our|smtp:|smtp command:?|command)\s*(?:the\s+)?"
     r"(rcpt to|mail from|end of data|data|helo|ehlo|rcpt|mail|starttls|auth|connect"
     r"|initial connection)\b",
-    re.I,
 )
 _COMMANDS = {
     "rcpt to": "RCPT", "rcpt": "RCPT", "mail from": "MAIL", "mail": "MAIL", "end of data": "DATA",
@@ -54,8 +54,8 @@ def host_in(text: str) -> str:
 
 
 def command_in(text: str) -> str:
-    match = _COMMAND.search(text[:20000])
-    return _COMMANDS.get(match.group(1).lower(), "") if match else ""
+    match = _COMMAND.search(text[:20000].lower())
+    return _COMMANDS.get(match.group(1), "") if match else ""
 
 
 def squash(text: str) -> str:

@@ -16,7 +16,7 @@ def _load_families() -> tuple[_FamilyRule, ...]:
     raw: dict[str, Any] = json.loads(
         resources.files("checks.bounce").joinpath("tables/families.json").read_text("utf-8"))
     return tuple(
-        (name, tuple((key, re.compile(rx, re.I)) for key, rx in rules.items()))
+        (name, tuple((key, re.compile(rx)) for key, rx in rules.items()))
         for name, rules in raw["families"]
     )
 
@@ -30,11 +30,15 @@ DEFAULTS: dict[str, str] = {
 
 
 def reporter(parts: MailParts) -> str:
-    """The MTA or provider that wrote the bounce, or "" when no sign names one."""
-    values = {"body": parts.text[:6000]}
+    """The MTA or provider that wrote the bounce, or "" when no sign names one.
+
+    Values are lower-cased once and matched by case-sensitive (lower-case) patterns: much
+    faster than case-insensitive alternations.
+    """
+    values = {"body": parts.text[:6000].lower()}
     for key in _HEADER_KEYS:
         raw = parts.headers.get(key)
-        values[key] = header(parts.headers, key) if raw is not None else ""
+        values[key] = header(parts.headers, key).lower() if raw is not None else ""
     for name, rules in FAMILIES:
         if any(values[key] and rx.search(values[key]) for key, rx in rules):
             return name
