@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Iterable
 from functools import partial
 
@@ -14,6 +13,7 @@ from textual.worker import Worker, WorkerState
 from checks.context import Context
 from checks.registry import Registry
 from checks.tree import SYMPTOMS
+from tui.errors import Guarded, error_details
 from tui.messages import IntakeSubmitted
 from tui.screens.help import HelpScreen
 from tui.screens.intake import IntakeScreen
@@ -24,7 +24,7 @@ from tui.screens.walkthrough import EventSource, WalkthroughScreen, replace_inpu
 THEMES = ("textual-dark", "textual-light")
 
 
-class MailpathApp(App[int]):
+class MailpathApp(Guarded, App[int]):
     """Opens on the walkthrough (checks running) or on the intake; returns an exit code."""
 
     CSS_PATH = "mailpath.tcss"
@@ -113,9 +113,11 @@ class MailpathApp(App[int]):
         worker = event.worker
         if event.state is not WorkerState.ERROR or worker.error is None:
             return
-        error = worker.error
-        details = "".join(traceback.format_exception(error))
-        title = f"Unexpected {type(error).__name__} in {worker.name or 'a background task'}"
+        self.show_error(f"Unexpected {type(worker.error).__name__} in "
+                        f"{worker.name or 'a background task'}", error_details(worker.error))
+
+    def show_error(self, title: str, details: str) -> None:
+        """The copyable error modal, secrets redacted; the app keeps running."""
         self.push_screen(ErrorModal(title, self.base_ctx.redactor(details)))
 
     # ---- command palette: every binding of the screen and the app, by name -----------------

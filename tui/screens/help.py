@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
+from tui.errors import Guarded
 
 GENERAL = """\
 # mailpath
@@ -30,7 +31,7 @@ Statuses: ✓ pass · ! warn · ✗ fail · ? error (could not check) · – ski
 """
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Guarded, ModalScreen[None]):
     """General help, with the focused widget's own help on top when it has some."""
 
     BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close")]

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, TabbedContent, TabPane, TextArea
+from tui.errors import Guarded
 
 from tui.messages import IntakeSubmitted
 
@@ -68,7 +69,7 @@ def address_error(text: str, what: str) -> str | None:
     return None if ADDRESS.match(text) else f"“{text}” is not an email address ({what})."
 
 
-class IntakeScreen(Screen[None]):
+class IntakeScreen(Guarded, Screen[None]):
     """Three ways in, each one keystroke away."""
 
     BINDINGS = [

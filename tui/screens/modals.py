@@ -12,9 +12,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
+from tui.errors import Guarded
 
 
-class ErrorModal(ModalScreen[None]):
+class ErrorModal(Guarded, ModalScreen[None]):
     """An unexpected error, shown with its details so the user can copy them into a report."""
 
     BINDINGS = [Binding("escape", "close", "Close", priority=True),
@@ -43,7 +44,7 @@ class ErrorModal(ModalScreen[None]):
         self.dismiss(None)
 
 
-class QuestionModal(ModalScreen[str | None]):
+class QuestionModal(Guarded, ModalScreen[str | None]):
     """One question of the decision tree; dismisses with the chosen answer id."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -73,7 +74,7 @@ class QuestionModal(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ConfirmModal(ModalScreen[bool]):
+class ConfirmModal(Guarded, ModalScreen[bool]):
     """Asks before a destructive action, saying exactly what will happen."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("y", "confirm", "Yes")]
@@ -99,7 +100,7 @@ class ConfirmModal(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class PathModal(ModalScreen[Path | None]):
+class PathModal(Guarded, ModalScreen[Path | None]):
     """Asks for a file path; dismisses with it (user-expanded) or None."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]

@@ -13,6 +13,7 @@ from textual.widgets import Footer, Header, Markdown
 
 from checks.diagnosis import Diagnosis
 from checks.report import to_json, to_markdown
+from tui.errors import Guarded
 from tui.screens.modals import ConfirmModal, PathModal
 from tui.widgets.check_detail import plain_parser
 
@@ -38,7 +39,7 @@ def write_report(path: Path, text: str) -> str | None:
     return None
 
 
-class ReportScreen(Screen[None]):
+class ReportScreen(Guarded, Screen[None]):
     """Root causes first, then consequences, healthy layers and the evidence."""
 
     BINDINGS = [

@@ -17,6 +17,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, Select
 
 from checks.context import Context, RelaySettings, TlsMode
 from checks.endpoints import EndpointError, parse_nameservers
+from tui.errors import Guarded
 from tui.screens.intake import address_error
 
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
@@ -86,7 +87,7 @@ def apply_settings(ctx: Context, s: Settings) -> Context:
     return Context(endpoints=endpoints, inputs=inputs, redactor=ctx.redactor)
 
 
-class SettingsScreen(Screen[Settings | None]):
+class SettingsScreen(Guarded, Screen[Settings | None]):
     """A form; Save checks every field and says what is wrong, Esc leaves without saving."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]

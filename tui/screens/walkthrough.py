@@ -25,6 +25,7 @@ from checks.registry import Check, Registry
 from checks.runner import CheckFinished, CheckStarted, Event, RunFinished, run_checks
 from checks.session import plan
 from checks.tree import walk
+from tui.errors import Guarded
 from tui.messages import CheckBegan, CheckDone, RunBegan, RunDone
 from tui.screens.modals import ConfirmModal, QuestionModal
 from tui.widgets.check_detail import CheckDetail, LayerView, View, copy_text, record_text
@@ -82,7 +83,7 @@ def with_needs(check_id: str, checks: Mapping[str, Check]) -> list[Check]:
     return list(chosen.values())
 
 
-class WalkthroughScreen(Screen[None]):
+class WalkthroughScreen(Guarded, Screen[None]):
     """Left the delivery path, right the selected check, below the diagnosis so far."""
 
     BINDINGS = [

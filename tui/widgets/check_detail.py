@@ -12,6 +12,7 @@ from textual.widgets import Button, Label, Markdown, Static
 
 from checks.model import CheckResult, Fix, Layer
 from checks.tree import LAYER_NODE, NODES
+from tui.errors import Guarded
 from tui.widgets.highlight import highlight_evidence
 from tui.widgets.layer_tree import layer_text, status_text
 
@@ -45,7 +46,7 @@ def fix_markdown(fix: Fix) -> str:
     return f"Fix: **{fix.summary}**\n\n{steps}".strip()
 
 
-class CheckDetail(VerticalScroll):
+class CheckDetail(Guarded, VerticalScroll):
     """Right-hand pane of the walkthrough; the screen hands it what to show."""
 
     HELP = (

@@ -10,6 +10,7 @@ from textual.widgets.tree import TreeNode
 
 from checks.model import CheckResult, Layer, Status
 from checks.registry import Check
+from tui.errors import Guarded
 
 #: what a check shows before it has a result
 PENDING, RUNNING = ("·", "waiting"), ("…", "running")
@@ -42,7 +43,7 @@ def layer_text(layer: Layer, statuses: list[Status], total: int) -> Text:
     return status_text(worst.glyph, worst.value, layer.title + tail)
 
 
-class LayerTree(Tree[str]):
+class LayerTree(Guarded, Tree[str]):
     """Gmail relay → SES → DNS → recipient MTA; node data is a check id or a layer value."""
 
     HELP = (
