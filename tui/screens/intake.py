@@ -12,8 +12,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, TabbedContent, TabPane, TextArea
-from tui.errors import Guarded
 
+from tui.errors import Guarded
 from tui.messages import IntakeSubmitted
 
 ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
