@@ -6,27 +6,18 @@ reason engine as a preset: kept unless it is one of the reasons a closer reading
 
 from __future__ import annotations
 
-from checks.bounce import tables
+from checks.bounce import tables, vocab
 
 _ROWS: list[tuple[str, list[str], list[list[str]]]] = [
     (reason, index, pairs) for reason, index, pairs in tables.load("lhost.json")["phrases"]
 ]
-
-
-def _aligned(text: str, parts: list[str]) -> bool:
-    pos = 0
-    for part in parts:
-        found = text.find(part, pos)
-        if found < 0:
-            return False
-        pos = found + len(part)
-    return True
+_WORDS = vocab.Vocabulary(
+    p for _r, index, pairs in _ROWS for p in [*index, *(x for g in pairs for x in g)])
 
 
 def preset(diagnostic: str) -> str:
     """The reason an MTA's own wording names, or ""."""
-    text = diagnostic.lower()
-    for reason, index, pairs in _ROWS:
-        if any(p in text for p in index) or any(_aligned(text, p) for p in pairs):
-            return reason
-    return ""
+    hits = _WORDS.hits(diagnostic.lower())
+    if not hits:
+        return ""
+    return next((r for r, index, pairs in _ROWS if vocab.any_of(hits, index, pairs)), "")

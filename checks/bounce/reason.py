@@ -11,9 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from checks.bounce import tables
+from checks.bounce import tables, vocab
 
 _TABLE = tables.load("reasons.json")["reasons"]
+#: every phrase of every reason, found in one scan per text
+_WORDS = vocab.Vocabulary(
+    p for e in _TABLE.values()
+    for p in [*e["index"], *e["isnot"], *(x for g in e["pairs"] for x in g)]
+)
+
 _CODES: dict[str, str] = tables.load("status_codes.json")["codes"]
 
 FIRST_ORDER = (
@@ -53,24 +59,15 @@ def name_of(status: str) -> str:
     return _CODES.get(status, "")
 
 
-def _aligned(text: str, parts: list[str]) -> bool:
-    pos = 0
-    for part in parts:
-        found = text.find(part, pos)
-        if found < 0:
-            return False
-        pos = found + len(part)
-    return True
-
-
 def included(reason: str, text: str) -> bool:
     """Does `text` (lower case) carry one of the reason's phrases?"""
     entry = _TABLE.get(reason)
     if not text or entry is None:
         return False
-    if any(p in text for p in entry["isnot"]):
+    hits = _WORDS.hits(text)
+    if not hits or any(p in hits for p in entry["isnot"]):
         return False
-    return any(p in text for p in entry["index"]) or any(_aligned(text, p) for p in entry["pairs"])
+    return vocab.any_of(hits, entry["index"], entry["pairs"])
 
 
 def _by_code_or_text(reason: str) -> Callable[[Fact, str], bool]:

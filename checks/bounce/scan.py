@@ -6,7 +6,10 @@ import re
 
 _STATUS = re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)")
 _REPLY = re.compile(r"(?<![\w.#:/-])([245][0-5]\d)(?:[ -]|$)(?![\w.]*\.\d{1,3}\.\d{1,3}\.\d)", re.M)
-_ADDRESS = re.compile(r"[\w.+=!#$%&'*/?^`{|}~-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
+#: the look-behind starts a match only where a local part can begin (not inside a word),
+#: so the scan stays linear instead of re-reading every word from each of its letters
+_ADDRESS = re.compile(
+    r"(?<![\w.+=!#$%&'*/?^`{|}~-])[\w.+=!#$%&'*/?^`{|}~-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
 _HOST = re.compile(
     r"(?:host|from|by|server|mx|mta)\s+\[?([a-z0-9][a-z0-9.-]{1,250}\.[a-z]{2,24})\.?\]?"
     r"(?:\s*\[[0-9a-f.:]+\])?\s*(?:said|\(|\[|:|refused|has|gave|replied|returned)",
@@ -43,6 +46,8 @@ def reply_in(text: str) -> str:
 def addresses(text: str) -> list[str]:
     """Addresses in order of appearance, each once, trailing dots removed."""
     seen: dict[str, None] = {}
+    if "@" not in text:
+        return []
     for match in _ADDRESS.finditer(text):
         seen.setdefault(match.group(0).rstrip(".").lower(), None)
     return list(seen)

@@ -1,0 +1,78 @@
+"""Phrase vocabularies matched in one pass over a text.
+
+Reason tables hold hundreds of lower-case phrases. Testing `p in text` for each one costs
+a Python loop per probe; instead every phrase goes into one trie-shaped regex, scanned once
+per text (a look-ahead at each position finds the longest phrase starting there; the
+shorter phrases starting there are exactly its prefixes in the vocabulary). A probe then
+asks the resulting set of hits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+_END = ""
+
+
+def _trie(phrases: Iterable[str]) -> dict[str, object]:
+    root: dict[str, object] = {}
+    for phrase in phrases:
+        node = root
+        for char in phrase:
+            node = node.setdefault(char, {})  # type: ignore[assignment]
+        node[_END] = True
+    return root
+
+
+def _pattern(node: dict[str, object]) -> str:
+    """Regex for a trie node; a phrase ending here makes the longer continuations optional."""
+    branches = [re.escape(c) + _pattern(child) for c, child in sorted(node.items())
+                if c != _END and isinstance(child, dict)]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if _END in node:
+        return f"(?:{body})?"
+    return body
+
+
+class Vocabulary:
+    """A set of lower-case phrases found together by one scan of a text."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        words = sorted({p for p in phrases if p})
+        self._scan = re.compile(f"(?=({_pattern(_trie(words))}))") if words else None
+        known = set(words)
+        self._prefixes = {w: tuple(w[:i] for i in range(1, len(w) + 1) if w[:i] in known)
+                          for w in words}
+        self.hits = lru_cache(maxsize=32)(self._hits)
+
+    def _hits(self, text: str) -> dict[str, list[int]]:
+        """Each vocabulary phrase in `text` with the positions where it starts."""
+        found: dict[str, list[int]] = {}
+        if self._scan is None:
+            return found
+        for match in self._scan.finditer(text):
+            start = match.start()
+            for phrase in self._prefixes.get(match.group(1), ()):
+                found.setdefault(phrase, []).append(start)
+        return found
+
+
+def aligned(hits: dict[str, list[int]], parts: Sequence[str]) -> bool:
+    """Do the parts occur in this order, each after the end of the one before?"""
+    pos = 0
+    for part in parts:
+        start = next((p for p in hits.get(part, ()) if p >= pos), -1)
+        if start < 0:
+            return False
+        pos = start + len(part)
+    return True
+
+
+def any_of(hits: dict[str, list[int]], index: Iterable[str],
+           pairs: Iterable[Sequence[str]] = ()) -> bool:
+    """Is any phrase of `index`, or any ordered group of `pairs`, among the hits?"""
+    return any(p in hits for p in index) or any(aligned(hits, g) for g in pairs)
