@@ -27,6 +27,8 @@ class LabCerts:
     ca_file: Path
     cert_file: Path
     key_file: Path
+    #: the CA's private key (0600), kept so `make_extra_leaf` can sign more leaves
+    ca_key_file: Path | None = None
 
     def server_context(self) -> ssl.SSLContext:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -95,18 +97,42 @@ def _pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
+def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
+    path.touch(mode=0o600)
+    path.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ))
+
+
 def make_certs(directory: Path, hosts: Iterable[str]) -> LabCerts:
-    """Write ca.pem, server.pem and server.key (0600) into `directory`."""
+    """Write ca.pem, ca.key, server.pem and server.key (keys 0600) into `directory`."""
     ca_key = ec.generate_private_key(ec.SECP256R1())
     key = ec.generate_private_key(ec.SECP256R1())
     ca = _ca(ca_key)
     leaf = _leaf([h.lower().rstrip(".") for h in hosts], key, ca, ca_key)
-    certs = LabCerts(directory / "ca.pem", directory / "server.pem", directory / "server.key")
+    certs = LabCerts(directory / "ca.pem", directory / "server.pem", directory / "server.key",
+                     directory / "ca.key")
     certs.ca_file.write_bytes(_pem(ca))
     certs.cert_file.write_bytes(_pem(leaf) + _pem(ca))
-    certs.key_file.touch(mode=0o600)
-    certs.key_file.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ))
+    _write_key(certs.key_file, key)
+    _write_key(directory / "ca.key", ca_key)
     return certs
+
+
+def make_extra_leaf(certs: LabCerts, names: Iterable[str], stem: str) -> LabCerts:
+    """A second leaf signed by the same lab CA for `names` only (a server presenting a
+    certificate for another name); written next to the CA as `<stem>.pem` / `<stem>.key`."""
+    if certs.ca_key_file is None:
+        raise ValueError("these lab certificates were made without keeping the CA key")
+    ca_key = serialization.load_pem_private_key(certs.ca_key_file.read_bytes(), None)
+    ca = x509.load_pem_x509_certificate(certs.ca_file.read_bytes())
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = _leaf([n.lower().rstrip(".") for n in names], key, ca, ca_key)
+    directory = certs.ca_file.parent
+    extra = LabCerts(certs.ca_file, directory / f"{stem}.pem", directory / f"{stem}.key",
+                     certs.ca_key_file)
+    extra.cert_file.write_bytes(_pem(leaf) + _pem(ca))
+    _write_key(extra.key_file, key)
+    return extra

@@ -25,7 +25,7 @@ from checks.context import Inputs, RelaySettings
 from checks.creds.smtp_password import derive_legacy_smtp_password, derive_smtp_password
 from checks.endpoints import Endpoints
 from checks.lab.aws import LAB_CREDENTIALS, AwsStandIn, KeyInfo
-from checks.lab.certs import LabCerts, make_certs
+from checks.lab.certs import LabCerts, make_certs, make_extra_leaf
 from checks.lab.https_server import HttpsStandIn
 from checks.lab.scenario import KeyRef, PasswordSpec, Scenario, load_scenario
 from checks.lab.smtp_servers import KeyView, mta_factory, ses_relay_factory
@@ -214,11 +214,17 @@ class _AsyncServers:
                                     for p in ports})
 
     async def _start_mtas(self) -> None:
-        ctx = self.lab.certs.server_context()
-        for mta in self.lab.scenario.mtas:
+        for i, mta in enumerate(self.lab.scenario.mtas):
+            ctx = self._mta_context(i, mta.certificate_names)
             server, port = await _serve(mta_factory(mta, tls_context=ctx, delay=self.delay))
             self.servers.append(server)
             self.routes[f"{mta.host}:{mta.port}"] = ("127.0.0.1", port)
+
+    def _mta_context(self, index: int, names: tuple[str, ...]) -> Any:
+        """The shared lab certificate, or the `[[mta]] certificate_names` leaf of its own."""
+        if not names:
+            return self.lab.certs.server_context()
+        return make_extra_leaf(self.lab.certs, names, f"mta{index}").server_context()
 
     def _key_view(self, access_key_id: str) -> KeyView | None:
         key = self.lab.aws.key_by_id(access_key_id)

@@ -134,6 +134,14 @@ class Ses:
 
 
 @dataclass(frozen=True)
+class MtaAuth:
+    """SMTP AUTH an `[[mta]]` requires (after STARTTLS): the one pair it accepts."""
+
+    user: str
+    password: str
+
+
+@dataclass(frozen=True)
 class Mta:
     host: str
     port: int = 25
@@ -142,6 +150,10 @@ class Mta:
     rcpt: Mapping[str, str] = field(default_factory=dict)
     default_rcpt: str = DEFAULT_RCPT_REPLY
     faults: frozenset[str] = frozenset()
+    #: names of its own leaf certificate (same lab CA); empty = the lab's shared certificate
+    certificate_names: tuple[str, ...] = ()
+    #: AUTH PLAIN/LOGIN offered and required, as on a submission server
+    auth: MtaAuth | None = None
 
     def rcpt_reply(self, address: str) -> str:
         return self.rcpt.get(address.lower(), self.default_rcpt)
@@ -501,9 +513,19 @@ def _mta(t: _Table) -> Mta:
         rcpt={k.lower(): _reply(t, v) for k, v in t.string_map("rcpt").items()},
         default_rcpt=_reply(t, t.text("default_rcpt", DEFAULT_RCPT_REPLY)),
         faults=flags,
+        certificate_names=tuple(n.lower().rstrip(".") for n in t.strings("certificate_names", ())),
+        auth=_mta_auth(t.sub("auth")),
     )
     t.done()
     return mta
+
+
+def _mta_auth(t: _Table | None) -> MtaAuth | None:
+    if t is None:
+        return None
+    auth = MtaAuth(t.text("user"), t.text("password_literal"))
+    t.done()
+    return auth
 
 
 def _reply(t: _Table, line: str) -> str:

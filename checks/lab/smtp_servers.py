@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session, TLSSetupException
 
 from checks.creds.smtp_password import derive_smtp_password
-from checks.lab.scenario import Mta
+from checks.lab.scenario import Mta, MtaAuth
 
 SES_HOSTNAME = "email-smtp.amazonaws.com"
 AUTH_INVALID = "535 Authentication Credentials Invalid"
@@ -199,16 +199,42 @@ class FaultyMtaSMTP(LabSMTP):
         if "reject_starttls" in self._faults:
             await self.push("454 4.7.0 TLS not available due to temporary reason")
             return
-        await super().smtp_STARTTLS(arg)
+        try:
+            await super().smtp_STARTTLS(arg)
+        except TLSSetupException:  # the client refused our certificate: its business, not ours
+            if self.transport is not None:
+                self.transport.close()
+
+
+MTA_AUTH_INVALID = "535 5.7.8 Error: authentication failed"
+MTA_AUTH_OK = "235 2.7.0 Authentication successful"
+
+
+class MtaAuthenticator:
+    """Accepts exactly the scenario's `[[mta]] auth` pair (a submission server's login)."""
+
+    def __init__(self, auth: MtaAuth) -> None:
+        self.auth = auth
+
+    def __call__(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str,
+                 auth_data: Any) -> AuthResult:
+        ok = isinstance(auth_data, LoginPassword) and (
+            auth_data.login.decode("utf-8", "replace") == self.auth.user
+            and auth_data.password.decode("utf-8", "replace") == self.auth.password)
+        if not ok:
+            return AuthResult(success=False, handled=False, message=MTA_AUTH_INVALID)
+        return AuthResult(success=True, auth_data=None, message=MTA_AUTH_OK)
 
 
 def mta_factory(mta: Mta, *, tls_context: ssl.SSLContext, delay: float = 0.0) -> Callable[[], SMTP]:
     hostname, _, ident = mta.banner.partition(" ")
+    auth: dict[str, Any] = {} if mta.auth is None else {
+        "authenticator": MtaAuthenticator(mta.auth), "auth_required": True}
 
     def make() -> SMTP:
         return FaultyMtaSMTP(
             MtaHandler(mta), faults=mta.faults, delay=delay, hostname=hostname or mta.host,
             ident=ident or "ESMTP", tls_context=tls_context if mta.starttls else None,
-            timeout=_TIMEOUT,
+            timeout=_TIMEOUT, **auth,
         )
     return make
