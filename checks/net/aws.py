@@ -87,8 +87,11 @@ class AwsError(CheckError):
 
 def _config(ctx: Context) -> Config:
     limit = max(1.0, min(5.0, ctx.endpoints.timeout / 2))
+    # Retry backoff (up to 1 s, then 2 s) must fit in the check's time limit, or a throttled
+    # check ends as a bare timeout instead of saying "throttled".
+    attempts = 3 if ctx.endpoints.timeout >= 6 else 2
     return Config(connect_timeout=limit, read_timeout=limit,
-                  retries={"max_attempts": 3, "mode": "standard"})
+                  retries={"max_attempts": attempts, "mode": "standard"})
 
 
 def _session(ctx: Context) -> boto3.session.Session:
