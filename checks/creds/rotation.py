@@ -17,15 +17,23 @@ Every change goes to the audit log (`checks.creds.audit`), without secrets.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
+import os
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import Any, Literal, NoReturn
 
-from checks.config import Profile, config_path
+from checks.config import ConfigError, Profile, config_path, get_profile, save_profile
 from checks.context import Context
+from checks.creds import audit, store
+from checks.creds.forensics import looks_like_access_key_id, ses_region
+from checks.creds.smtp_password import derive_smtp_password
+from checks.net.aws import AwsError, call
+from checks.net.smtp import ProbeResult, describe, probe
 from checks.secrets import Secret
 
 #: IAM actions the rotation calls; an AccessDenied names the one that was missing.
@@ -134,6 +142,7 @@ Progress = Callable[[RotationEvent], None]
 
 class OutcomeStatus(StrEnum):
     COMPLETED = "completed"  # new key in use, old key deleted
+    CANCELLED = "cancelled"  # the user said no before anything changed; nothing to resume
     PAUSED = "paused"  # stopped at a question or a bound; resumable; working credentials kept
     ROLLED_BACK = "rolled_back"  # what the rotation created was undone; old credentials intact
     FAILED = "failed"  # could not go on (AWS refused, keyring unusable); message says why
@@ -146,10 +155,13 @@ class RotationOutcome:
     message: str
     old_key_id: str
     new_key_id: str | None = None
+    #: True when a state file was kept: `Rotation.resume` goes on from `step`.
+    resumable: bool = False
 
     @property
-    def resumable(self) -> bool:
-        return self.status in (OutcomeStatus.PAUSED, OutcomeStatus.FAILED)
+    def exit_code(self) -> int:
+        """0 completed, 1 stopped or undone (action needed), 3 could not go on."""
+        return {OutcomeStatus.COMPLETED: 0, OutcomeStatus.FAILED: 3}.get(self.status, 1)
 
 
 @dataclass(frozen=True)
@@ -233,6 +245,65 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+
+
+#: step statuses after which a step is not run again.
+_FINISHED = frozenset({StepStatus.DONE, StepStatus.SKIPPED})
+_NOT_FOUND = frozenset({"NoSuchEntity", "NotFoundException", "NoSuchEntityException"})
+_TITLE = {s.id: s.title for s in STEPS}
+StepReturn = tuple[StepStatus, str]
+
+
+class _Stop(Exception):
+    """Ends `run`: the outcome's status, the step it stopped at and what to tell the user."""
+
+    def __init__(self, status: OutcomeStatus, step: StepId | None, message: str) -> None:
+        super().__init__(message)
+        self.status, self.step, self.message = status, step, message
+
+
+def _load_profile(name: str, config: Path | None) -> Profile:
+    try:
+        return get_profile(name, config)
+    except ConfigError as exc:
+        raise RotationError(str(exc)) from None
+
+
+def _initial_state(profile: Profile, iam_user: str | None) -> RotationState:
+    host = (profile.relay_host or "").strip().lower()
+    region = ses_region(host)
+    if region is None:
+        raise RotationError(f"profile {profile.name!r}: relay host {host or '(none)'} is not an "
+                            "Amazon SES SMTP endpoint (email-smtp.REGION.amazonaws.com); only "
+                            "SES SMTP credentials can be rotated")
+    user = (profile.relay_user or "").strip()
+    if not looks_like_access_key_id(user):
+        raise RotationError(f"profile {profile.name!r}: the SMTP username is not an IAM access "
+                            "key id (AKIA…), so there is no IAM key to rotate")
+    tls = profile.relay_tls or "starttls"
+    port = profile.relay_port or (465 if tls == "tls" else 587)
+    return RotationState(profile.name, region, host, port, tls, user, user_name=iam_user,
+                         started=_now(), updated=_now())
+
+
+def _why(exc: Exception) -> str:
+    """The plain-words reason of a failure (an AwsError's explanation names the permission)."""
+    if isinstance(exc, AwsError) and exc.explanation:
+        return f"{exc} — {exc.explanation}"
+    return str(exc)
+
+
+def _reply_text(result: ProbeResult) -> str:
+    return result.auth.text if result.auth is not None else describe(result)
+
+
+def _iso(value: Any) -> str | None:
+    if isinstance(value, dt.datetime):
+        when = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return when.astimezone(dt.UTC).isoformat(timespec="seconds")
+    return None
+
+
 class Rotation:
     """One rotation of a profile's SES SMTP credentials. Build with `start` or `resume`."""
 
@@ -243,36 +314,467 @@ class Rotation:
         self.profile, self.state = profile, state
         self.config = config
         self.options = options or RotationOptions()
+        self._secret: Secret | None = None  # the new IAM secret: memory only, one step long
+        self._ctx = Context()
+        self._confirm: Confirm | None = None
+        self._progress: Progress = lambda event: None
+
+    # -- construction ----------------------------------------------------------------
 
     @classmethod
-    def start(cls, profile_name: str, *, config: Path | None = None,
-              options: RotationOptions | None = None) -> Rotation:
-        """A new rotation; RotationError when the profile is unusable or one is in progress."""
-        raise NotImplementedError
+    def start(cls, profile_name: str, *, iam_user: str | None = None,
+              config: Path | None = None, options: RotationOptions | None = None) -> Rotation:
+        """A new rotation; RotationError when the profile is unusable or one is in progress.
+        `iam_user` names the IAM user when its key is gone and IAM cannot tell."""
+        if cls.in_progress(profile_name, config):
+            raise RotationError(f"a rotation of {profile_name!r} is already in progress: "
+                                "resume it (mailpath creds rotate NAME --resume)")
+        profile = _load_profile(profile_name, config)
+        return cls(profile, _initial_state(profile, iam_user), config=config, options=options)
 
     @classmethod
     def resume(cls, profile_name: str, *, config: Path | None = None,
                options: RotationOptions | None = None) -> Rotation:
         """The rotation in progress for this profile; RotationError when there is none."""
-        raise NotImplementedError
+        path = state_path(profile_name, config)
+        try:
+            state = RotationState.from_json(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise RotationError(f"no rotation of {profile_name!r} to resume") from None
+        except (OSError, ValueError, TypeError) as exc:
+            raise RotationError(f"cannot read the rotation state {path}: {exc}") from None
+        return cls(_load_profile(profile_name, config), state, config=config, options=options)
 
     @staticmethod
     def in_progress(profile_name: str, config: Path | None = None) -> bool:
         return state_path(profile_name, config).exists()
 
+    # -- what a UI shows -------------------------------------------------------------------
+
     def checklist(self) -> list[tuple[Step, StepStatus]]:
         """Every step with its status so far (for a checklist view)."""
-        return [(s, StepStatus(self.state.steps.get(s.id, StepStatus.PENDING))) for s in STEPS]
+        return [(s, self._status(s.id)) for s in STEPS]
 
     def gmail_settings(self) -> GmailSettings:
         """What to type into Gmail's dialog: server, port, username, password (a Secret, the
-        new one once created: pending or current). RotationError before the key exists."""
-        raise NotImplementedError
+        new one: pending or current). RotationError before the new password exists."""
+        key = self.state.new_key_id
+        password = self._get(store_kind := PENDING) or (
+            self._get(store_kind := CURRENT) if self._promoted() else None)
+        if key is None or password is None:
+            raise RotationError("the new SMTP password does not exist yet (or is no longer in "
+                                f"the keyring as {store_kind})")
+        return GmailSettings((
+            GmailField("server", "SMTP Server", self.state.relay_host),
+            GmailField("port", "Port", str(self.state.relay_port)),
+            GmailField("username", "Username", key),
+            GmailField("password", "Password", password),
+        ), GMAIL_GUIDANCE)
+
+    # -- the run -----------------------------------------------------------------------
 
     async def run(self, ctx: Context, *, confirm: Confirm,
                   progress: Progress) -> RotationOutcome:
-        """Run the remaining steps in order. Never raises for AWS, SMTP or keyring trouble:
-        the outcome says what happened and what is still in place."""
-        raise NotImplementedError
+        """Run the remaining steps in order. Never raises for AWS, SMTP, keyring or settings
+        trouble: the outcome says what happened and what is still in place."""
+        self._ctx, self._confirm, self._progress = ctx, confirm, progress
+        try:
+            for step in STEPS:
+                if self._status(step.id) not in _FINISHED:
+                    await self._run_step(step.id)
+        except _Stop as stop:
+            return self._stopped(stop)
+        return self._completed()
+
+    async def _run_step(self, step: StepId) -> None:
+        self._mark(step, StepStatus.RUNNING, _TITLE[step])
+        try:
+            status, message = await _HANDLERS[step](self)
+        except (AwsError, store.StoreError, ConfigError, audit.AuditError) as exc:
+            await self._fail(step, exc)
+        self._mark(step, status, message)
+
+    async def _fail(self, step: StepId, exc: Exception) -> NoReturn:
+        reason = self._ctx.redactor(_why(exc))
+        if self.state.new_key_id and not self._promoted():
+            await self._rollback(step, f"{_TITLE[step]} failed: {reason}")
+        self._mark(step, StepStatus.FAILED, reason)
+        raise _Stop(OutcomeStatus.FAILED, step, f"{_TITLE[step]} failed: {reason}")
+
+    # -- the steps (each returns its final status and a line for the user) ----------------
+
+    async def _find_user(self) -> StepReturn:
+        old = self.state.old_key_id
+        if self.state.user_name:
+            return StepStatus.SKIPPED, f"IAM user {self.state.user_name} (given)"
+        try:
+            reply = await self._iam("get_access_key_last_used", AccessKeyId=old)
+        except AwsError as exc:
+            if exc.code not in _NOT_FOUND:
+                raise
+            raise _Stop(OutcomeStatus.FAILED, StepId.FIND_USER,
+                        f"IAM no longer knows the key {old} (deleted), so it cannot say whose it "
+                        "was. Start again naming the IAM user (--iam-user NAME).") from None
+        self.state.user_name = str(reply.get("UserName") or "")
+        if not self.state.user_name:
+            raise _Stop(OutcomeStatus.FAILED, StepId.FIND_USER,
+                        f"IAM did not name the user of key {old}; start again with --iam-user")
+        self._audit("rotation_started", user=self.state.user_name, old_key=old)
+        return StepStatus.DONE, f"key {old} belongs to IAM user {self.state.user_name}"
+
+    async def _make_room(self) -> StepReturn:
+        keys = await self._list_keys()
+        if len(keys) < 2:
+            return StepStatus.SKIPPED, f"{self.state.user_name} has {len(keys)} key(s): room " \
+                "for a new one"
+        victim = self._pick_victim(keys)
+        if victim is None:
+            raise _Stop(OutcomeStatus.CANCELLED, StepId.MAKE_ROOM, _NO_VICTIM)
+        key_id, status = victim["AccessKeyId"], victim["Status"]
+        if not await self._ask_delete(key_id, status):
+            raise _Stop(OutcomeStatus.CANCELLED, StepId.MAKE_ROOM,
+                        f"Nothing changed: {self.state.user_name} keeps both keys, and an IAM "
+                        "user can hold only two, so no new key was created.")
+        await self._iam("delete_access_key", UserName=self.state.user_name, AccessKeyId=key_id)
+        self.state.room_key_id = key_id
+        self._audit("delete_access_key", key=key_id, key_status=status, why="make_room")
+        return StepStatus.DONE, f"deleted the {status} key {key_id} to make room"
+
+    async def _create_key(self) -> StepReturn:
+        reply = await self._iam("create_access_key", UserName=self.state.user_name)
+        key = reply.get("AccessKey", {})
+        self._secret = Secret(str(key.get("SecretAccessKey", "")))
+        self._ctx.redactor.add(self._secret)
+        self.state.new_key_id = str(key.get("AccessKeyId", ""))
+        self._save()
+        self._audit("create_access_key", key=self.state.new_key_id, user=self.state.user_name)
+        return StepStatus.DONE, f"created the access key {self.state.new_key_id}"
+
+    async def _store_pending(self) -> StepReturn:
+        secret = self._secret or await self._recreate_key()
+        password = Secret(derive_smtp_password(secret.reveal(), self.state.region))
+        self._protect(password)
+        try:
+            store.set_secret(self.state.profile, password, PENDING)
+        except store.StoreError as exc:
+            await self._rollback(StepId.STORE_PENDING, str(exc))
+        self._secret = None
+        self._audit("store_pending", key=self.state.new_key_id, region=self.state.region)
+        return StepStatus.DONE, f"SMTP password for {self.state.region} stored in the OS " \
+            "keyring as pending"
+
+    async def _verify(self) -> StepReturn:
+        password = self._get(PENDING)
+        if password is None:
+            await self._rollback(StepId.VERIFY, "the pending password is missing from the keyring")
+        self._protect(password)
+        attempts, delay, last = self.options.verify_attempts, self.options.verify_first_delay, ""
+        for attempt in range(1, attempts + 1):
+            result = await self._login(password)
+            if result.auth_ok:
+                await self._note_verified()
+                return StepStatus.DONE, f"SES accepted the new password: {_reply_text(result)}"
+            last = self._ctx.redactor(_reply_text(result))
+            if attempt < attempts:
+                self._emit(StepId.VERIFY, StepStatus.WAITING, f"attempt {attempt}/{attempts}: "
+                           f"{last}; the key may still be propagating, retrying in {delay:g} s")
+                await self.options.sleep(delay)
+                delay = min(delay * 2, self.options.verify_max_delay)
+        await self._rollback(StepId.VERIFY, f"SES did not accept the new password after "
+                             f"{attempts} attempts (last reply: {last})")
+
+    async def _promote(self) -> StepReturn:
+        new, pending = self.state.new_key_id or "", self._get(PENDING)
+        if pending is None and self.profile.relay_user == new:
+            return StepStatus.DONE, "the new password is already current"
+        if pending is None:
+            await self._rollback(StepId.PROMOTE, "the pending password is missing from the keyring")
+        current = self._get(CURRENT)
+        if current is not None:
+            store.set_secret(self.state.profile, current, PREVIOUS)
+        store.set_secret(self.state.profile, pending, CURRENT)
+        self.profile = replace(self.profile, relay_user=new)
+        save_profile(self.profile, self.config)
+        store.delete_secret(self.state.profile, PENDING)
+        self._audit("promote", key=new, previous_key=self.state.old_key_id)
+        return StepStatus.DONE, f"profile {self.state.profile} now uses key {new}; the old " \
+            "password is kept as previous"
+
+    async def _update_gmail(self) -> StepReturn:
+        self._emit(StepId.UPDATE_GMAIL, StepStatus.WAITING, " ".join(GMAIL_GUIDANCE))
+        question = Question(QuestionId.GMAIL_UPDATED, StepId.UPDATE_GMAIL,
+                            "Have you saved the new username and password in Gmail's "
+                            "\"Send mail as\" settings (edit info)?", " ".join(GMAIL_GUIDANCE))
+        if not await self._ask(question):
+            raise _Stop(OutcomeStatus.PAUSED, StepId.UPDATE_GMAIL, _GMAIL_PAUSE)
+        self._audit("gmail_updated", key=self.state.new_key_id, confirmed_by="user")
+        return StepStatus.DONE, "Gmail has the new settings (you confirmed)"
+
+    async def _confirm_gmail(self) -> StepReturn:
+        used = await self._poll_new_key_use()
+        if used is not None:
+            self._audit("gmail_uses_new_key", key=self.state.new_key_id, last_used=used)
+            return StepStatus.DONE, f"the new key was used at {used} (Gmail logged in with it)"
+        question = Question(QuestionId.GMAIL_WORKS, StepId.CONFIRM_GMAIL, _GMAIL_WORKS_TEXT,
+                            "IAM updates a key's last-used date with a delay (up to hours).")
+        if not await self._ask(question):
+            raise _Stop(OutcomeStatus.PAUSED, StepId.CONFIRM_GMAIL, _CONFIRM_PAUSE)
+        self._audit("gmail_uses_new_key", key=self.state.new_key_id, confirmed_by="user")
+        return StepStatus.DONE, "Gmail sends with the new key (you confirmed)"
+
+    async def _deactivate_old(self) -> StepReturn:
+        old = self.state.old_key_id
+        status = await self._key_status(old)
+        if status != "Active":
+            return StepStatus.SKIPPED, f"the old key {old} is already " \
+                f"{'deleted' if status is None else status}"
+        question = Question(QuestionId.DEACTIVATE_OLD, StepId.DEACTIVATE_OLD,
+                            f"Deactivate the old key {old} now?", "Anything still logging in "
+                            "with it stops working; it can be reactivated until it is deleted.",
+                            destructive=True)
+        if not await self._ask(question):
+            raise _Stop(OutcomeStatus.PAUSED, StepId.DEACTIVATE_OLD,
+                        f"The old key {old} stays Active. Resume to deactivate it.")
+        await self._iam("update_access_key", UserName=self.state.user_name, AccessKeyId=old,
+                        Status="Inactive")
+        self._audit("deactivate_access_key", key=old)
+        return StepStatus.DONE, f"the old key {old} is now Inactive"
+
+    async def _delete_old(self) -> StepReturn:
+        old = self.state.old_key_id
+        if await self._key_status(old) is None:
+            self._forget_previous()
+            return StepStatus.SKIPPED, f"the old key {old} is already deleted"
+        question = Question(QuestionId.DELETE_OLD, StepId.DELETE_OLD,
+                            f"Delete the old key {old} for good?", "It is Inactive; deleting "
+                            "cannot be undone. You can also do this later with --resume.",
+                            destructive=True)
+        if not await self._ask(question):
+            raise _Stop(OutcomeStatus.PAUSED, StepId.DELETE_OLD, f"The old key {old} is "
+                        "Inactive and kept. Resume later to delete it.")
+        await self._iam("delete_access_key", UserName=self.state.user_name, AccessKeyId=old)
+        self._forget_previous()
+        self._audit("delete_access_key", key=old, why="rotation_done")
+        return StepStatus.DONE, f"the old key {old} is deleted"
+
+    # -- helpers: AWS --------------------------------------------------------------------
+
+    async def _iam(self, operation: str, **params: Any) -> dict[str, Any]:
+        return await call(self._ctx, "iam", operation, **params)
+
+    async def _list_keys(self) -> list[dict[str, Any]]:
+        reply = await self._iam("list_access_keys", UserName=self.state.user_name)
+        return list(reply.get("AccessKeyMetadata", []))
+
+    async def _key_status(self, key_id: str) -> str | None:
+        """Active or Inactive; None when the user no longer has that key."""
+        return next((str(k.get("Status")) for k in await self._list_keys()
+                     if k.get("AccessKeyId") == key_id), None)
+
+    async def _last_used(self, key_id: str) -> dt.datetime | None:
+        reply = await self._iam("get_access_key_last_used", AccessKeyId=key_id)
+        value = (reply.get("AccessKeyLastUsed") or {}).get("LastUsedDate")
+        return value if isinstance(value, dt.datetime) else None
+
+    def _pick_victim(self, keys: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """An Inactive key (another before the profile's own), else the other Active key;
+        never the profile's own Active key (Gmail would lose working credentials)."""
+        old = self.state.old_key_id
+        inactive = sorted((k for k in keys if k.get("Status") != "Active"),
+                          key=lambda k: k.get("AccessKeyId") == old)
+        others = [k for k in keys if k.get("AccessKeyId") != old]
+        return inactive[0] if inactive else (others[0] if others else None)
+
+    async def _ask_delete(self, key_id: str, status: str) -> bool:
+        used = await self._last_used(key_id)
+        seen = f"last used {_iso(used)}" if used else "never used"
+        if status != "Active":
+            return await self._ask(Question(
+                QuestionId.DELETE_INACTIVE_KEY, StepId.MAKE_ROOM,
+                f"{self.state.user_name} already has two keys. Delete the Inactive key "
+                f"{key_id} ({seen}) to make room?", "An Inactive key cannot log in anyway."))
+        first = Question(QuestionId.DELETE_ACTIVE_KEY, StepId.MAKE_ROOM,
+                         f"Both keys of {self.state.user_name} are Active. Delete the other "
+                         f"Active key {key_id} ({seen}) to make room?",
+                         "Whatever still uses that key stops working at once.", destructive=True)
+        again = Question(QuestionId.DELETE_ACTIVE_KEY_AGAIN, StepId.MAKE_ROOM,
+                         f"Really delete the Active key {key_id}? This cannot be undone.",
+                         destructive=True)
+        return await self._ask(first) and await self._ask(again)
+
+    async def _recreate_key(self) -> Secret:
+        """After a stop between creating the key and storing its password the secret is gone:
+        delete that key and make another."""
+        await self._drop_new_key()
+        await self._create_key()
+        assert self._secret is not None
+        return self._secret
+
+    async def _drop_new_key(self) -> str:
+        """Delete the new key (if any); '' when done, else why it could not be deleted."""
+        new = self.state.new_key_id
+        if not new:
+            return ""
+        try:
+            await self._iam("delete_access_key", UserName=self.state.user_name, AccessKeyId=new)
+        except AwsError as exc:
+            if exc.code not in _NOT_FOUND:
+                return f" The new key {new} could not be deleted ({_why(exc)}): delete it yourself."
+        self._audit("delete_access_key", key=new, why="rollback")
+        self.state.new_key_id = None
+        return ""
+
+    async def _login(self, password: Secret) -> ProbeResult:
+        state = self.state
+        mode: Literal["tls", "starttls"] = "tls" if state.relay_tls == "tls" else "starttls"
+        return await probe(state.relay_host, state.relay_port, mode, self._ctx.endpoints,
+                           auth=(state.new_key_id or "", password),
+                           timeout=self.options.smtp_timeout)
+
+    async def _note_verified(self) -> None:
+        """Remember when the check logged in, so only a later use counts as Gmail's."""
+        reported = await self._last_used(self.state.new_key_id or "")
+        now = dt.datetime.now(dt.UTC)
+        latest = max(reported, now) if reported else now
+        self.state.verified_at = latest.isoformat()  # full precision: our own login is not Gmail's
+        self._audit("verify", key=self.state.new_key_id, result="accepted")
+
+    async def _poll_new_key_use(self) -> str | None:
+        """The new key's last use when it is later than the verification, polled with a bound."""
+        o = self.options
+        rounds = int(o.gmail_poll_seconds // max(o.gmail_poll_interval, 0.001)) + 1
+        baseline = dt.datetime.fromisoformat(self.state.verified_at or _now())
+        for n in range(rounds):
+            used = await self._last_used(self.state.new_key_id or "")
+            if used is not None and used > baseline:
+                return _iso(used)
+            if n + 1 < rounds:
+                self._emit(StepId.CONFIRM_GMAIL, StepStatus.WAITING, "no login with the new "
+                           f"key since {self.state.verified_at} yet; checking again in "
+                           f"{o.gmail_poll_interval:g} s")
+                await o.sleep(o.gmail_poll_interval)
+        return None
+
+    # -- helpers: rollback and endings -------------------------------------------------
+
+    async def _rollback(self, step: StepId, reason: str) -> NoReturn:
+        """Undo what this rotation created before promotion, then stop (raises _Stop)."""
+        new = self.state.new_key_id
+        left = await self._drop_new_key()
+        self._restore_keyring()
+        for undone in (StepId.CREATE_KEY, StepId.STORE_PENDING, StepId.VERIFY, StepId.PROMOTE):
+            if self._status(undone) not in (StepStatus.PENDING,):
+                self._mark(undone, StepStatus.ROLLED_BACK, "undone")
+        self._audit("rollback", step=str(step), deleted_key=new, reason=reason)
+        raise _Stop(OutcomeStatus.ROLLED_BACK, step, f"{reason}. Rolled back: the new key "
+                    f"{new} was deleted and the old credentials are untouched.{left}")
+
+    def _restore_keyring(self) -> None:
+        previous = self._get(PREVIOUS)
+        if previous is not None:
+            store.set_secret(self.state.profile, previous, CURRENT)
+            store.delete_secret(self.state.profile, PREVIOUS)
+        store.delete_secret(self.state.profile, PENDING)
+
+    def _forget_previous(self) -> None:
+        if store.delete_secret(self.state.profile, PREVIOUS):
+            self._audit("forget_previous_password")
+
+    def _stopped(self, stop: _Stop) -> RotationOutcome:
+        keep = stop.status in (OutcomeStatus.PAUSED, OutcomeStatus.FAILED) and self._changed()
+        self._save() if keep else self._discard_state()
+        self._safe_audit("rotation_stopped", outcome=str(stop.status), step=str(stop.step),
+                         message=stop.message)
+        return RotationOutcome(stop.status, stop.step, stop.message, self.state.old_key_id,
+                               self.state.new_key_id, resumable=keep)
+
+    def _completed(self) -> RotationOutcome:
+        self._discard_state()
+        self._safe_audit("rotation_completed", key=self.state.new_key_id,
+                         old_key=self.state.old_key_id)
+        return RotationOutcome(OutcomeStatus.COMPLETED, None, f"Done: {self.state.profile} "
+                               f"uses the new key {self.state.new_key_id}; the old key "
+                               f"{self.state.old_key_id} is gone.", self.state.old_key_id,
+                               self.state.new_key_id)
+
+    def _changed(self) -> bool:
+        return bool(self.state.new_key_id or self.state.room_key_id or self._promoted())
+
+    def _promoted(self) -> bool:
+        return self._status(StepId.PROMOTE) is StepStatus.DONE
+
+    # -- helpers: state, keyring, events -------------------------------------------------
+
+    def _status(self, step: StepId) -> StepStatus:
+        return StepStatus(self.state.steps.get(step, StepStatus.PENDING))
+
+    def _mark(self, step: StepId, status: StepStatus, message: str) -> None:
+        self.state.steps[step] = status
+        if status is not StepStatus.RUNNING:
+            self._save()
+        self._emit(step, status, message)
+
+    def _emit(self, step: StepId, status: StepStatus, message: str) -> None:
+        self._progress(RotationEvent(step, status, self._ctx.redactor(message)))
+
+    async def _ask(self, question: Question) -> bool:
+        assert self._confirm is not None, "run() first"
+        return bool(await self._confirm(question))
+
+    def _save(self) -> None:
+        """Write the state file atomically (user-only permissions)."""
+        self.state.updated = _now()
+        path = state_path(self.state.profile, self.config)
+        tmp = path.with_suffix(".tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.state.to_json())
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+    def _discard_state(self) -> None:
+        state_path(self.state.profile, self.config).unlink(missing_ok=True)
+
+    def _get(self, kind: str) -> Secret | None:
+        return store.get_secret(self.state.profile, kind)
+
+    def _protect(self, password: Secret) -> None:
+        self._ctx.redactor.add(password)
+        self._ctx.redactor.add_auth_plain(self.state.new_key_id or "", password)
+
+    def _audit(self, action: str, **details: Any) -> None:
+        audit.record(action, self.state.profile, path=audit.audit_path(self.config),
+                     **{k: v for k, v in details.items() if v is not None})
+
+    def _safe_audit(self, action: str, **details: Any) -> None:
+        # the outcome already tells the user; a missing log line must not hide it
+        with contextlib.suppress(audit.AuditError):
+            self._audit(action, **details)
 
 
+_HANDLERS: dict[StepId, Callable[[Rotation], Awaitable[StepReturn]]] = {
+    StepId.FIND_USER: Rotation._find_user,
+    StepId.MAKE_ROOM: Rotation._make_room,
+    StepId.CREATE_KEY: Rotation._create_key,
+    StepId.STORE_PENDING: Rotation._store_pending,
+    StepId.VERIFY: Rotation._verify,
+    StepId.PROMOTE: Rotation._promote,
+    StepId.UPDATE_GMAIL: Rotation._update_gmail,
+    StepId.CONFIRM_GMAIL: Rotation._confirm_gmail,
+    StepId.DEACTIVATE_OLD: Rotation._deactivate_old,
+    StepId.DELETE_OLD: Rotation._delete_old,
+}
+
+_NO_VICTIM = ("Nothing changed: the IAM user already has two keys and the only candidate is the "
+              "Active key the relay uses now, which mailpath never deletes (Gmail would lose its "
+              "working credentials). Deactivate or delete the other key yourself, then retry.")
+_GMAIL_PAUSE = ("Paused before Gmail was updated: mailpath holds the new password (verified "
+                "with SES). Gmail keeps using its old settings until you change them; resume "
+                "when it has the new ones.")
+_GMAIL_WORKS_TEXT = ("IAM shows no login with the new key since the check yet. Did a test "
+                     "message sent from Gmail through this address go out?")
+_CONFIRM_PAUSE = ("Paused: Gmail is not confirmed to use the new key yet, so the old key is "
+                  "left as it is. Resume once a test message from Gmail goes out.")
