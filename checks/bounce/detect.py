@@ -24,7 +24,7 @@ def kind_of(data: bytes) -> str:
 
 def _looks_like_email(head: bytes) -> bool:
     """Starts with header lines (or an mbox From_ line followed by them)."""
-    lines = head.splitlines()
+    lines = [line.rstrip(b"\r") for line in head.split(b"\n", 14)[:14]]
     if lines and _FROM_LINE.match(lines[0]):
         lines = lines[1:]
     count = 0

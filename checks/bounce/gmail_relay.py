@@ -19,7 +19,14 @@ _REPLY = re.compile(
 
 def is_relay_bounce(text: str) -> bool:
     head = text[:20000]
-    return "send" in head.lower() and _SIGN.search(head) is not None
+    low = head.lower()
+    if "misconfigured" not in low and _OUT_OF_DATE.search(low) is None:
+        return False
+    return _SIGN.search(head) is not None
+
+
+#: one of the two words every relay bounce has, looked for before the costlier sign
+_OUT_OF_DATE = re.compile(r"out\s+of\s+date")
 
 
 def relay_failure(text: str) -> RelayFailure:

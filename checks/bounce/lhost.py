@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from checks.bounce import tables, vocab
 
-_ROWS: list[tuple[str, list[str], list[list[str]]]] = [
-    (reason, index, pairs) for reason, index, pairs in tables.load("lhost.json")["phrases"]
-]
+_RAW: list[tuple[str, list[str], list[list[str]]]] = tables.load("lhost.json")["phrases"]
+_ROWS = [(reason, vocab.Entry(index, pairs)) for reason, index, pairs in _RAW]
 _WORDS = vocab.Vocabulary(
-    p for _r, index, pairs in _ROWS for p in [*index, *(x for g in pairs for x in g)])
+    p for _r, index, pairs in _RAW for p in [*index, *(x for g in pairs for x in g)])
 
 
 def preset(diagnostic: str) -> str:
@@ -20,4 +19,4 @@ def preset(diagnostic: str) -> str:
     hits = _WORDS.hits(diagnostic.lower())
     if not hits:
         return ""
-    return next((r for r, index, pairs in _ROWS if vocab.any_of(hits, index, pairs)), "")
+    return next((reason for reason, entry in _ROWS if entry.found_in(hits)), "")

@@ -20,6 +20,11 @@ _WORDS = vocab.Vocabulary(
     for p in [*e["index"], *e["isnot"], *(x for g in e["pairs"] for x in g)]
 )
 
+#: reason -> (its phrases, the phrases that rule it out)
+_ENTRIES: dict[str, tuple[vocab.Entry, vocab.Entry]] = {
+    name: (vocab.Entry(e["index"], e["pairs"]), vocab.Entry(e["isnot"]))
+    for name, e in _TABLE.items()
+}
 _CODES: dict[str, str] = tables.load("status_codes.json")["codes"]
 
 FIRST_ORDER = (
@@ -61,13 +66,11 @@ def name_of(status: str) -> str:
 
 def included(reason: str, text: str) -> bool:
     """Does `text` (lower case) carry one of the reason's phrases?"""
-    entry = _TABLE.get(reason)
+    entry = _ENTRIES.get(reason)
     if not text or entry is None:
         return False
     hits = _WORDS.hits(text)
-    if not hits or any(p in hits for p in entry["isnot"]):
-        return False
-    return vocab.any_of(hits, entry["index"], entry["pairs"])
+    return bool(hits) and entry[0].found_in(hits) and not entry[1].found_in(hits)
 
 
 def _by_code_or_text(reason: str) -> Callable[[Fact, str], bool]:

@@ -10,10 +10,10 @@ _REPLY = re.compile(r"(?<![\w.#:/-])([245][0-5]\d)(?:[ -]|$)(?![\w.]*\.\d{1,3}\.
 #: so the scan stays linear instead of re-reading every word from each of its letters
 _ADDRESS = re.compile(
     r"(?<![\w.+=!#$%&'*/?^`{|}~-])[\w.+=!#$%&'*/?^`{|}~-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
+#: matched against lower-cased text
 _HOST = re.compile(
     r"(?:host|from|by|server|mx|mta)\s+\[?([a-z0-9][a-z0-9.-]{1,250}\.[a-z]{2,24})\.?\]?"
     r"(?:\s*\[[0-9a-f.:]+\])?\s*(?:said|\(|\[|:|refused|has|gave|replied|returned)",
-    re.I,
 )
 #: matched against lower-cased text (case-sensitive search is several times faster)
 _COMMAND = re.compile(
@@ -54,8 +54,8 @@ def addresses(text: str) -> list[str]:
 
 
 def host_in(text: str) -> str:
-    match = _HOST.search(text[:20000])
-    return match.group(1).lower() if match else ""
+    match = _HOST.search(text[:20000].lower())
+    return match.group(1) if match else ""
 
 
 def command_in(text: str) -> str:

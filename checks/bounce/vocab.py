@@ -72,7 +72,17 @@ def aligned(hits: dict[str, list[int]], parts: Sequence[str]) -> bool:
     return True
 
 
-def any_of(hits: dict[str, list[int]], index: Iterable[str],
-           pairs: Iterable[Sequence[str]] = ()) -> bool:
-    """Is any phrase of `index`, or any ordered group of `pairs`, among the hits?"""
-    return any(p in hits for p in index) or any(aligned(hits, g) for g in pairs)
+class Entry:
+    """One reason's (or row's) phrases and ordered groups, asked against a text's hits."""
+
+    __slots__ = ("index", "pairs")
+
+    def __init__(self, index: Iterable[str], pairs: Iterable[Sequence[str]] = ()) -> None:
+        self.index = frozenset(index)
+        self.pairs = tuple(tuple(g) for g in pairs if g)
+
+    def found_in(self, hits: dict[str, list[int]]) -> bool:
+        """Is any phrase, or any ordered group, among the hits?"""
+        if not self.index.isdisjoint(hits.keys()):
+            return True
+        return any(g[0] in hits and aligned(hits, g) for g in self.pairs)
