@@ -65,6 +65,10 @@ class SuppressionError(Exception):
     """Bad input for a suppression operation, or an operation SES refuses; one clear line."""
 
 
+class SuppressionRefused(SuppressionError):
+    """The input is fine but AWS's rules refuse the operation (e.g. add in the sandbox)."""
+
+
 @dataclass(frozen=True)
 class SuppressedEntry:
     """One address on the account suppression list of `region`."""
@@ -309,7 +313,7 @@ async def add(ctx: Context, email: str, reason: str, region: str) -> SuppressedE
     if not why:
         raise SuppressionError("a reason is needed: BOUNCE or COMPLAINT")
     if await in_sandbox(ctx, region):
-        raise SuppressionError(SANDBOX_REFUSAL.format(region=region))
+        raise SuppressionRefused(SANDBOX_REFUSAL.format(region=region))
     await call(ctx, "sesv2", "put_suppressed_destination", region=region,
                EmailAddress=address, Reason=why)
     return await lookup(ctx, address, region) or SuppressedEntry(
@@ -319,10 +323,12 @@ async def add(ctx: Context, email: str, reason: str, region: str) -> SuppressedE
 # --------------------------------------------------------------------------- export
 
 
-def export_csv(entries: Iterable[SuppressedEntry], file: TextIO) -> int:
-    """Write a header and one row per entry; returns the number of rows written."""
+def export_csv(entries: Iterable[SuppressedEntry], file: TextIO, *, header: bool = True) -> int:
+    """Write a header (unless `header=False`, to append a further page) and one row per entry;
+    returns the number of rows written."""
     writer = csv.DictWriter(file, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
+    if header:
+        writer.writeheader()
     n = 0
     for entry in entries:
         writer.writerow(entry.as_dict())
