@@ -91,6 +91,10 @@ _FIGURE = re.compile(r"^\s*([A-Za-z][^:=]{2,60}?)\s*[:=]\s*(?:\d+/\d+\s*=\s*)?"
                      r"([0-9]+(?:\.[0-9]+)?)\s*(%|x|×|ms|s|files/s|MB)?\s*$")
 
 
+#: `total  163ms  439ms  2.7x` (bench_dns.py's summary line)
+_TOTAL = re.compile(r"^total\s+([0-9.]+)ms\s+([0-9.]+)ms\s+([0-9.]+)x")
+
+
 def helper_rows(script: str, label: str, args: tuple[str, ...] = ()) -> Iterator[Row]:
     """Figures a teammate's bench script prints as `name: value unit` lines."""
     path = Path(__file__).with_name(script)
@@ -101,6 +105,11 @@ def helper_rows(script: str, label: str, args: tuple[str, ...] = ()) -> Iterator
     found = [m for line in res.stdout.splitlines() if (m := _FIGURE.match(line))]
     for m in found:
         yield Row(f"{label}: {m.group(1).strip()}", float(m.group(2)), m.group(3) or "")
+    for m in filter(None, map(_TOTAL.match, res.stdout.splitlines())):
+        found.append(m)
+        yield Row(f"{label}: total mailpath", float(m.group(1)), "ms")
+        yield Row(f"{label}: total other tool", float(m.group(2)), "ms")
+        yield Row(f"{label}: other tool / mailpath", float(m.group(3)), "x")
     yield Row(f"{label}: peak RSS", round(res.peak_rss_mb, 1), "MB")
     if res.returncode != 0 or not found:
         yield Row(f"{label}: {script} exited {res.returncode}, {len(found)} figures", 0.0, "")
