@@ -682,6 +682,8 @@ class Rotation:
 
     def _stopped(self, stop: _Stop) -> RotationOutcome:
         keep = stop.status in (OutcomeStatus.PAUSED, OutcomeStatus.FAILED) and self._changed()
+        if stop.step is not None and self._status(stop.step) is StepStatus.RUNNING:
+            self.state.steps[stop.step] = StepStatus.WAITING  # stopped at a question
         self._save() if keep else self._discard_state()
         self._safe_audit("rotation_stopped", outcome=str(stop.status), step=str(stop.step),
                          message=stop.message)

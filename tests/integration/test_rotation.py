@@ -263,8 +263,7 @@ def test_resume_after_a_stop_in_the_middle(fresh_seed_lab: Any, memory: MemoryKe
     resumed = Rotation.resume(PROFILE, config=config, options=FAST)
     statuses = dict((s.id, st) for s, st in resumed.checklist())
     assert statuses[StepId.PROMOTE] is StepStatus.DONE
-    assert statuses[StepId.UPDATE_GMAIL] is StepStatus.RUNNING or \
-        statuses[StepId.UPDATE_GMAIL] is StepStatus.PENDING
+    assert statuses[StepId.UPDATE_GMAIL] is StepStatus.WAITING
     second = User({QuestionId.GMAIL_UPDATED: True, QuestionId.GMAIL_WORKS: True})
     outcome = _run(resumed, lab, second)  # stops again before deleting: asked, said no
     assert outcome.status is OutcomeStatus.PAUSED and outcome.step is StepId.DELETE_OLD

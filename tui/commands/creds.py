@@ -1,4 +1,4 @@
-"""`mailpath creds set|show|test|delete`: relay profiles (settings file) and their password
+"""`mailpath creds set|show|test|delete|rotate`: relay profiles (settings file) and their password
 (OS keyring). Never prints a secret; show masks it."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import getpass
 import os
 import sys
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from checks.config import (
     ConfigError,
@@ -31,6 +31,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                        f"({config_path()}); the password only to the OS keyring.")
     actions = p.add_subparsers(dest="creds_action", metavar="ACTION", required=True)
     _add_set(actions)
+    _add_rotate(actions)
     for name, func, text in (("show", show, "show a profile (password masked)"),
                              ("test", test, "log in to the relay with a stored profile"),
                              ("delete", delete, "delete a profile and its keyring password")):
@@ -127,3 +128,123 @@ def _store(fn: Callable[[], T]) -> T:
         return fn()
     except StoreError as exc:
         raise UsageError(str(exc)) from None
+
+
+# --------------------------------------------------------------------------- rotate
+
+ROTATE_EPILOG = """exit codes: 0 rotation completed, 1 paused or rolled back (see the message; a
+paused rotation goes on with --resume), 2 usage error, 3 could not go on (AWS, keyring).
+With --yes and no terminal, the AWS part runs unattended and the rotation pauses before the
+Gmail step, which needs a person: run again with --resume on a terminal."""
+
+
+def _add_rotate(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    q = actions.add_parser("rotate", help="rotate a profile's SES SMTP credentials (new IAM key)",
+                           description="Create a new IAM key, verify its SMTP password with "
+                           "SES, guide the Gmail update, then retire the old key.",
+                           epilog=ROTATE_EPILOG,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    q.add_argument("name", help="profile name")
+    q.add_argument("--yes", action="store_true", help="answer yes, except to deleting an "
+                   "Active key and to the Gmail questions when there is no terminal")
+    q.add_argument("--resume", action="store_true", help="go on with a stopped rotation")
+    q.add_argument("--iam-user", metavar="NAME", help="the IAM user, when IAM cannot tell")
+    q.add_argument("--gmail-wait", type=float, metavar="SECONDS",
+                   help="how long to watch for Gmail's login with the new key (default 300)")
+    q.set_defaults(func=rotate)
+
+
+def rotate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from checks.context import Context
+
+    interactive = sys.stdin.isatty()
+    if not interactive and not args.yes:
+        raise UsageError("no terminal to ask on: pass --yes (the Gmail step then waits for "
+                         "--resume on a terminal)")
+    rotation = _rotation(args)
+    ctx = Context(endpoints=_endpoints(rotation.profile))
+    asker = _Asker(rotation, yes=args.yes, interactive=interactive)
+    outcome = asyncio.run(rotation.run(ctx, confirm=asker.confirm, progress=_print_event))
+    print(outcome.message)
+    if outcome.resumable:
+        print(f"Go on later with: mailpath creds rotate {args.name} --resume")
+    return int(outcome.exit_code)
+
+
+def _rotation(args: argparse.Namespace) -> Any:
+    from dataclasses import replace
+
+    from checks.creds.rotation import Rotation, RotationError, RotationOptions
+
+    options = RotationOptions()
+    if args.gmail_wait is not None:
+        options = replace(options, gmail_poll_seconds=max(0.0, args.gmail_wait))
+    try:
+        if args.resume:
+            return Rotation.resume(args.name, options=options)
+        return Rotation.start(args.name, iam_user=args.iam_user, options=options)
+    except RotationError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _endpoints(profile: Profile) -> Any:
+    from checks.endpoints import EndpointError, Endpoints
+
+    try:
+        return Endpoints.from_env(os.environ, aws_region=profile.region,
+                                  aws_profile=profile.aws_profile)
+    except EndpointError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _print_event(event: Any) -> None:
+    glyph = {"done": "✓", "skipped": "–", "failed": "✗", "rolled_back": "↶", "waiting": "…",
+             "running": "→"}.get(str(event.status), "·")
+    if str(event.status) != "running":
+        print(f"{glyph} {event.step}: {event.message}", flush=True)
+
+
+class _Asker:
+    """Answers the rotation's questions: --yes, the terminal, or no."""
+
+    #: questions --yes never answers for the user without a terminal
+    NEEDS_PERSON = frozenset({"delete_active_key", "delete_active_key_again", "gmail_updated",
+                              "gmail_works"})
+
+    def __init__(self, rotation: Any, *, yes: bool, interactive: bool) -> None:
+        self.rotation, self.yes, self.interactive = rotation, yes, interactive
+
+    async def confirm(self, question: Any) -> bool:
+        if str(question.id) == "gmail_updated" and self.interactive:
+            self._show_gmail_fields()
+        if self.yes and str(question.id) not in self.NEEDS_PERSON:
+            print(f"? {question.text} yes (--yes)")
+            return True
+        if not self.interactive:
+            print(f"? {question.text} no (needs a person at a terminal)")
+            return False
+        detail = f"  {question.detail}\n" if question.detail else ""
+        answer = input(f"{detail}? {question.text} [y/N] ")
+        return answer.strip().lower() in ("y", "yes")
+
+    def _show_gmail_fields(self) -> None:
+        settings = self.rotation.gmail_settings()
+        for line in settings.guidance:
+            print(f"  {line}")
+        for f in settings.fields:
+            shown = f.value.masked() if isinstance(f.value, Secret) else f.value
+            print(f"  {f.label}: {shown}")
+        if input("? Show the new password on this terminal to type it into Gmail? [y/N] "
+                 ).strip().lower() in ("y", "yes"):
+            _reveal_on_terminal(settings.field("password").value)
+
+
+def _reveal_on_terminal(password: Any) -> None:
+    """Write the password to the controlling terminal only (never stdout, never a log)."""
+    try:
+        with open("/dev/tty", "w", encoding="utf-8") as tty:
+            tty.write(f"  Password: {password.reveal()}\n  (clear the screen afterwards)\n")
+    except OSError:
+        print("  (no terminal to show it on)")
