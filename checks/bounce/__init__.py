@@ -308,6 +308,8 @@ def _result(*, address: str, action: str, status: str, replycode: str, diagnosti
             remote_mta: str, command: str, context: str, dtype: str = "SMTP",
             preset: str = "", local_mta: str = "",
             shape: layout.Layout | None = None) -> RecipientResult:
+    if shape and not command:
+        command = shape.command_of(diagnostic.lower())
     found = codes.find(diagnostic)
     reply = replycode or codes.reply(diagnostic, found)
     code = codes.prefer(status, found, reply)

@@ -32,7 +32,8 @@ class Layout:
     temporary: frozenset[str]
     original_to: bool
     coded: re.Pattern[str] | None = None
-    codes: tuple[tuple[str, str], ...] = ()
+    codes: tuple[tuple[re.Pattern[str], str], ...] = ()
+    words: tuple[tuple[str, str], ...] = ()
 
     def section(self, text: str) -> str:
         """The error part: from the start marker's line (if any) to the first end marker."""
@@ -54,14 +55,27 @@ class Layout:
         return frozenset(a for ln in lines for a in scan.addresses(ln))
 
     def reason(self, diagnostic: str, command: str) -> str:
-        """The reason the family's own parser gives: by failed command, then by its wording."""
+        """The reason the family's own parser gives: by failed command, its codes, its wording."""
+        text = diagnostic.lower()
+        command = command or self.command_of(text)
         if command in self.commands:
             return self.commands[command]
-        found = self.coded.search(diagnostic) if self.coded else None
-        if found:
-            return dict(self.codes).get(found.group(1), "")
-        text = diagnostic.lower()
+        by_code = self._by_code(diagnostic)
+        if by_code:
+            return by_code
         return next((r for r, phrases in self.messages if any(p in text for p in phrases)), "")
+
+    def command_of(self, text: str) -> str:
+        """The SMTP command the family's own wording says failed ("" when it says none)."""
+        return next((cmd for phrase, cmd in self.words if phrase in text), "")
+
+    def _by_code(self, diagnostic: str) -> str:
+        """The reason the family's own error code names (table keys are whole-code patterns)."""
+        found = self.coded.search(diagnostic) if self.coded else None
+        if not found:
+            return ""
+        code = found.group(1)
+        return next((reason for rx, reason in self.codes if rx.fullmatch(code)), "")
 
     def to_of_original(self, rest: str) -> str:
         """The recipient named by the returned message's To: line (families that name none)."""
@@ -84,7 +98,8 @@ def _compile(name: str, raw: dict[str, Any]) -> Layout:
         commands=dict(raw.get("commands", {})), temporary=frozenset(raw.get("temporary", ())),
         original_to=bool(raw.get("original_to", False)),
         coded=re.compile(coded["pattern"]) if coded else None,
-        codes=tuple(coded.get("table", {}).items()),
+        codes=tuple((re.compile(k), v) for k, v in coded.get("table", {}).items()),
+        words=tuple((k.lower(), v) for k, v in raw.get("command_words", {}).items()),
     )
 
 
