@@ -191,6 +191,8 @@ def _own_addresses(parts: mail.MailParts) -> frozenset[str]:
 def _recipients(parts: mail.MailParts,
                 shape: layout.Layout | None) -> tuple[RecipientResult, ...]:
     fields = parts.dsn or _header_fields(parts)
+    if shape is not None and not shape.reads_dsn:
+        fields = ""
     message, groups = dsn.groups(fields) if fields else ({}, [])
     findings = _findings(parts, shape)
     local = dsn.untype(message.get("reporting-mta", "")).lower()

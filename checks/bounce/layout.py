@@ -34,6 +34,9 @@ class Layout:
     coded: re.Pattern[str] | None = None
     codes: tuple[tuple[re.Pattern[str], str], ...] = ()
     words: tuple[tuple[str, str], ...] = ()
+    #: False for families whose own parser reads only the human-readable part (its delivery
+    #: status part, when it sends one, is not what the family reports)
+    reads_dsn: bool = True
 
     def section(self, text: str) -> str:
         """The error part: from the start marker's line (if any) to the first end marker."""
@@ -100,6 +103,7 @@ def _compile(name: str, raw: dict[str, Any]) -> Layout:
         coded=re.compile(coded["pattern"]) if coded else None,
         codes=tuple((re.compile(k), v) for k, v in coded.get("table", {}).items()),
         words=tuple((k.lower(), v) for k, v in raw.get("command_words", {}).items()),
+        reads_dsn=bool(raw.get("reads_dsn", True)),
     )
 
 
