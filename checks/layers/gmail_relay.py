@@ -25,7 +25,15 @@ from checks.creds.smtp_password import password_version
 from checks.layers.ses import OTHER_REGIONS
 from checks.model import Evidence, Fix, Layer, Outcome, failed, passed, skipped, warned
 from checks.net.aws import AwsError, call
-from checks.net.smtp import SES_COMBINATIONS, Failure, Mode, ProbeResult, describe, probe
+from checks.net.smtp import (
+    CONNECT_FAILURES,
+    SES_COMBINATIONS,
+    Failure,
+    Mode,
+    ProbeResult,
+    describe,
+    probe,
+)
 from checks.registry import Deps, check
 
 CONNECT, TLS, AUTH = "gmail_relay.smtp.connect", "gmail_relay.smtp.tls", "gmail_relay.smtp.auth"
@@ -134,14 +142,39 @@ def _connect_failed(relay: RelaySettings, res: ProbeResult, found: list[ProbeRes
         speaks = "implicit TLS" if right.mode == "tls" else "STARTTLS"
         summary = (f"Port {relay.port} speaks {speaks}, but the relay is set to "
                    f"\"{GMAIL_MODE[relay.tls]}\"")
-    fix = Fix(f"Use {_alternative_text(found)}" if found else "Check the host name and port",
-              (GMAIL_EDIT,))
+    fix = Fix(f"Use {_alternative_text(found)}" if found else NO_SERVER_FIX.summary,
+              (GMAIL_EDIT,) if found else NO_SERVER_FIX.steps)
     return failed(summary, f"{describe(res, ctx.redactor)}. {_alternative_text(found)} "
                   "Gmail's 'TLS' means STARTTLS (ports 587, 2587, 25); 'SSL' means implicit TLS "
-                  "(ports 465, 2465).",
+                  "(ports 465, 2465)." + _headline_note(res, found),
                   evidence=(transcript(res), *(transcript(r) for r in found)), fix=fix,
                   facts={"failure": res.failure.value if res.failure else "",
                          "working": [f"{r.port}/{r.mode}" for r in found]})
+
+
+NO_SERVER_FIX = Fix(
+    "Give the alias a real authenticated submission server",
+    ("Use your mail provider's SMTP (submission) host, or email-smtp.<region>.amazonaws.com "
+     "port 587 with SES SMTP credentials.", GMAIL_EDIT))
+
+#: Gmail's dialog headline for a relay it could not talk to, which blames the password.
+GMAIL_HEADLINE = (
+    " Gmail shows this as 'Authentication failed. Please check your username/password' "
+    "(with '{detail}' further down): that headline is wrong. It never got as far as the "
+    "login; the connection failed, so changing the password will not help.")
+
+
+def _headline_note(res: ProbeResult, found: list[ProbeResult]) -> str:
+    """Say that Gmail's 'Authentication failed' is a connection failure, and what a host
+    that never greets usually is."""
+    if res.failure is Failure.NO_BANNER and not found:
+        return GMAIL_HEADLINE.format(detail=f"{res.host}: unable to read banner") + (
+            " A host that accepts the connection and never greets on a submission port is "
+            "usually an inbound MX host: it receives mail for a domain and offers no "
+            "authenticated sending.")
+    if res.failure in CONNECT_FAILURES and not found:
+        return GMAIL_HEADLINE.format(detail=res.failure.value if res.failure else "")
+    return ""
 
 
 # --------------------------------------------------------------------------- tls
@@ -172,11 +205,43 @@ async def smtp_tls(ctx: Context, deps: Deps) -> Outcome:
         return passed(f"{res.tls_version} with a valid certificate for {relay.host}",
                       evidence=(transcript(res),), facts={"tls_version": res.tls_version})
     failure = res.failure or Failure.TLS_PROTOCOL
-    return failed(f"TLS failed: {failure.value}" + (f" ({res.detail})" if res.detail else ""),
-                  TLS_TEXT.get(failure, ""), evidence=(transcript(res),),
-                  fix=Fix("Use a host name the certificate covers, and a valid, publicly "
-                          "trusted certificate", (GMAIL_EDIT,)),
-                  facts={"failure": failure.value})
+    return failed(_tls_summary(res, failure), _tls_text(res, failure),
+                  evidence=(transcript(res), *_cert_evidence(res)), fix=_tls_fix(res),
+                  facts={"failure": failure.value,
+                         "certificate_names": list(res.certificate_names)})
+
+
+def _tls_summary(res: ProbeResult, failure: Failure) -> str:
+    if failure is Failure.TLS_HOSTNAME and res.certificate_names:
+        return (f"The certificate on {res.host}:{res.port} is for "
+                f"{', '.join(res.certificate_names)}, not {res.host}")
+    return f"TLS failed: {failure.value}" + (f" ({res.detail})" if res.detail else "")
+
+
+def _tls_text(res: ProbeResult, failure: Failure) -> str:
+    text = TLS_TEXT.get(failure, "")
+    if failure is Failure.TLS_HOSTNAME and not ses_region(res.host):
+        text = text.split(" For SES")[0] + (
+            " A mail server that shows another name's certificate usually still has the "
+            "hosting panel's default (or self-signed) certificate on its SMTP service.")
+    return text
+
+
+def _cert_evidence(res: ProbeResult) -> tuple[Evidence, ...]:
+    if not res.certificate_names:
+        return ()
+    return (Evidence(f"certificate presented by {res.host}:{res.port}",
+                     "names: " + ", ".join(res.certificate_names), "smtp"),)
+
+
+def _tls_fix(res: ProbeResult) -> Fix:
+    steps = [f"Install a publicly trusted certificate covering {res.host} on the SMTP service "
+             "(e.g. Let's Encrypt), and restart it."]
+    if res.certificate_names:
+        steps.append(f"Or set Gmail's SMTP server to a name the certificate covers "
+                     f"({res.certificate_names[0]}).")
+    return Fix(f"Serve a valid certificate for {res.host} on port {res.port}",
+               (*steps, GMAIL_EDIT))
 
 
 # --------------------------------------------------------------------------- auth
@@ -205,11 +270,19 @@ async def smtp_auth(ctx: Context, deps: Deps) -> Outcome:
 def _auth_failed(res: ProbeResult, facts: dict[str, Any]) -> Outcome:
     assert res.auth is not None
     make = warned if res.auth.code // 100 == 4 else failed
+    if not ses_region(res.host):
+        return make(f"Login refused: {res.auth.text}",
+                    f"{res.host} refused the username and password Gmail holds.",
+                    evidence=(transcript(res),), facts=facts, fix=OTHER_LOGIN_FIX)
     return make(f"Login refused: {res.auth.text}",
                 "SES answers 535 for any bad pair: a deactivated or deleted key, the IAM secret "
                 "instead of the SMTP password, SigV2-era or other-region passwords. The SES "
                 "checks below name which.", evidence=(transcript(res),), facts=facts,
                 fix=ROTATE_FIX)
+
+
+OTHER_LOGIN_FIX = Fix("Re-enter the mail account's username and password for that server",
+                      ("Check the password by logging in to the provider's webmail.", GMAIL_EDIT))
 
 
 def _no_auth_outcome(res: ProbeResult) -> Outcome:
@@ -273,6 +346,8 @@ async def ses_key_state(ctx: Context, deps: Deps) -> Outcome:
     found = _ses_relay(ctx)
     if found is None:
         return skipped("The relay is not an SES SMTP endpoint")
+    if app_path(ctx):
+        return _app_skip()
     relay, _ = found
     if not relay.username:
         return skipped("No SMTP username known",
@@ -320,11 +395,14 @@ async def ses_password_shape(ctx: Context, deps: Deps) -> Outcome:
     found = _ses_relay(ctx)
     if found is None or not found[0].password:
         return skipped("Not an SES relay, or no password given")
+    if app_path(ctx):
+        return _app_skip()
     relay = found[0]
     assert relay.password is not None
     shape = password_shape(relay.password.reveal())
     facts = {"shape": shape.value}
-    evidence = (_shape_evidence(relay.password.reveal(), shape),)
+    evidence = (transcript(await main_probe(ctx, relay)),
+                _shape_evidence(relay.password.reveal(), shape),)
     if shape is Shape.SIGV4:
         return passed(f"The password is {SHAPE_TEXT[shape]}", facts=facts, evidence=evidence)
     owns = _is_535(deps) and CAUSE_OWNER[_cause(relay, deps)] == SHAPE
@@ -380,7 +458,7 @@ async def ses_region_consistency(ctx: Context, deps: Deps) -> Outcome:
         return skipped("The relay is not an SES SMTP endpoint")
     relay, host_region = found
     pw_region = None
-    if _is_535(deps) and _cause(relay, deps) is Cause.UNKNOWN:
+    if _is_535(deps) and not app_path(ctx) and _cause(relay, deps) is Cause.UNKNOWN:
         pw_region = await password_region(ctx, relay)
     facts = {"host_region": host_region, "password_region": pw_region or "",
              "identity_region": deps.get("ses.identity.domain", "region") or "",
@@ -416,3 +494,97 @@ def _identity_region(host_region: str, deps: Deps, facts: dict[str, Any]) -> Out
                     (GMAIL_EDIT,)))
     return passed(f"Relay host, identity and suppression list all in {host_region}", facts=facts,
                   evidence=(_region_evidence(facts),))
+
+
+# --------------------------------------------------------------------------- app over SES SMTP
+# When an application or MTA (not Gmail) sends through SES SMTP (path `ses_smtp`), its SMTP
+# credentials are SES configuration: the named cause is an SES-layer finding.
+
+APP_CREDS = "ses.smtp.credentials"
+
+
+def app_path(ctx: Context) -> bool:
+    return ctx.inputs.path == "ses_smtp"
+
+
+def _app_skip() -> Outcome:
+    return skipped("An application sends through SES SMTP, not Gmail",
+                   f"Its SMTP credentials are checked in the SES layer ({APP_CREDS}).")
+
+
+APP_FIXES: dict[Cause, Fix] = {
+    Cause.KEY_DELETED: Fix("Create new SES SMTP credentials and put them in the application",
+                           ("SES console → SMTP settings → Create SMTP credentials, or a new "
+                            "access key and its derived SMTP password (mailpath creds rotate).",
+                            "Update every client that sends with the old pair.")),
+    Cause.IAM_SECRET: Fix("Use the SES SMTP password derived from the secret key, not the "
+                          "secret key itself",
+                          ("Derive the SigV4 SMTP password for the endpoint's region (mailpath "
+                           "creds rotate does), or create SMTP credentials in the SES console.",
+                           "Update every client, then deactivate the old key.")),
+}
+APP_FIXES[Cause.KEY_INACTIVE] = APP_FIXES[Cause.KEY_DELETED]
+APP_FIXES[Cause.SIGV2] = APP_FIXES[Cause.IAM_SECRET]
+APP_FIXES[Cause.OTHER_REGION] = APP_FIXES[Cause.IAM_SECRET]
+
+NO_AUTH_FIX = Fix("Turn on SMTP AUTH for the relay with SES SMTP credentials, TLS required",
+                  ("Postfix: smtp_sasl_auth_enable = yes, smtp_sasl_password_maps with an "
+                   "entry for [email-smtp.<region>.amazonaws.com]:587, smtp_tls_security_level "
+                   "= encrypt, smtp_sasl_security_options = noanonymous.",
+                   "Reload the MTA and flush its queue (postqueue -f)."))
+
+
+@check(APP_CREDS, Layer.SES, "SES SMTP credentials of the sending application", needs=(AUTH,))
+async def ses_smtp_credentials(ctx: Context, deps: Deps) -> Outcome:
+    found = _ses_relay(ctx)
+    if found is None or not app_path(ctx):
+        return skipped("Only for an application sending through SES SMTP (path ses_smtp)",
+                       "Gmail's relay credentials are checked in the gmail_relay layer.")
+    relay, host_region = found
+    code = deps.get(AUTH, "reply_code")
+    if relay.password is not None and not relay.password:
+        return _app_no_auth(deps, transcript(await main_probe(ctx, relay)))
+    if code == 235:
+        return passed("SES SMTP accepted the application's credentials")
+    if code != 535:
+        return skipped("SES did not refuse the login with 535",
+                       "Only a 535 points at the credentials.")
+    return await _app_535(ctx, relay, host_region)
+
+
+def _app_no_auth(deps: Deps, smtp: Evidence) -> Outcome:
+    reply = deps.get(AUTH, "reply") or "530 Authentication required"
+    return failed(f"The application relays to SES SMTP without logging in ({reply})",
+                  "SES SMTP accepts mail only after AUTH with SES SMTP credentials; a relay "
+                  "host set without SASL client authentication (or with no password entry "
+                  "for that host) gets '530 Authentication required' at MAIL FROM.",
+                  fix=NO_AUTH_FIX, explains=(AUTH,), facts={"cause": "no_auth"},
+                  evidence=(smtp,))
+
+
+async def _app_535(ctx: Context, relay: RelaySettings, host_region: str) -> Outcome:
+    assert relay.password is not None
+    info: dict[str, Any] = {}
+    if looks_like_access_key_id(relay.username):
+        info = await key_info(ctx, relay.username)
+    shape = password_shape(relay.password.reveal())
+    cause = cause_of_535(Evidence535(info.get("key_status"), shape, host_region))
+    pw_region = await password_region(ctx, relay) if cause is Cause.UNKNOWN else None
+    if pw_region:
+        cause = cause_of_535(Evidence535(info.get("key_status"), shape, host_region, pw_region))
+    evidence = (_shape_evidence(relay.password.reveal(), shape),
+                *((Evidence("IAM access key", _info_text(info), "api"),) if info else ()))
+    facts = {"cause": cause.value, "shape": shape.value, "key_status": info.get("key_status"),
+             "password_region": pw_region or ""}
+    if cause is Cause.UNKNOWN:
+        return warned("SES refused the login, for none of the known reasons",
+                      CAUSE_TEXT[cause], evidence=evidence, facts=facts)
+    return failed(f"SES refuses the application's SMTP login: {CAUSE_TEXT[cause]}",
+                  _APP_WHY, evidence=evidence, facts=facts, fix=APP_FIXES[cause],
+                  explains=(AUTH,))
+
+
+_APP_WHY = ("The SES SMTP username is the IAM access key id; the password is derived from the "
+            "key's secret for one region (SigV4). SES answers '535 Authentication Credentials "
+            "Invalid' to any other pair: a deactivated or deleted key, the raw secret key, a "
+            "SigV2-era password, or a password for another region.")

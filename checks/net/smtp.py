@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import re
 import socket
 import ssl
@@ -17,6 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from checks.endpoints import Endpoints
 from checks.net.tls import trusted_context
@@ -56,6 +60,13 @@ CONNECT_FAILURES = frozenset(
      Failure.NO_BANNER, Failure.DROPPED, Failure.TIMEOUT, Failure.GARBAGE, Failure.REJECTED}
 )
 
+CERTIFICATE_FAILURES = frozenset({Failure.TLS_HOSTNAME, Failure.TLS_EXPIRED,
+                                  Failure.TLS_UNTRUSTED})
+#: ports where servers speak implicit TLS ("SSL" in Gmail's dialog): SES's 465 and 2465.
+IMPLICIT_TLS_PORTS = frozenset({465, 2465})
+IMPLICIT_TLS_DETAIL = ("the port speaks implicit TLS: it answered a TLS handshake and waits "
+                       "for one instead of greeting")
+
 #: stops after which the session is still in step, so QUIT is worth sending.
 _POLITE = frozenset({Failure.NO_STARTTLS, Failure.NO_AUTH, Failure.REJECTED})
 
@@ -94,6 +105,9 @@ class ProbeResult:
     auth: Reply | None = None
     mail_from: Reply | None = None
     transcript: tuple[str, ...] = ()
+    #: names the server's certificate covers, read again without verification after a
+    #: certificate failure (so a mismatch can say which name it is for)
+    certificate_names: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -161,9 +175,31 @@ class _Session:
         return await self.read_reply()
 
 
-def tls_context(endpoints: Endpoints) -> ssl.SSLContext:
-    """The system trust store plus the configured CA file (the lab's certificate)."""
-    return trusted_context(endpoints.ca_file)
+def tls_context(endpoints: Endpoints, verify: bool = True) -> ssl.SSLContext:
+    """The system trust store plus the configured CA file (the lab's certificate); with
+    verify=False a context that accepts any certificate, only to read what it says."""
+    if verify:
+        return trusted_context(endpoints.ca_file)
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def certificate_names(der: bytes | None) -> tuple[str, ...]:
+    """DNS names of a DER certificate (subject alternative names, else the common name)."""
+    if not der:
+        return ()
+    try:
+        cert = x509.load_der_x509_certificate(der)
+    except ValueError:
+        return ()
+    try:
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        return tuple(sans.value.get_values_for_type(x509.DNSName))
+    except x509.ExtensionNotFound:
+        common = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return tuple(str(a.value) for a in common)
 
 
 def classify_tls_error(exc: ssl.SSLError) -> ProbeStop:
@@ -186,10 +222,10 @@ def _connect_error(exc: OSError) -> ProbeStop:
 
 
 async def _open(
-    host: str, port: int, mode: Mode, endpoints: Endpoints, timeout: float
+    host: str, port: int, mode: Mode, endpoints: Endpoints, timeout: float, verify: bool = True
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     addr_host, addr_port = endpoints.smtp_address(host, port)
-    tls = tls_context(endpoints) if mode == "tls" else None
+    tls = tls_context(endpoints, verify) if mode == "tls" else None
     try:
         return await asyncio.wait_for(
             asyncio.open_connection(
@@ -232,12 +268,15 @@ class _Probe:
     auth: Reply | None = None
     mail_from: Reply | None = None
     session: _Session | None = None
+    verify: bool = True
+    peer_der: bytes | None = None
 
     async def run(self, credentials: tuple[str, Secret] | None, mail_from: str | None) -> None:
-        reader, writer = await _open(self.host, self.port, self.mode, self.endpoints, self.timeout)
+        reader, writer = await _open(self.host, self.port, self.mode, self.endpoints, self.timeout,
+                                     self.verify)
         self.session = _Session(reader, writer, self.timeout)
         if self.mode == "tls":
-            self.tls_version = _tls_version(writer)
+            self._tls_done(writer)
         await self._greet()
         if self.mode == "starttls":
             await self._starttls()
@@ -249,7 +288,7 @@ class _Probe:
     async def _greet(self) -> None:
         assert self.session is not None
         try:
-            self.banner = await self.session.read_reply()
+            self.banner = await self._first_reply(self.session)
         except ProbeStop as stop:
             if stop.failure is Failure.TIMEOUT:
                 raise ProbeStop(Failure.NO_BANNER) from None
@@ -257,6 +296,29 @@ class _Probe:
         if self.banner.code != 220:
             raise ProbeStop(Failure.REJECTED, self.banner.text)
         await self._ehlo()
+
+    async def _first_reply(self, session: _Session) -> Reply:
+        if self.mode != "starttls" or self.port not in IMPLICIT_TLS_PORTS:
+            return await session.read_reply()
+        return await self._greeting_or_tls(session)
+
+    async def _greeting_or_tls(self, session: _Session) -> Reply:
+        """STARTTLS set on an implicit-TLS port: wait for the greeting while a second
+        connection tries a TLS handshake. If TLS answers before any greeting, the server is
+        waiting for a ClientHello: stop at once. A slow server that really greets still
+        wins, since its port fails the handshake (it speaks plain text first)."""
+        greeting = asyncio.ensure_future(session.read_reply())
+        handshake = asyncio.ensure_future(
+            speaks_tls(self.host, self.port, self.endpoints, self.timeout))
+        try:
+            done, _ = await asyncio.wait({greeting, handshake},
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if greeting not in done and handshake.result():
+                raise ProbeStop(Failure.NO_BANNER, IMPLICIT_TLS_DETAIL)
+            return await greeting
+        finally:
+            for task in (greeting, handshake):
+                task.cancel()
 
     async def _ehlo(self) -> None:
         assert self.session is not None
@@ -280,7 +342,8 @@ class _Probe:
         writer = self.session.writer
         try:
             await asyncio.wait_for(
-                writer.start_tls(tls_context(self.endpoints), server_hostname=self.host),
+                writer.start_tls(tls_context(self.endpoints, self.verify),
+                                 server_hostname=self.host),
                 self.timeout,
             )
         except TimeoutError:
@@ -290,7 +353,12 @@ class _Probe:
         except ConnectionError as exc:
             raise ProbeStop(Failure.DROPPED, type(exc).__name__) from None
         self.session.log.append("-- TLS established --")
+        self._tls_done(writer)
+
+    def _tls_done(self, writer: asyncio.StreamWriter) -> None:
         self.tls_version = _tls_version(writer)
+        ssl_object = writer.get_extra_info("ssl_object")
+        self.peer_der = ssl_object.getpeercert(binary_form=True) if ssl_object else None
 
     async def _authenticate(self, username: str, password: Secret) -> None:
         assert self.session is not None
@@ -373,7 +441,36 @@ async def probe(
         stop = exc
     finally:
         await run.finish(polite=stop is None or stop.failure in _POLITE)
-    return run.result(stop)
+    result = run.result(stop)
+    if stop is not None and stop.failure in CERTIFICATE_FAILURES:
+        names = await peer_certificate_names(host, port, mode, endpoints, timeout=timeout)
+        result = dataclasses.replace(result, certificate_names=names)
+    return result
+
+
+async def peer_certificate_names(host: str, port: int, mode: Mode, endpoints: Endpoints, *,
+                                 timeout: float = 10.0) -> tuple[str, ...]:
+    """Connect again without verifying, only to read which names the certificate is for."""
+    run = _Probe(host, port, mode, endpoints, timeout, verify=False)
+    stop: ProbeStop | None = None
+    try:
+        await run.run(None, None)
+    except ProbeStop as exc:
+        stop = exc
+    finally:
+        await run.finish(polite=stop is None)
+    return certificate_names(run.peer_der)
+
+
+async def speaks_tls(host: str, port: int, endpoints: Endpoints, timeout: float) -> bool:
+    """Whether the port completes a TLS handshake straight away (implicit TLS); any
+    certificate will do, since only the protocol is in question."""
+    try:
+        _, writer = await _open(host, port, "tls", endpoints, timeout, verify=False)
+    except ProbeStop:
+        return False
+    await _close(writer)
+    return True
 
 
 #: Gmail's two choices and SES's ports: (port, mode) to try when the configured pair fails.
