@@ -236,9 +236,15 @@ def _from_group(group: dict[str, str], findings: list[mta_text.TextFinding],
         dtype=_dtype(group.get("diagnostic-code", "")),
         replycode=scan.reply_in(diag) or (text.replycode if text else ""), diagnostic=diag,
         remote_mta=_remote(group, text),
-        command=scan.command_in(diag) or (text.command if text else "") or scan.command_in(context),
+        command=scan.command_in(diag) or (text.command if text else "")
+        or _family_command(shape, text) or scan.command_in(context),
         context=context, local_mta=local_mta, shape=shape,
     )
+
+
+def _family_command(shape: layout.Layout | None, text: mta_text.TextFinding | None) -> str:
+    """The failed command named by the family's own wording in the recipient's text."""
+    return shape.command_of(text.diagnostic.lower()) if shape and text else ""
 
 
 def _continued(diag: str, body: str) -> str:

@@ -206,7 +206,7 @@ def _fallback(fact: Fact) -> str:
         return "syntaxerror"
     if fact.action in ("delayed", "expired"):
         return "expired"
-    return "blocked" if fact.command in ("EHLO", "HELO") else ""
+    return "blocked" if fact.command in ("CONN", "EHLO", "HELO") else ""
 
 
 def _syntax_reply(code: str) -> bool:

@@ -59,8 +59,16 @@ def host_in(text: str) -> str:
 
 
 def command_in(text: str) -> str:
-    match = _COMMAND.search(text[:20000].lower())
-    return _COMMANDS.get(match.group(1), "") if match else ""
+    """The SMTP command a text says failed; a Sendmail transcript whose reply follows the
+    "... while talking to" line with no command sent means the greeting (CONN) failed."""
+    lower = text[:20000].lower()
+    match = _COMMAND.search(lower)
+    if match:
+        return _COMMANDS.get(match.group(1), "")
+    return "CONN" if "while talking to" in lower and _GREETING.search(lower) else ""
+
+
+_GREETING = re.compile(r"while talking to [^\n]*\n[ \t]*<<<[ \t]*[45]\d\d")
 
 
 def squash(text: str) -> str:

@@ -65,7 +65,7 @@ def findings(text: str, exclude: frozenset[str],
              and (only is None or a in only)]
     if not rcpts:
         return [finding("", section)]
-    spans = _spans(section, rcpts)
+    spans = _spans(section, rcpts, chunked=only is not None)
     return [finding(addr, chunk) for addr, chunk in spans]
 
 
@@ -85,14 +85,17 @@ def _unquoted(text: str) -> str:
     return "\n".join(line[1:].removeprefix(" ") if line[:1] == ">" else line for line in lines)
 
 
-def _spans(section: str, rcpts: list[str]) -> list[tuple[str, str]]:
+def _spans(section: str, rcpts: list[str], chunked: bool = False) -> list[tuple[str, str]]:
+    """Each recipient's own stretch of text. Without codes anywhere, every recipient gets the
+    whole text, unless the family's layout names recipient lines (`chunked`): then each
+    recipient's lines are its own."""
     lower = section.lower()
     starts = sorted((lower.find(a), a) for a in rcpts)
     out = []
     for i, (pos, addr) in enumerate(starts):
         end = starts[i + 1][0] if i + 1 < len(starts) else len(section)
         out.append((addr, section[pos:end]))
-    if not any(_has_code(chunk) for _, chunk in out):
+    if not chunked and not any(_has_code(chunk) for _, chunk in out):
         return [(addr, section) for addr, _ in out]
     head = section[: starts[0][0]]
     return [(addr, chunk if _has_error(chunk) else head + chunk) for addr, chunk in out]
