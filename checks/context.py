@@ -40,6 +40,9 @@ class Inputs:
     bounce: Any = None
     #: DKIM selectors the user named (BYODKIM or other signers), checked by dns.dkim.selectors
     dkim_selectors: tuple[str, ...] = ()
+    #: the envelope sender (MAIL FROM / Return-Path) when it differs from `sender`, e.g. a
+    #: VERP bounce address a relay or list manager writes; SES checks it as well
+    envelope_sender: str | None = None
 
     @property
     def sender_domain(self) -> str | None:

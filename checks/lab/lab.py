@@ -285,7 +285,8 @@ def _start_servers(lab: Lab, delay: float) -> None:
     )
     lab.relay = relay_settings(lab)
     lab.inputs = Inputs(sender=lab.scenario.sender, recipients=lab.scenario.recipients,
-                        relay=lab.relay, path=lab.scenario.path)
+                        relay=lab.relay, path=lab.scenario.path,
+                        envelope_sender=lab.scenario.envelope_sender)
 
 
 def _resolve(scenario: Scenario | str) -> Scenario:

@@ -203,6 +203,8 @@ class Scenario:
     #: per-round-trip latency of every lab server, in seconds
     delay: float = 0.0
     source: str = ""
+    #: [input] envelope_from: the MAIL FROM a relay writes when it differs from `from`
+    envelope_sender: str | None = None
 
     @property
     def regions(self) -> tuple[str, ...]:
@@ -574,14 +576,17 @@ def _expected(t: _Table) -> Expected:
 # --------------------------------------------------------------------------- the whole file
 
 
-def _inputs(t: _Table) -> tuple[str, tuple[str, ...], str]:
+def _inputs(t: _Table) -> tuple[str, tuple[str, ...], str, str | None]:
     sender = _email(t, "from", t.text("from"))
+    envelope = t.text("envelope_from", None)
+    if envelope is not None:
+        _email(t, "envelope_from", envelope)
     recipients = tuple(_email(t, "to", r) for r in t.strings("to"))
     if not recipients:
         t.fail("give at least one recipient", "to")
     path = t.choice("path", PATHS)
     t.done()
-    return sender, recipients, path
+    return sender, recipients, path, envelope
 
 
 def _scenario(top: _Table, default_name: str) -> Scenario:
@@ -589,11 +594,12 @@ def _scenario(top: _Table, default_name: str) -> Scenario:
     date = top.when("date", dt.datetime(2026, 9, 14, 12, 0, tzinfo=dt.UTC))
     inputs = top.sub("input", required=True)
     assert inputs is not None
-    sender, recipients, path = _inputs(inputs)
+    sender, recipients, path, envelope_sender = _inputs(inputs)
     relay_t, ses_t = top.sub("relay"), top.sub("ses")
     scenario = Scenario(
         name=top.text("name", default_name), description=top.text("description", ""),
         region=region, date=date, sender=sender, recipients=recipients,
+        envelope_sender=envelope_sender,
         path=path,  # type: ignore[arg-type]
         expected=_expected(top.sub("expected", required=True)),  # type: ignore[arg-type]
         relay=_relay(relay_t, region) if relay_t else None,

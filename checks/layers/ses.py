@@ -397,3 +397,44 @@ def _sandbox_outcome(unverified: list[str], region: str, facts: dict[str, Any]) 
         "the rest with 'Email address is not verified' naming the recipient.",
         evidence=(Evidence("sandbox recipients", "\n".join(lines), "api"),),
         facts=facts, fix=_SANDBOX_FIX)
+
+
+# --------------------------------------------------------------------------- envelope sender
+
+
+@check("ses.identity.envelope_sender", Layer.SES, "SES identity covering the envelope sender",
+       needs=("ses.identity.domain",))
+async def identity_envelope_sender(ctx: Context, deps: Deps) -> Outcome:
+    envelope = (ctx.inputs.envelope_sender or "").strip().lower()
+    if not envelope or "@" not in envelope:
+        return skipped("No envelope sender given (it is the From address)",
+                       "SES checks the envelope sender (Return-Path) as well as From; give it "
+                       "when a relay or list manager writes its own (VERP).")
+    region = working_region(ctx)
+    names = (envelope, envelope.rpartition("@")[2])
+    pairs = [(n, await identity(ctx, n, region)) for n in names]
+    evidence = tuple(api_evidence(f"sesv2 GetEmailIdentity {n} ({region})",
+                                  i or {"error": "NotFoundException"}) for n, i in pairs)
+    verified = [n for n, i in pairs if is_verified(i)]
+    facts = {"envelope_sender": envelope, "region": region, "verified_identity": next(
+        iter(verified), None)}
+    if verified:
+        return passed(f"Envelope sender {envelope} is covered by {verified[0]} in {region}",
+                      evidence=evidence, facts=facts)
+    return _envelope_unverified(envelope, names[1], region, evidence, facts)
+
+
+def _envelope_unverified(envelope: str, domain: str, region: str,
+                         evidence: tuple[Evidence, ...], facts: dict[str, Any]) -> Outcome:
+    return failed(
+        f"Envelope sender {envelope} is not a verified identity in {region}, nor is {domain}",
+        "SES checks the envelope sender (MAIL FROM / Return-Path) as well as the From address. "
+        "A relay that rewrites it (a VERP bounce address, one per message) needs the whole "
+        "domain verified: verified single addresses do not cover it. SES rejects the message "
+        f"at the end of DATA: '554 Message rejected: Email address is not verified … {envelope}'.",
+        evidence=evidence, facts=facts,
+        fix=Fix(f"Verify {domain} as a domain identity (Easy DKIM) in {region}, so any address "
+                "on it passes; or make the envelope sender a verified address",
+                ("SES console → Identities → Create identity → Domain, with Easy DKIM; publish "
+                 "the three CNAMEs.",)),
+    )

@@ -26,6 +26,8 @@ def context_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> Conte
         path=args.path or ("gmail_send_as" if relay else "ses_api"),
         bounce=bounce,
         dkim_selectors=tuple(s.strip() for s in getattr(args, "dkim_selectors", None) or ()),
+        envelope_sender=_address(args.envelope_sender, "--envelope-sender")
+        if getattr(args, "envelope_sender", None) else None,
     )
     return Context(endpoints=endpoints, inputs=inputs)
 

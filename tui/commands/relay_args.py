@@ -29,6 +29,9 @@ def add_relay_arguments(parser: argparse.ArgumentParser) -> None:
                        help="read the relay password from stdin (not stored)")
     group.add_argument("--profile-name", metavar="NAME",
                        help="use a stored mailpath profile (`mailpath creds set`)")
+    group.add_argument("--envelope-sender", metavar="ADDR",
+                       help="the envelope sender (Return-Path) when the relay writes its own, "
+                       "e.g. a VERP bounce address; SES checks it as well as --from")
 
 
 def relay_from_args(args: argparse.Namespace, stdin: TextIO | None = None) -> RelaySettings | None:
