@@ -25,7 +25,7 @@ CAUSES = {
     "slow_banner": "never sent its greeting",
     "drop_after_ehlo": "closed the connection",
     "tls_handshake": "TLS failed",
-    "wrong_name": "does not match the host name",
+    "wrong_name": "wrong.example",  # the name the certificate is for
     "garbage": "not SMTP",
     "421_mid_session": "refused the session",
 }
