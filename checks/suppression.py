@@ -8,6 +8,7 @@ naming the missing IAM permission). The list is per region; SES v2 has no pagina
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 from collections import Counter
@@ -69,7 +70,7 @@ class SuppressionRefused(SuppressionError):
     """The input is fine but AWS's rules refuse the operation (e.g. add in the sandbox)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SuppressedEntry:
     """One address on the account suppression list of `region`."""
 
@@ -191,15 +192,25 @@ async def pages(ctx: Context, region: str, *, reasons: Iterable[str] | None = No
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise SuppressionError(f"page size must be between 1 and {MAX_PAGE_SIZE}")
     params = _list_params(normalise_reasons(reasons), _utc(since), _utc(until), page_size)
-    token: str | None = None
-    while True:
-        extra = {"NextToken": token} if token else {}
-        reply = await call(ctx, "sesv2", "list_suppressed_destinations", region=region,
-                           **params, **extra)
-        yield [entry_from_api(i, region) for i in reply.get("SuppressedDestinationSummaries", [])]
-        token = reply.get("NextToken")
-        if not token:
-            return
+    pending: asyncio.Future[dict[str, Any]] | None = _fetch(ctx, region, params, None)
+    try:
+        while pending is not None:
+            reply = await pending
+            token = reply.get("NextToken")
+            # ask for the next page now: it travels while this one is converted and shown
+            pending = _fetch(ctx, region, params, token) if token else None
+            yield [entry_from_api(i, region)
+                   for i in reply.get("SuppressedDestinationSummaries", [])]
+    finally:
+        if pending is not None:
+            pending.cancel()
+
+
+def _fetch(ctx: Context, region: str, params: dict[str, Any],
+           token: str | None) -> asyncio.Future[dict[str, Any]]:
+    extra = {"NextToken": token} if token else {}
+    return asyncio.ensure_future(call(ctx, "sesv2", "list_suppressed_destinations",
+                                      region=region, **params, **extra))
 
 
 async def list_all(ctx: Context, region: str, **filters: Any) -> list[SuppressedEntry]:

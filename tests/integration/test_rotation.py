@@ -316,3 +316,41 @@ def test_state_file_and_audit_hold_no_secrets(fresh_seed_lab: Any, memory: Memor
                 .add("new IAM secret", key.secret_access_key))
     assert_no_canary(user.text(), outcome.message, tmp_path,
                      audit.audit_path(config).read_text(), canaries=canaries)
+
+
+def test_cli_rotate_unattended_pauses_at_gmail(fresh_seed_lab: Any, tmp_path: Path) -> None:
+    """`mailpath creds rotate --yes` without a terminal: the AWS part runs, the Gmail step
+    waits for a person; nothing secret on stdout/stderr. Keyring: the test-only file backend."""
+    import os
+    import subprocess
+    import sys
+
+    lab = fresh_seed_lab
+    repo = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env |= lab.endpoints.to_env() | {
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "MAILPATH_CONFIG": str(tmp_path / "config.toml"), "PYTHONPATH": str(repo),
+        "PYTHON_KEYRING_BACKEND": "tests.canary.CanaryFileKeyring",
+        "MAILPATH_TEST_KEYRING": str(tmp_path / "keyring.json")}
+    main = "import sys; from tui.cli import main; sys.exit(main(sys.argv[1:]))"
+
+    def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", main, "creds", *args], input=stdin,
+                              capture_output=True, text=True, env=env, timeout=60, cwd=repo)
+
+    relay = lab.relay
+    saved = cli("set", PROFILE, "--relay-host", relay.host, "--relay-user", relay.username,
+                "--region", "us-east-1", "--password-stdin", stdin=relay.password.reveal())
+    assert saved.returncode == 0, saved.stderr
+    assert cli("rotate", PROFILE).returncode == 2  # no terminal, no --yes
+    run = cli("rotate", PROFILE, "--yes")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "SES accepted the new password" in run.stdout and "--resume" in run.stdout
+    new_id = json.loads((tmp_path / "rotation" / f"{PROFILE}.json").read_text())["new_key_id"]
+    new_key = lab.aws.iam.access_keys[new_id]
+    stored = json.loads((tmp_path / "keyring.json").read_text())
+    canaries = (Canaries.of_lab(lab).add("new IAM secret", new_key.secret_access_key)
+                .add("new SMTP password", stored[f"mailpath/{PROFILE}:relay_password"], new_id))
+    assert_no_canary(run.stdout, run.stderr, tmp_path / "rotation", tmp_path / "config.toml",
+                     audit.audit_path(tmp_path / "config.toml").read_text(), canaries=canaries)

@@ -36,7 +36,8 @@ def test_filter_by_text_domain_reason_and_dates() -> None:
     assert all(e.reason == "COMPLAINT" for e in filter_entries(entries, reasons=["complaint"]))
     assert len(filter_entries(entries, reasons=["COMPLAINT"])) == 15
     assert [e.email for e in filter_entries(entries, text="USER42@")] == ["user42@d2.example"]
-    window = filter_entries(entries, since=T0 - dt.timedelta(hours=3), until=T0 - dt.timedelta(hours=1))
+    window = filter_entries(entries, since=T0 - dt.timedelta(hours=3),
+                            until=T0 - dt.timedelta(hours=1))
     assert [e.email for e in window] == ["user1@d1.example", "user2@d2.example", "user3@d3.example"]
     naive = filter_entries(entries, since=dt.datetime(2026, 9, 1, 11))  # read as UTC
     assert len(naive) == 3
