@@ -104,6 +104,9 @@ def _from_parts(parts: mail.MailParts, name: str | None) -> BounceReport:
     family = family_of(parts)
     shape = layout.pick(parts, family)
     rcpts = tuple(_refine(r, family, subject) for r in _recipients(parts, shape))
+    marked = shape.header_reason(parts.headers) if shape else ""
+    if marked:
+        rcpts = tuple(_as_reason(r, marked) for r in rcpts)
     family = family or (shape.name if shape else "")
     kind = _kind(parts, rcpts)
     if kind == "vacation":
@@ -134,6 +137,14 @@ def _refine(rcpt: RecipientResult, family: str, subject: str) -> RecipientResult
                                  rcpt.replycode, rcpt.action)
     return replace(rcpt, reason=reason, status=status, hard=classify.is_hard(reason, status),
                    layer=classify.layer_for(reason), confidence=0.5)
+
+
+def _as_reason(rcpt: RecipientResult, reason: str) -> RecipientResult:
+    """A reason the family marks in a header of its bounce (e.g. EZweb's X-SPASIGN: NG)."""
+    status = classify.status_for(reason, "" if rcpt.status.endswith(".901") else rcpt.status,
+                                 rcpt.replycode, rcpt.action)
+    return replace(rcpt, reason=reason, status=status, hard=classify.is_hard(reason, status),
+                   layer=classify.layer_for(reason))
 
 
 def _relay_report(parts: mail.MailParts, name: str | None, subject: str) -> BounceReport:
@@ -212,7 +223,19 @@ def _findings(parts: mail.MailParts, shape: layout.Layout | None) -> list[mta_te
     if len(found) == 1 and not found[0].address:
         rest = parts.original_headers or parts.text[len(section):]
         found[0] = replace(found[0], address=shape.to_of_original(rest))
+    if shape.lead_in and found and found[0].address:
+        found[0] = _with_lead_in(found[0], section)
     return found
+
+
+def _with_lead_in(first: mta_text.TextFinding, section: str) -> mta_text.TextFinding:
+    """Families that state the error above the first recipient line: that line is part of
+    the first recipient's diagnostic."""
+    head = section[: max(section.lower().find(first.address), 0)]
+    lines = [ln for ln in head.splitlines() if ln.strip()]
+    if not lines:
+        return first
+    return replace(first, diagnostic=scan.squash(" ".join(lines) + " " + first.diagnostic))
 
 
 def _header_fields(parts: mail.MailParts) -> str:
@@ -324,7 +347,7 @@ def _result(*, address: str, action: str, status: str, replycode: str, diagnosti
     diag = codes.clean(diagnostic, reply, found)
     own = shape.reason(diag, command) if shape else ""
     fact = reasons.Fact(status=code, diagnostic=diag, command=command, replycode=reply,
-                        action=action, dtype=dtype, preset=preset or own or lhost.preset(diag))
+                        action=action, dtype=dtype, preset=preset or own or _wording(diag, shape))
     why = "delivered" if action in _DONE else _reason(fact, address, remote_mta, local_mta)
     if not code:
         temporary = codes.is_temporary(f"{reply} {diag}") or bool(shape and own in shape.temporary)
@@ -337,6 +360,14 @@ def _result(*, address: str, action: str, status: str, replycode: str, diagnosti
         hard=classify.is_hard(why, code), layer=_layer(why, remote_mta, context),
         confidence=0.8 if why not in ("onhold", "undefined") else 0.3, command=command,
     )
+
+
+def _wording(diagnostic: str, shape: layout.Layout | None) -> str:
+    """The reason MTA families' shared wording names, unless the family's own layout says
+    its words name none."""
+    if shape is not None and shape.names_nothing(diagnostic.lower()):
+        return ""
+    return lhost.preset(diagnostic)
 
 
 def _reason(fact: reasons.Fact, address: str, remote_mta: str, local_mta: str = "") -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks.bounce import scan, tables
-from checks.bounce.mail import MailParts, header
+from checks.bounce.mail import Headers, MailParts, header
 
 _TO_LINE = re.compile(r"^[ \t>]*To:[ \t]*(.+)$", re.I | re.M)
 
@@ -37,6 +37,12 @@ class Layout:
     #: False for families whose own parser reads only the human-readable part (its delivery
     #: status part, when it sends one, is not what the family reports)
     reads_dsn: bool = True
+    #: the error is stated above the first recipient line, and belongs to its diagnostic
+    lead_in: bool = False
+    #: the family's wording that names no reason (left to the general reading)
+    neutral: tuple[str, ...] = ()
+    #: (header, lower-case value, reason): a header of the bounce that names the reason
+    marks: tuple[tuple[str, str, str], ...] = ()
 
     def section(self, text: str) -> str:
         """The error part: from the start marker's line (if any) to the first end marker."""
@@ -67,6 +73,17 @@ class Layout:
         if by_code:
             return by_code
         return next((r for r, phrases in self.messages if any(p in text for p in phrases)), "")
+
+    def header_reason(self, headers: Headers) -> str:
+        """The reason a header of the bounce names, or ""."""
+        for name, value, reason in self.marks:
+            if (headers.get(name) or "").strip().lower() == value:
+                return reason
+        return ""
+
+    def names_nothing(self, text: str) -> bool:
+        """Does the (lower-case) text carry the family's wording that names no reason?"""
+        return any(p in text for p in self.neutral)
 
     def command_of(self, text: str) -> str:
         """The SMTP command the family's own wording says failed ("" when it says none)."""
@@ -104,6 +121,9 @@ def _compile(name: str, raw: dict[str, Any]) -> Layout:
         codes=tuple((re.compile(k), v) for k, v in coded.get("table", {}).items()),
         words=tuple((k.lower(), v) for k, v in raw.get("command_words", {}).items()),
         reads_dsn=bool(raw.get("reads_dsn", True)),
+        lead_in=bool(raw.get("lead_in", False)),
+        neutral=tuple(p.lower() for p in raw.get("neutral", ())),
+        marks=tuple((h, v.lower(), r) for h, v, r in raw.get("header_reasons", ())),
     )
 
 

@@ -19,8 +19,8 @@ LABELS = CORPUS / "labels.jsonl"
 pytestmark = pytest.mark.skipif(not LABELS.exists(), reason="bounce corpus not present")
 
 #: agreement floors this suite enforces (the project targets are 95% reason, 97% status)
-REASON_FLOOR = 0.93
-STATUS_FLOOR = 0.95
+REASON_FLOOR = 0.95
+STATUS_FLOOR = 0.97
 
 
 def _labels() -> list[dict[str, object]]:
