@@ -6,40 +6,65 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
-from checks.diagnosis import EXIT_USAGE
+#: exit code for a usage error (the same value as checks.diagnosis.EXIT_USAGE)
+EXIT_USAGE = 2
 
-#: subcommand -> module in tui.commands that defines add_parser(subparsers)
-COMMANDS = ("demo", "lab", "check", "bounce", "creds", "suppression")
+#: subcommand -> one-line help; each is a module in tui.commands with add_parser(subparsers)
+COMMANDS = {
+    "demo": "run a scenario in the local lab (seed by default)",
+    "lab": "start the local lab and print its endpoints",
+    "check": "diagnose the path from a sender to a recipient",
+    "bounce": "read bounces, NDRs, SES notifications or SMTP replies",
+    "creds": "relay credentials in the OS keyring",
+    "suppression": "explore and edit the SES account suppression list",
+}
 
 
 class UsageError(Exception):
     """Bad input from the user: printed as one line, exit code 2."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `only`, just that command's module is imported (fast start-up):
+    the others get a placeholder that shows their one-line help."""
     parser = argparse.ArgumentParser(
         prog="mailpath",
         description="Find out why an email did not arrive: Gmail relay, Amazon SES, DNS, "
         "recipient MTA, checked live.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"tui.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"tui.commands.{name}":
-                raise
-            continue
-        module.add_parser(sub)
+    for name, help_text in COMMANDS.items():
+        module = None if only not in (None, name) else _command_module(name)
+        if module is None:
+            sub.add_parser(name, help=help_text)
+        else:
+            module.add_parser(sub)
     return parser
 
 
+def _command_module(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(f"tui.commands.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"tui.commands.{name}":
+            raise
+        return None
+
+
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in COMMANDS else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = _chosen_command(argv)
+    if command is None and not any(a in ("-h", "--help") or not a.startswith("-") for a in argv):
+        command, argv = "demo", ["demo", *argv]  # plain `mailpath` opens the demo
+    parser = build_parser(command)
     args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["demo", *(argv or [])]) if _has_demo(parser) else args
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()
@@ -53,9 +78,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("mailpath: interrupted", file=sys.stderr)
         return 130
 
-
-def _has_demo(parser: argparse.ArgumentParser) -> bool:
-    return any(
-        isinstance(a, argparse._SubParsersAction) and "demo" in a.choices
-        for a in parser._actions
-    )
