@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from functools import partial
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -20,6 +22,7 @@ from tui.screens.intake import IntakeScreen
 from tui.screens.modals import ErrorModal
 from tui.screens.settings import Settings, SettingsScreen, apply_settings, settings_of
 from tui.screens.walkthrough import EventSource, WalkthroughScreen, replace_inputs
+from tui.startup import ContextHolder, ContextProvider
 
 THEMES = ("textual-dark", "textual-light")
 
@@ -37,22 +40,54 @@ class MailpathApp(Guarded, App[int]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, ctx: Context, *, registry: Registry | None = None,
+    def __init__(self, ctx: Context | None = None, *, registry: Registry | None = None,
                  scenario_name: str | None = None, start: str = "walkthrough",
-                 theme: str = THEMES[0], source: EventSource | None = None) -> None:
+                 theme: str = THEMES[0], source: EventSource | None = None,
+                 provider: ContextProvider | None = None) -> None:
         super().__init__()
-        self.base_ctx, self.registry, self.start = ctx, registry, start
+        self.base_ctx, self.registry, self.start = ctx or Context(), registry, start
         self.initial_theme = theme
         self.sub_title = f"lab scenario: {scenario_name}" if scenario_name else ""
         self.walkthrough = WalkthroughScreen(registry, source)
+        self.holder = ContextHolder(provider) if provider is not None else None
+        #: set once the first diagnosis has started (or the intake is up and the checks loaded)
+        self.ready = asyncio.Event()
 
     async def on_mount(self) -> None:
         self.theme = self.initial_theme
         await self.push_screen(self.walkthrough)
         if self.start == "intake":
             self.action_intake()
+        if self.holder is not None:
+            self.walkthrough.waiting("Starting the local lab…")
+            self.call_after_refresh(self.holder.open, self._context_ready, self._context_failed)
         else:
-            self.walkthrough.start(self.base_ctx)
+            self.call_after_refresh(self.prepare, self.base_ctx)
+
+    async def on_unmount(self) -> None:
+        if self.holder is not None:
+            await self.holder.close()
+
+    def _context_ready(self, ctx: Context) -> None:
+        self.base_ctx = ctx
+        self.prepare(ctx)
+
+    def _context_failed(self, error: Exception) -> None:
+        self.walkthrough.waiting(f"Could not start: {error}")
+        self.show_error(f"Could not start: {type(error).__name__}", error_details(error))
+        self.ready.set()
+
+    @work(exit_on_error=False, group="prepare")
+    async def prepare(self, ctx: Context) -> None:
+        """Load the checks off the event loop (after the first frame), then begin."""
+        if self.registry is None:
+            from checks.registry import load_all_checks
+
+            self.walkthrough.waiting("Loading the checks…")
+            await asyncio.to_thread(load_all_checks)
+        if self.start != "intake":
+            self.walkthrough.start(ctx)
+        self.ready.set()
 
     # ---- screens ---------------------------------------------------------------------------
 
@@ -91,8 +126,9 @@ class MailpathApp(Guarded, App[int]):
     def _focused_help(self) -> str | None:
         node = self.focused
         while node is not None:
-            if isinstance(getattr(node, "HELP", None), str):
-                return str(node.HELP)  # type: ignore[attr-defined]
+            text = getattr(node, "HELP", None)
+            if isinstance(text, str):
+                return text
             node = node.parent  # type: ignore[assignment]
         return None
 
@@ -137,4 +173,13 @@ def run_tui(ctx: Context, *, scenario_name: str | None = None, start: str = "wal
             registry: Registry | None = None) -> int:
     """Run the TUI on `ctx`; returns the diagnosis exit code (0 when nothing ran)."""
     result = MailpathApp(ctx, registry=registry, scenario_name=scenario_name, start=start).run()
+    return result if isinstance(result, int) else 0
+
+
+def run_tui_with(provider: ContextProvider, *, scenario_name: str | None = None,
+                 start: str = "walkthrough", registry: Registry | None = None) -> int:
+    """Run the TUI at once; `provider` makes its context after the first frame."""
+    app = MailpathApp(None, registry=registry, scenario_name=scenario_name, start=start,
+                      provider=provider)
+    result = app.run()
     return result if isinstance(result, int) else 0

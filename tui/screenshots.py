@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -17,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.worker import WorkerFailed
 
 from checks.context import Context
 from checks.model import CheckResult, Evidence
@@ -62,7 +64,12 @@ async def scrubbed_events(checks: list[Check], ctx: Context) -> AsyncIterator[Ev
 
 async def settle(pilot: Pilot[object]) -> None:
     """Wait for the diagnosis to finish and the screen to catch up (no wall clock)."""
-    await pilot.app.workers.wait_for_complete()
+    ready = getattr(pilot.app, "ready", None)
+    if ready is not None:
+        await ready.wait()
+    while len(pilot.app.workers):
+        with contextlib.suppress(WorkerFailed):  # a failed worker shows the error modal
+            await pilot.app.workers.wait_for_complete()
     for _ in range(3):
         await pilot.pause()
 

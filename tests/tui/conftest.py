@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
+from textual.worker import WorkerFailed
 
 from tests.tui.fake_checks import seed_like_context, seed_like_registry
 from tui.app import MailpathApp
@@ -18,9 +20,17 @@ def make_app(path: str | None = "gmail_send_as", gate: asyncio.Event | None = No
     return MailpathApp(seed_like_context(path), registry=seed_like_registry(gate), **kw)  # type: ignore[arg-type]
 
 
+async def started(app: MailpathApp) -> None:
+    """Wait until the app has its context and checks and has begun (no wall clock)."""
+    await app.ready.wait()
+
+
 async def settle(app: MailpathApp, pilot: object) -> None:
     """Wait until the diagnosis run is over and its messages are handled (no wall clock)."""
-    await app.workers.wait_for_complete()
+    await started(app)
+    while len(app.workers):
+        with contextlib.suppress(WorkerFailed):  # a failed worker shows the error modal
+            await app.workers.wait_for_complete()
     await pilot.pause()  # type: ignore[attr-defined]
     await pilot.pause()  # type: ignore[attr-defined]
 

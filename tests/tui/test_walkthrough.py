@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from tests.tui.conftest import SIZE, bar_text, make_app, notices, settle, tree_lines
+from tests.tui.conftest import SIZE, bar_text, make_app, notices, settle, started, tree_lines
 from tui.messages import CheckDone, RunBegan
 from tui.screens.help import HelpScreen
 from tui.screens.modals import ConfirmModal, ErrorModal, QuestionModal
@@ -17,6 +17,7 @@ async def test_statuses_are_live_while_checks_run() -> None:
     gate = asyncio.Event()
     app = make_app(gate=gate)
     async with app.run_test(size=SIZE) as pilot:
+        await started(app)
         for _ in range(5):
             await pilot.pause()
         lines = tree_lines(app)
@@ -55,6 +56,7 @@ async def test_next_step_visits_each_finding_fails_first(app) -> None:
 async def test_guided_mode_asks_the_trees_question_first() -> None:
     app = make_app(path=None)
     async with app.run_test(size=SIZE) as pilot:
+        await started(app)
         await pilot.pause()
         assert isinstance(app.screen, QuestionModal)
         assert "Which path sent this message?" in app.screen.text

@@ -118,6 +118,11 @@ class WalkthroughScreen(Guarded, Screen[None]):
     def on_mount(self) -> None:
         self._refresh_bar()
 
+    def waiting(self, text: str) -> None:
+        """Say what is being prepared before the first run (the lab starting, checks loading)."""
+        self.query_one(DiagnosisBar).update(text)
+        self.query_one(CheckDetail).show(None, note=text)
+
     # ---- starting a diagnosis -------------------------------------------------------------
 
     def start(self, ctx: Context, entry: str = "start") -> None:

@@ -58,10 +58,11 @@ class CheckDetail(Guarded, VerticalScroll):
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.view: View = None
+        self.note: str | None = None
         self.can_focus = True
 
-    def show(self, view: View) -> None:
-        self.view = view
+    def show(self, view: View, note: str | None = None) -> None:
+        self.view, self.note = view, note
         self.refresh(recompose=True)
         self.scroll_home(animate=False)
 
@@ -72,7 +73,8 @@ class CheckDetail(Guarded, VerticalScroll):
         elif isinstance(view, LayerView):
             yield from self._layer_parts(view)
         elif view is None:
-            yield Static("Select a check on the left to see what it found.", classes="hint")
+            yield Static(self.note or "Select a check on the left to see what it found.",
+                         classes="hint")
         else:
             title, glyph, word = view
             yield Label(status_text(glyph, word, title), classes="detail-title")
