@@ -133,17 +133,24 @@ LAYOUTS: dict[str, Layout] = {
 
 
 def pick(parts: MailParts, family: str) -> Layout | None:
-    """The first layout whose (specific) signs the bounce shows, else the named family's."""
-    shown = next((lay for lay in _SIGNED if _shows(parts, lay)), None)
-    return shown or LAYOUTS.get(family)
+    """The first layout whose (specific) signs the bounce shows, else the named family's.
+
+    Each header a sign reads is decoded once per bounce; absent headers cost one lookup.
+    """
+    values: dict[str, str] = {}
+    for lay, key, rx in _SIGNS:
+        if key not in values:
+            values[key] = _value(parts, key)
+        if values[key] and rx.search(values[key]):
+            return lay
+    return LAYOUTS.get(family)
 
 
-_SIGNED = tuple(lay for lay in LAYOUTS.values() if lay.signs)
+#: every (layout, header or "body", pattern) sign, in layout order
+_SIGNS = tuple((lay, key, rx) for lay in LAYOUTS.values() for key, rx in lay.signs)
 
 
-def _shows(parts: MailParts, lay: Layout) -> bool:
-    for key, rx in lay.signs:
-        value = parts.text[:4000] if key == "body" else header(parts.headers, key)
-        if value and rx.search(value):
-            return True
-    return False
+def _value(parts: MailParts, key: str) -> str:
+    if key == "body":
+        return parts.text[:4000]
+    return header(parts.headers, key) if parts.headers.get(key) is not None else ""

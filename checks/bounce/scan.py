@@ -26,7 +26,6 @@ _COMMANDS = {
     "data": "DATA", "helo": "HELO", "ehlo": "EHLO", "starttls": "STARTTLS", "auth": "AUTH",
     "connect": "CONN", "initial connection": "CONN",
 }
-_SPACES = re.compile(r"\s+")
 
 
 def status_in(text: str) -> str:
@@ -73,4 +72,4 @@ _GREETING = re.compile(r"while talking to [^\n]*\n[ \t]*<<<[ \t]*[45]\d\d")
 
 def squash(text: str) -> str:
     """Whitespace collapsed to single spaces."""
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(text.split())
