@@ -139,6 +139,25 @@ class CanaryFileKeyring(keyring.backend.KeyringBackend):
         self._save(data)
 
 
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """An in-memory keyring for one test (priority > 0 so the store accepts it)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.items.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError(username)
+
+
 class LockedKeyring(keyring.backend.KeyringBackend):
     """A collection that stays locked: every access fails as Secret Service does."""
 

@@ -58,3 +58,17 @@ def healthy_lab(module_lab_factory: LabFactory) -> Any:
 def fresh_seed_lab(lab_factory: LabFactory) -> Any:
     """A seed lab of its own for one test (free to rotate keys or remove suppressions)."""
     return lab_factory("seed")
+
+
+@pytest.fixture
+def memory() -> Iterator[Any]:
+    """An in-memory keyring for this test; the user's real keyring is never touched."""
+    import keyring
+
+    from tests.canary import MemoryKeyring
+
+    before = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(before)

@@ -11,13 +11,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import keyring
-import keyring.backend
 import pytest
 from moto.iam.models import AccessKeyLastUsed
 
@@ -41,37 +38,11 @@ from checks.creds.rotation import (
 )
 from checks.net.smtp import probe
 from checks.secrets import Secret
-from tests.canary import Canaries, assert_no_canary
+from tests.canary import Canaries, MemoryKeyring, assert_no_canary
 
 PROFILE = "gmail-alias"
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """An in-memory keyring (priority > 0 so the store accepts it)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        self.data: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.data.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.data[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.data.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError(username)
-
-
-@pytest.fixture
-def memory() -> Iterator[MemoryKeyring]:
-    before = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(before)
 
 
 async def _no_wait(seconds: float) -> None:

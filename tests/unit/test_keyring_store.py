@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import io
-from collections.abc import Iterator
 
 import keyring
 import keyring.backend
@@ -15,41 +14,18 @@ from keyring.backends import fail
 
 from checks.creds.store import SERVICE, StoreError, delete_secret, get_secret, set_secret
 from checks.secrets import Secret
+from tests.canary import MemoryKeyring
 from tui.cli import UsageError
 from tui.commands.relay_args import relay_from_args
 
 CANARY = "CANARY-keyring-secret-91ab"
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1  # type: ignore[assignment]
 
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.items.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError(username)
-
-
-class LockedKeyring(MemoryKeyring):
+class LockedOnWriteKeyring(MemoryKeyring):
     def set_password(self, service: str, username: str, password: str) -> None:
         raise keyring.errors.KeyringLocked("locked")
 
-
-@pytest.fixture
-def memory() -> Iterator[MemoryKeyring]:
-    before = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(before)
 
 
 def test_set_get_delete(memory: MemoryKeyring) -> None:
@@ -60,7 +36,7 @@ def test_set_get_delete(memory: MemoryKeyring) -> None:
     assert get_secret("alias") is None
 
 
-@pytest.mark.parametrize("backend", [fail.Keyring(), LockedKeyring()])
+@pytest.mark.parametrize("backend", [fail.Keyring(), LockedOnWriteKeyring()])
 def test_unusable_backends(backend: keyring.backend.KeyringBackend) -> None:
     before = keyring.get_keyring()
     keyring.set_keyring(backend)
