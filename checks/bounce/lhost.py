@@ -6,17 +6,16 @@ reason engine as a preset: kept unless it is one of the reasons a closer reading
 
 from __future__ import annotations
 
+from checks.bounce import reason as reasons
 from checks.bounce import tables, vocab
 
 _RAW: list[tuple[str, list[str], list[list[str]]]] = tables.load("lhost.json")["phrases"]
 _ROWS = [(reason, vocab.Entry(index, pairs)) for reason, index, pairs in _RAW]
-_WORDS = vocab.Vocabulary(
-    p for _r, index, pairs in _RAW for p in [*index, *(x for g in pairs for x in g)])
 
 
 def preset(diagnostic: str) -> str:
     """The reason an MTA's own wording names, or ""."""
-    hits = _WORDS.hits(diagnostic.lower())
+    hits = reasons.hits(diagnostic.lower() + " ")
     if not hits:
         return ""
     return next((reason for reason, entry in _ROWS if entry.found_in(hits)), "")

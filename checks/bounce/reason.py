@@ -10,21 +10,38 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from checks.bounce import tables, vocab
 
 _TABLE = tables.load("reasons.json")["reasons"]
-#: every phrase of every reason, found in one scan per text
-_WORDS = vocab.Vocabulary(
-    p for e in _TABLE.values()
-    for p in [*e["index"], *e["isnot"], *(x for g in e["pairs"] for x in g)]
-)
+_LHOST: list[tuple[str, list[str], list[list[str]]]] = tables.load("lhost.json")["phrases"]
+#: every phrase of every reason (and of the MTA families' own wording, lhost.py), found in
+#: one scan per text
+_WORDS = vocab.Vocabulary([
+    *(p for e in _TABLE.values()
+      for p in [*e["index"], *e["isnot"], *(x for g in e["pairs"] for x in g)]),
+    *(p for _r, index, pairs in _LHOST for p in [*index, *(x for g in pairs for x in g)]),
+])
 
-#: reason -> (its phrases, the phrases that rule it out)
-_ENTRIES: dict[str, tuple[vocab.Entry, vocab.Entry]] = {
-    name: (vocab.Entry(e["index"], e["pairs"]), vocab.Entry(e["isnot"]))
-    for name, e in _TABLE.items()
-}
+
+def _owners(key: str) -> dict[str, tuple[str, ...]]:
+    """phrase -> the reasons whose `key` list ("index" or "isnot") holds it."""
+    out: dict[str, list[str]] = {}
+    for name, entry in _TABLE.items():
+        for phrase in entry[key]:
+            out.setdefault(phrase, []).append(name)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+_INDEX = _owners("index")
+_ISNOT = _owners("isnot")
+#: first phrase of an ordered group -> (reason, the whole group)
+_PAIRS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
+for _name, _entry in _TABLE.items():
+    for _group in _entry["pairs"]:
+        if _group:
+            _PAIRS[_group[0]] = (*_PAIRS.get(_group[0], ()), (_name, tuple(_group)))
 _CODES: dict[str, str] = tables.load("status_codes.json")["codes"]
 
 FIRST_ORDER = (
@@ -64,13 +81,30 @@ def name_of(status: str) -> str:
     return _CODES.get(status, "")
 
 
+def hits(text: str) -> dict[str, list[int]]:
+    """Every reason and family phrase in `text` (lower case) with where each starts."""
+    return _WORDS.hits(text)
+
+
 def included(reason: str, text: str) -> bool:
     """Does `text` (lower case) carry one of the reason's phrases?"""
-    entry = _ENTRIES.get(reason)
-    if not text or entry is None:
-        return False
-    hits = _WORDS.hits(text)
-    return bool(hits) and entry[0].found_in(hits) and not entry[1].found_in(hits)
+    return bool(text) and reason in _present(text)
+
+
+@lru_cache(maxsize=32)
+def _present(text: str) -> frozenset[str]:
+    """The reasons whose phrases (or ordered groups) `text` carries and whose exclusions
+    it does not: one vocabulary scan answers every probe on the same text."""
+    found = _WORDS.hits(text)
+    named: set[str] = set()
+    ruled_out: set[str] = set()
+    for phrase in found:
+        named.update(_INDEX.get(phrase, ()))
+        ruled_out.update(_ISNOT.get(phrase, ()))
+        for name, group in _PAIRS.get(phrase, ()):
+            if name not in named and vocab.aligned(found, group):
+                named.add(name)
+    return frozenset(named - ruled_out)
 
 
 def _by_code_or_text(reason: str) -> Callable[[Fact, str], bool]:
