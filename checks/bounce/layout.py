@@ -13,6 +13,7 @@ from typing import Any
 
 from checks.bounce import scan, tables
 from checks.bounce.mail import Headers, MailParts, header
+from checks.bounce.needles import needles
 
 _TO_LINE = re.compile(r"^[ \t>]*To:[ \t]*(.+)$", re.I | re.M)
 
@@ -135,19 +136,27 @@ LAYOUTS: dict[str, Layout] = {
 def pick(parts: MailParts, family: str) -> Layout | None:
     """The first layout whose (specific) signs the bounce shows, else the named family's.
 
-    Each header a sign reads is decoded once per bounce; absent headers cost one lookup.
+    Each header a sign reads is decoded (and lower-cased) once per bounce; absent headers
+    cost one lookup; a sign is searched only when the words it needs are in the value.
     """
-    values: dict[str, str] = {}
-    for lay, key, rx in _SIGNS:
+    values: dict[str, tuple[str, str]] = {}
+    for lay, key, rx, words in _SIGNS:
         if key not in values:
-            values[key] = _value(parts, key)
-        if values[key] and rx.search(values[key]):
+            value = _value(parts, key)
+            values[key] = (value, value.lower())
+        value, lower = values[key]
+        if value and (words is None or any(w in lower for w in words)) and rx.search(value):
             return lay
     return LAYOUTS.get(family)
 
 
-#: every (layout, header or "body", pattern) sign, in layout order
-_SIGNS = tuple((lay, key, rx) for lay in LAYOUTS.values() for key, rx in lay.signs)
+def _lowered(words: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    return tuple(w.lower() for w in words) if words is not None else None
+
+
+#: every (layout, header or "body", pattern, the words the pattern needs) sign, in order
+_SIGNS = tuple((lay, key, rx, _lowered(needles(rx.pattern)))
+               for lay in LAYOUTS.values() for key, rx in lay.signs)
 
 
 def _value(parts: MailParts, key: str) -> str:

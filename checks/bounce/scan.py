@@ -6,10 +6,15 @@ import re
 
 _STATUS = re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)")
 _REPLY = re.compile(r"(?<![\w.#:/-])([245][0-5]\d)(?:[ -]|$)(?![\w.]*\.\d{1,3}\.\d{1,3}\.\d)", re.M)
-#: the look-behind starts a match only where a local part can begin (not inside a word),
-#: so the scan stays linear instead of re-reading every word from each of its letters
-_ADDRESS = re.compile(
-    r"(?<![\w.+=!#$%&'*/?^`{|}~-])[\w.+=!#$%&'*/?^`{|}~-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
+#: an address is found from each "@": its local part read backwards (on the reversed text,
+#: a whole run of local-part characters, at most 64), its domain read forwards
+_LOCAL_CHARS = r"[\w.+=!#$%&'*/?^`{|}~-]"
+_LOCAL_REVERSED = re.compile(f"{_LOCAL_CHARS}{{1,64}}(?!{_LOCAL_CHARS})")
+_DOMAIN = re.compile(r"[\w-]{1,63}(?:\.[\w-]{1,63})+")
+#: the same as one scan (the look-behind starts a match only where a local part can begin),
+#: for texts with so many "@" that a step per "@" would cost more
+_ADDRESS = re.compile(f"(?<!{_LOCAL_CHARS}){_LOCAL_CHARS}{{1,64}}@{_DOMAIN.pattern}")
+_MANY_ATS = 200
 #: matched against lower-cased text
 _HOST = re.compile(
     r"(?:host|from|by|server|mx|mta)\s+\[?([a-z0-9][a-z0-9.-]{1,250}\.[a-z]{2,24})\.?\]?"
@@ -45,10 +50,21 @@ def reply_in(text: str) -> str:
 def addresses(text: str) -> list[str]:
     """Addresses in order of appearance, each once, trailing dots removed."""
     seen: dict[str, None] = {}
-    if "@" not in text:
+    at = text.find("@")
+    if at < 0:
         return []
-    for match in _ADDRESS.finditer(text):
-        seen.setdefault(match.group(0).rstrip(".").lower(), None)
+    if text.count("@", at) > _MANY_ATS:
+        for match in _ADDRESS.finditer(text):
+            seen.setdefault(match[0].rstrip(".").lower(), None)
+        return list(seen)
+    reversed_text, size, done = text[::-1], len(text), 0
+    while at >= 0:
+        local = _LOCAL_REVERSED.match(reversed_text, size - at)
+        domain = _DOMAIN.match(text, at + 1) if local and at - len(local[0]) >= done else None
+        if local and domain:
+            seen.setdefault(f"{local[0][::-1]}@{domain[0]}".rstrip(".").lower(), None)
+            done = domain.end()
+        at = text.find("@", at + 1)
     return list(seen)
 
 

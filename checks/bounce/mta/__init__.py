@@ -8,6 +8,7 @@ from importlib import resources
 from typing import Any
 
 from checks.bounce.mail import MailParts, header
+from checks.bounce.needles import needles
 
 _FamilyRule = tuple[str, tuple[tuple[str, re.Pattern[str]], ...]]
 
@@ -46,10 +47,14 @@ def reporter(parts: MailParts) -> str:
 
 
 def _shown(rx: re.Pattern[str], value: str) -> bool:
-    """A sign made only of literal alternatives is looked up with `in` (no regex scan)."""
+    """A sign made only of literal alternatives is looked up with `in` (no regex scan); other
+    signs are searched only when a word they cannot match without is in the value."""
     words = _LITERALS.get(rx)
     if words is not None:
         return any(w in value for w in words)
+    required = _REQUIRED.get(rx)
+    if required is not None and not any(w in value for w in required):
+        return False
     return rx.search(value) is not None
 
 
@@ -62,5 +67,7 @@ def _literals(pattern: str) -> tuple[str, ...] | None:
 
 
 _HEADER_KEYS = frozenset(key for _, rules in FAMILIES for key, _ in rules) - {"body"}
+_REQUIRED = {rx: found for _, rules in FAMILIES for _, rx in rules
+             if (found := needles(rx.pattern)) is not None}
 _LITERALS = {rx: found for _, rules in FAMILIES for _, rx in rules
              if (found := _literals(rx.pattern)) is not None}
