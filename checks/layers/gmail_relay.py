@@ -341,8 +341,10 @@ def _is_535(deps: Deps) -> bool:
     return bool(deps.get(AUTH, "reply_code") == 535)
 
 
-@check(KEY, Layer.GMAIL_RELAY, "IAM key behind the SMTP username", needs=(AUTH,))
+@check(KEY, Layer.GMAIL_RELAY, "IAM key behind the SMTP username")
 async def ses_key_state(ctx: Context, deps: Deps) -> Outcome:
+    """Runs beside the SMTP probe, not after it (IAM does not need the login's reply):
+    an unusable key accounts for whatever the login then says."""
     found = _ses_relay(ctx)
     if found is None:
         return skipped("The relay is not an SES SMTP endpoint")
@@ -363,13 +365,12 @@ async def ses_key_state(ctx: Context, deps: Deps) -> Outcome:
     if status == "Active":
         return passed(f"Key {relay.username} of IAM user {info['user']} is Active "
                       f"(last used {info['last_used']})", evidence=evidence, facts=info)
-    explains = (AUTH,) if _is_535(deps) else ()
     cause = Cause.KEY_DELETED if status == "deleted" else Cause.KEY_INACTIVE
     return failed(f"The IAM access key {relay.username} is {status}"
                   + (f" (user {info['user']})" if info.get("user") else ""),
                   f"SES refuses the login because {CAUSE_TEXT[cause]}. Gmail keeps the old "
                   "password and bounces every message sent as this address.",
-                  evidence=evidence, facts=info, fix=ROTATE_FIX, explains=explains)
+                  evidence=evidence, facts=info, fix=ROTATE_FIX, explains=(AUTH,))
 
 
 def _info_text(info: dict[str, Any]) -> str:
