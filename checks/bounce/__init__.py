@@ -350,7 +350,8 @@ def _result(*, address: str, action: str, status: str, replycode: str, diagnosti
                         action=action, dtype=dtype, preset=preset or own or _wording(diag, shape))
     why = "delivered" if action in _DONE else _reason(fact, address, remote_mta, local_mta)
     if not code:
-        temporary = codes.is_temporary(f"{reply} {diag}") or bool(shape and own in shape.temporary)
+        temporary = (reply[:1] == "4" if reply else codes.is_temporary(diag)) or bool(
+            shape and own in shape.temporary)
         code = codes.pseudo(own or why, temporary)
     if reply and code and reply[0] != code[0]:
         reply = codes.reply(diag, code)

@@ -43,7 +43,11 @@ class Headers:
             self._first.setdefault(name.lower(), value)
 
     def get(self, name: str, default: str | None = None) -> str | None:
-        return self._first.get(name.lower(), default)
+        """The first value of a field (`name` in any case; lower case is looked up directly)."""
+        value = self._first.get(name)
+        if value is None and not name.islower():
+            value = self._first.get(name.lower())
+        return default if value is None else value
 
     def items(self) -> list[tuple[str, str]]:
         return list(self._fields)

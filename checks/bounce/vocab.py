@@ -2,8 +2,9 @@
 
 Reason tables hold hundreds of lower-case phrases. Testing `p in text` for each one costs
 a Python loop per probe; instead every phrase goes into one trie-shaped regex, scanned once
-per text (a look-ahead at each position finds the longest phrase starting there; the
-shorter phrases starting there are exactly its prefixes in the vocabulary). A probe then
+per text (a search from each hit's start finds the longest phrase starting at the next
+position that has one; the shorter phrases starting there are exactly its prefixes in the
+vocabulary). A probe then
 asks the resulting set of hits.
 """
 
@@ -43,21 +44,26 @@ class Vocabulary:
 
     def __init__(self, phrases: Iterable[str]) -> None:
         words = sorted({p for p in phrases if p})
-        self._scan = re.compile(f"(?=({_pattern(_trie(words))}))") if words else None
+        self._scan = re.compile(f"({_pattern(_trie(words))})") if words else None
         known = set(words)
         self._prefixes = {w: tuple(w[:i] for i in range(1, len(w) + 1) if w[:i] in known)
                           for w in words}
         self.hits = lru_cache(maxsize=32)(self._hits)
 
     def _hits(self, text: str) -> dict[str, list[int]]:
-        """Each vocabulary phrase in `text` with the positions where it starts."""
+        """Each vocabulary phrase in `text` with the positions where it starts.
+
+        A search from each hit's start + 1 finds the longest phrase at every position where
+        one starts (overlapping hits included), without a look-ahead at every position."""
         found: dict[str, list[int]] = {}
         if self._scan is None:
             return found
-        for match in self._scan.finditer(text):
+        search, prefixes, pos = self._scan.search, self._prefixes, 0
+        while (match := search(text, pos)) is not None:
             start = match.start()
-            for phrase in self._prefixes.get(match.group(1), ()):
+            for phrase in prefixes.get(match[1], ()):
                 found.setdefault(phrase, []).append(start)
+            pos = start + 1
         return found
 
 

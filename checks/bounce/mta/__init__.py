@@ -11,6 +11,8 @@ from checks.bounce.mail import MailParts, header
 from checks.bounce.needles import needles
 
 _FamilyRule = tuple[str, tuple[tuple[str, re.Pattern[str]], ...]]
+#: (family, header or "body", literal word or "", pattern or None, words the pattern needs)
+_Sign = tuple[str, str, str, re.Pattern[str] | None, tuple[str, ...] | None]
 
 
 def _load_families() -> tuple[_FamilyRule, ...]:
@@ -40,22 +42,37 @@ def reporter(parts: MailParts) -> str:
     for key in _HEADER_KEYS:
         raw = parts.headers.get(key)
         values[key] = header(parts.headers, key).lower() if raw is not None else ""
-    for name, rules in FAMILIES:
-        if any(values[key] and _shown(rx, values[key]) for key, rx in rules):
+    for name, key, word, rx, required in _SIGNS:
+        value = values[key]
+        if not value:
+            continue
+        if word:
+            if word in value:
+                return name
+        elif rx is not None and _shown(rx, required, value):
             return name
     return ""
 
 
-def _shown(rx: re.Pattern[str], value: str) -> bool:
-    """A sign made only of literal alternatives is looked up with `in` (no regex scan); other
-    signs are searched only when a word they cannot match without is in the value."""
-    words = _LITERALS.get(rx)
-    if words is not None:
-        return any(w in value for w in words)
-    required = _REQUIRED.get(rx)
+def _shown(rx: re.Pattern[str], required: tuple[str, ...] | None, value: str) -> bool:
+    """A sign is searched only when a word it cannot match without is in the value."""
     if required is not None and not any(w in value for w in required):
         return False
     return rx.search(value) is not None
+
+
+def _flat(rules: tuple[_FamilyRule, ...]) -> tuple[_Sign, ...]:
+    """Every sign in family order; a sign made only of literal alternatives becomes one
+    `in` test per alternative (no regex scan)."""
+    out: list[_Sign] = []
+    for name, signs in rules:
+        for key, rx in signs:
+            words = _literals(rx.pattern)
+            if words is None:
+                out.append((name, key, "", rx, needles(rx.pattern)))
+            else:
+                out.extend((name, key, w, None, None) for w in words)
+    return tuple(out)
 
 
 def _literals(pattern: str) -> tuple[str, ...] | None:
@@ -67,7 +84,4 @@ def _literals(pattern: str) -> tuple[str, ...] | None:
 
 
 _HEADER_KEYS = frozenset(key for _, rules in FAMILIES for key, _ in rules) - {"body"}
-_REQUIRED = {rx: found for _, rules in FAMILIES for _, rx in rules
-             if (found := needles(rx.pattern)) is not None}
-_LITERALS = {rx: found for _, rules in FAMILIES for _, rx in rules
-             if (found := _literals(rx.pattern)) is not None}
+_SIGNS = _flat(FAMILIES)
