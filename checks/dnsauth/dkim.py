@@ -1,6 +1,6 @@
 """DKIM key records (RFC 6376 3.6.1, RFC 8463, RFC 8301): parse one, name its key and faults.
 
-Pure and without DNS: the check in `checks.layers.dns_auth` fetches the TXT record of
+Pure and without DNS: the check in `checks.layers.dns.dkim` fetches the TXT record of
 `<selector>._domainkey.<domain>` and hands the text here.
 """
 

@@ -1,3 +1,3 @@
-"""The checks, one module per layer. Importing this package registers them all."""
+"""The checks, one module (or package) per layer. Importing this package registers them all."""
 
-from checks.layers import dns_auth, gmail_relay, recipient, ses  # noqa: F401
+from checks.layers import dns, gmail_relay, recipient, ses  # noqa: F401

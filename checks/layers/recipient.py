@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from checks.context import Context
 from checks.dnsauth.providers import identify
-from checks.layers.dns_auth import mx_hosts
+from checks.layers.dns.common import evidence_of as _ev
+from checks.layers.dns.common import mx_hosts, recipient_domains, worst_outcome
 from checks.model import Evidence, Fix, Layer, Outcome, failed, passed, skipped, warned
 from checks.net import smtp
 from checks.net.dns import DnsAnswer, lookup
@@ -22,29 +23,13 @@ _CAVEAT = (
 _LOCAL_BLOCK = frozenset({smtp.Failure.CONNECT_TIMEOUT, smtp.Failure.UNREACHABLE})
 
 
-def _ev(answer: DnsAnswer) -> Evidence:
-    return Evidence(f"{answer.rdtype} {answer.name}", answer.evidence(), "dns")
-
-
-def _domains(ctx: Context) -> list[str]:
-    found = [r.rpartition("@")[2].lower().rstrip(".") for r in ctx.inputs.recipients if "@" in r]
-    return list(dict.fromkeys(found))
-
-
 @check("recipient.mx.provider", Layer.RECIPIENT_MTA, "Recipient MX hosts and provider")
 async def mx_provider(ctx: Context, deps: Deps) -> Outcome:
-    domains = _domains(ctx)
+    domains = recipient_domains(ctx)
     if not domains:
         return skipped("No recipient address given", "Use --to ADDRESS.")
     outcomes = await asyncio.gather(*(_mx_of(ctx, d) for d in domains))
-    worst = min(
-        outcomes,
-        key=lambda o: (
-            ("fail", "warn", "pass").index(o.status.value)
-            if o.status.value in ("fail", "warn", "pass")
-            else 3
-        ),
-    )
+    worst = worst_outcome(outcomes)  # _mx_of gives fail, warn or pass (errors raise)
     hosts = [h for o in outcomes for h in o.facts.get("mx_hosts", [])]
     provider = next((o.facts.get("provider") for o in outcomes if o.facts.get("provider")), None)
     facts = {**worst.facts, "mx_hosts": hosts, "provider": provider}

@@ -1,0 +1,76 @@
+"""What the DNS checks share: the SES fact names, the sender and recipient domains,
+DNS evidence and errors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from checks.context import Context
+from checks.model import Evidence, Outcome
+from checks.net.dns import DnsAnswer, lookup
+from checks.registry import CheckError, Deps
+
+SES_SPF_INCLUDE = "amazonses.com"
+SES_DEFAULT_MAIL_FROM = "amazonses.com"
+MAIL_FROM = "ses.identity.mail_from"
+DKIM = "ses.identity.dkim"
+DOMAIN = "ses.identity.domain"
+
+
+def sender_domain(ctx: Context, deps: Deps) -> str:
+    domain = deps.get(DOMAIN, "identity") or ctx.inputs.sender_domain
+    if not domain or "@" in domain:
+        domain = ctx.inputs.sender_domain
+    if not domain:
+        raise NoInput("no sender address given (use --from ADDRESS)")
+    return str(domain).lower().rstrip(".")
+
+
+class NoInput(CheckError):
+    """An input the check needs is missing: ends as an error with the reason."""
+
+
+def evidence_of(answer: DnsAnswer) -> Evidence:
+    return Evidence(f"{answer.rdtype} {answer.name}", answer.evidence(), "dns")
+
+
+def unusable(answer: DnsAnswer) -> bool:
+    return not answer.ok and not answer.status.is_negative
+
+
+def dns_error(answer: DnsAnswer, what: str) -> CheckError:
+    return CheckError(
+        f"Could not read {what}: {answer.plain()}",
+        explanation="The DNS server did not give a usable answer, so this could not be checked. "
+        "Try again, or ask another resolver (--nameserver).",
+        evidence=(evidence_of(answer),),
+    )
+
+
+def ses_mail_from(deps: Deps) -> tuple[str | None, bool]:
+    """(custom MAIL FROM domain or None, whether SES facts are known at all)."""
+    known = deps.result(MAIL_FROM) is not None and "mail_from_domain" in (
+        deps.result(MAIL_FROM).facts  # type: ignore[union-attr]
+    )
+    return deps.get(MAIL_FROM, "mail_from_domain"), known
+
+
+def recipient_domains(ctx: Context) -> list[str]:
+    domains = [r.rpartition("@")[2].lower().rstrip(".") for r in ctx.inputs.recipients if "@" in r]
+    return list(dict.fromkeys(domains))
+
+
+async def mx_hosts(ctx: Context, domain: str) -> tuple[DnsAnswer, list[str]]:
+    """The domain's MX answer and its hosts by preference (null MX gives [])."""
+    answer = await lookup(ctx, domain, "MX")
+    pairs = sorted(
+        (int(r.split()[0]), r.split()[-1].rstrip(".").lower())
+        for r in answer.records
+        if len(r.split()) == 2
+    )
+    return answer, [h for _, h in pairs if h]
+
+
+def worst_outcome(outcomes: Sequence[Outcome]) -> Outcome:
+    order = {"fail": 0, "warn": 1, "pass": 2, "skip": 3, "error": 4}
+    return min(outcomes, key=lambda o: order.get(o.status.value, 5))

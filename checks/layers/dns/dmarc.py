@@ -1,0 +1,129 @@
+"""The DMARC record of the From domain (with the organisational-domain fallback)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from checks.context import Context
+from checks.dnsauth import dmarc
+from checks.dnsauth.orgdomain import org_domain
+from checks.layers.dns.common import (
+    DOMAIN,
+    dns_error,
+    evidence_of,
+    sender_domain,
+    unusable,
+)
+from checks.model import Evidence, Fix, Layer, Outcome, failed, passed, warned
+from checks.net.dns import DnsAnswer, lookup
+from checks.registry import Deps, check
+
+
+async def _dmarc_lookup(ctx: Context, domain: str) -> tuple[str, DnsAnswer, list[DnsAnswer]]:
+    """(domain whose record applies, its answer, all answers asked) with org fallback."""
+    answer = await lookup(ctx, f"_dmarc.{domain}", "TXT")
+    org = org_domain(domain)
+    if answer.status.is_negative and org != domain:
+        fallback = await lookup(ctx, f"_dmarc.{org}", "TXT")
+        return org, fallback, [answer, fallback]
+    return domain, answer, [answer]
+
+
+@check("dns.dmarc.record", Layer.DNS, "DMARC record of the From domain", needs=(DOMAIN,))
+async def dmarc_record(ctx: Context, deps: Deps) -> Outcome:
+    domain = ctx.inputs.sender_domain or sender_domain(ctx, deps)
+    owner, answer, asked = await _dmarc_lookup(ctx, domain)
+    evidence = tuple(evidence_of(a) for a in asked)
+    if unusable(answer):
+        raise dns_error(answer, f"the DMARC record of {domain}")
+    text, why = dmarc.select(answer.records)
+    if text is None:
+        return warned(
+            f"No DMARC record for {domain}",
+            f"{why} at _dmarc.{owner}. Gmail and "
+            "Yahoo require DMARC from bulk senders; without it nothing tells "
+            "receivers what to do with mail that fails.",
+            evidence=evidence,
+            fix=_dmarc_fix(domain),
+            facts={"domain": domain, "record": None},
+        )
+    try:
+        record = dmarc.parse(text)
+    except dmarc.DmarcSyntaxError as exc:
+        return failed(
+            f"DMARC record of {owner} is invalid: {exc}",
+            "Receivers ignore a DMARC record they cannot parse, as if there were none.",
+            evidence=evidence,
+            fix=_dmarc_fix(domain),
+            facts={"domain": domain, "record": None},
+        )
+    return await _dmarc_ok(ctx, domain, owner, record, evidence)
+
+
+async def _dmarc_ok(
+    ctx: Context, domain: str, owner: str, record: dmarc.DmarcRecord, evidence: tuple[Evidence, ...]
+) -> Outcome:
+    unauthorised, more = await _external_reports(ctx, owner, record)
+    facts = {
+        "domain": domain,
+        "record": record.raw,
+        "p": record.p,
+        "sp": record.sp,
+        "adkim": record.adkim,
+        "aspf": record.aspf,
+        "pct": record.pct,
+        "owner": owner,
+    }
+    warnings = [
+        *record.warnings,
+        *(
+            f"report address at {d} has not authorised {owner} "
+            f"(no TXT at {dmarc.report_auth_name(owner, d)})"
+            for d in unauthorised
+        ),
+    ]
+    where = "" if owner == domain else f" (inherited from the organisational domain {owner})"
+    text = f"Policy p={record.p}, pct={record.pct}, adkim={record.adkim}, aspf={record.aspf}."
+    if [w for w in warnings if not w.startswith("p=none") and not w.startswith("no rua")]:
+        return warned(
+            f"DMARC record of {domain}{where}: {warnings[0]}",
+            text + "\n" + "\n".join(warnings),
+            evidence=evidence + more,
+            facts=facts,
+        )
+    return passed(
+        f"DMARC record of {domain}{where}: p={record.p}",
+        text + ("\n" + "\n".join(warnings) if warnings else ""),
+        evidence=evidence + more,
+        facts=facts,
+    )
+
+
+async def _external_reports(
+    ctx: Context, owner: str, record: dmarc.DmarcRecord
+) -> tuple[list[str], tuple[Evidence, ...]]:
+    """RFC 7489 7.1: report domains outside the org must publish an authorisation."""
+    hosts = {u.domain for u in (*record.rua, *record.ruf) if u.domain}
+    outside = sorted(h for h in hosts if org_domain(h) != org_domain(owner))
+    answers = await asyncio.gather(
+        *(lookup(ctx, dmarc.report_auth_name(owner, h), "TXT") for h in outside)
+    )
+    missing = [
+        h
+        for h, a in zip(outside, answers, strict=True)
+        if not any(dmarc.is_dmarc(r) for r in a.records)
+    ]
+    return missing, tuple(evidence_of(a) for a in answers)
+
+
+def _dmarc_fix(domain: str) -> Fix:
+    value = f"v=DMARC1; p=none; rua=mailto:dmarc-reports@{domain}"
+    return Fix(
+        f"Publish a valid DMARC record at _dmarc.{domain}",
+        (
+            f'_dmarc.{domain}. TXT "{value}"',
+            "Start with p=none, read the reports, then move to quarantine or reject.",
+        ),
+        action="copy_record",
+        action_args={"name": f"_dmarc.{domain}", "type": "TXT", "value": value},
+    )

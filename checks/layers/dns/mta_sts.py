@@ -1,0 +1,148 @@
+"""Recipient-side records: MTA-STS (policy covers the MX hosts) and TLS-RPT."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+
+from checks.context import Context
+from checks.dnsauth import mta_sts
+from checks.layers.dns.common import (
+    dns_error,
+    evidence_of,
+    mx_hosts,
+    recipient_domains,
+    unusable,
+    worst_outcome,
+)
+from checks.model import Evidence, Fix, Layer, Outcome, failed, passed, skipped, warned
+from checks.net import https
+from checks.net.dns import lookup
+from checks.registry import Deps, check
+
+
+@check("dns.mta_sts.policy", Layer.DNS, "Recipient MTA-STS policy covers its MX hosts")
+async def mta_sts_policy(ctx: Context, deps: Deps) -> Outcome:
+    domains = recipient_domains(ctx)
+    if not domains:
+        return skipped("No recipient domain given", "Use --to ADDRESS to check its MTA-STS.")
+    outcomes = await asyncio.gather(*(_sts_for(ctx, d) for d in domains))
+    return worst_outcome(outcomes)
+
+
+async def _sts_for(ctx: Context, domain: str) -> Outcome:
+    txt = await lookup(ctx, f"_mta-sts.{domain}", "TXT")
+    if unusable(txt):
+        raise dns_error(txt, f"the MTA-STS record of {domain}")
+    text, _why = mta_sts.select(txt.records)
+    if text is None:
+        return passed(
+            f"{domain} publishes no MTA-STS policy",
+            "MTA-STS is optional; senders then use opportunistic TLS.",
+            evidence=(evidence_of(txt),),
+        )
+    fetched = await https.fetch(ctx.endpoints, f"mta-sts.{domain}", "/.well-known/mta-sts.txt")
+    evidence = (
+        evidence_of(txt),
+        Evidence(f"MTA-STS policy of {domain}", fetched.evidence(), "http"),
+    )
+    if not fetched.ok:
+        return failed(
+            f"The MTA-STS policy of {domain} cannot be fetched",
+            f"{domain} announces MTA-STS but {fetched.error or f'HTTP {fetched.status}'}.",
+            evidence=evidence,
+            fix=_sts_fix(domain, []),
+        )
+    return await _sts_policy_outcome(ctx, domain, text, fetched, evidence)
+
+
+async def _sts_policy_outcome(
+    ctx: Context,
+    domain: str,
+    record: str,
+    fetched: https.HttpsResult,
+    evidence: tuple[Evidence, ...],
+) -> Outcome:
+    try:
+        mta_sts.parse_record(record)
+        policy = mta_sts.parse_policy(fetched.text)
+    except mta_sts.MtaStsError as exc:
+        return failed(
+            f"MTA-STS of {domain} is invalid: {exc}",
+            "Senders ignore an invalid policy.",
+            evidence=evidence,
+            fix=_sts_fix(domain, []),
+        )
+    answer, hosts = await mx_hosts(ctx, domain)
+    missing = mta_sts.uncovered(policy, hosts)
+    problems = [*(f"MX {h} is not covered by any mx: line" for h in missing), *policy.warnings]
+    if not fetched.content_type.startswith("text/plain"):
+        problems.append(f"Content-Type is {fetched.content_type!r}, not text/plain")
+    facts = {"mode": policy.mode, "mx": list(policy.mx), "uncovered": missing}
+    if not problems:
+        return passed(
+            f"MTA-STS ({policy.mode}) of {domain} covers all its MX hosts",
+            f"Patterns: {', '.join(policy.mx)}.",
+            evidence=(*evidence, evidence_of(answer)),
+            facts=facts,
+        )
+    make = failed if policy.mode == "enforce" and (missing or policy.warnings) else warned
+    return make(
+        f"MTA-STS of {domain}: {problems[0]}",
+        _sts_text(policy) + "\n" + "\n".join(problems),
+        evidence=(*evidence, evidence_of(answer)),
+        fix=_sts_fix(domain, hosts),
+        facts=facts,
+    )
+
+
+def _sts_text(policy: mta_sts.StsPolicy) -> str:
+    if policy.mode == "enforce":
+        return (
+            "In enforce mode, senders (SES included) refuse to deliver to an MX host the "
+            "policy does not list, or whose certificate does not match: mail is deferred, "
+            "then bounces (Exchange Online: 4.4.8/5.4.8). The fix is on the recipient side."
+        )
+    return "In testing mode senders only report the mismatch (TLS-RPT); mail still flows."
+
+
+def _sts_fix(domain: str, hosts: Sequence[str]) -> Fix:
+    lines = tuple(f"mx: {h}" for h in hosts)
+    return Fix(
+        f"The recipient ({domain}) must fix its MTA-STS policy",
+        (
+            f"Serve https://mta-sts.{domain}/.well-known/mta-sts.txt as text/plain",
+            "List every MX host name (no IP addresses):",
+            *lines,
+            f"Then change the id= in _mta-sts.{domain} so senders fetch it again.",
+        ),
+    )
+
+
+@check("dns.tls_rpt.record", Layer.DNS, "Recipient TLS-RPT record")
+async def tls_rpt_record(ctx: Context, deps: Deps) -> Outcome:
+    domains = recipient_domains(ctx)
+    if not domains:
+        return skipped("No recipient domain given", "Use --to ADDRESS to check its TLS-RPT.")
+    return worst_outcome(await asyncio.gather(*(_tls_rpt_for(ctx, d) for d in domains)))
+
+
+async def _tls_rpt_for(ctx: Context, domain: str) -> Outcome:
+    answer = await lookup(ctx, f"_smtp._tls.{domain}", "TXT")
+    if unusable(answer):
+        raise dns_error(answer, f"the TLS-RPT record of {domain}")
+    found = [r for r in answer.records if r.startswith("v=TLSRPTv1")]
+    if not found:
+        return passed(
+            f"{domain} publishes no TLS-RPT record",
+            "TLS-RPT is optional: it only asks senders for TLS failure reports.",
+            evidence=(evidence_of(answer),),
+        )
+    if len(found) > 1 or not re.search(r"rua=(mailto:|https:)", found[0]):
+        return warned(
+            f"TLS-RPT record of {domain} is not usable",
+            "RFC 8460 needs exactly one v=TLSRPTv1 record with rua=mailto: or https:.",
+            evidence=(evidence_of(answer),),
+        )
+    return passed(f"{domain} publishes a TLS-RPT record", found[0], evidence=(evidence_of(answer),))

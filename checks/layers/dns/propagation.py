@@ -1,0 +1,209 @@
+"""Propagation: the zone's authoritative nameservers agree with the resolver."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from checks.context import Context
+from checks.layers.dns.common import (
+    DKIM,
+    DOMAIN,
+    MAIL_FROM,
+    evidence_of,
+    sender_domain,
+    unusable,
+)
+from checks.model import Evidence, Fix, Layer, Outcome, Status, failed, passed, warned
+from checks.net.dns import DnsAnswer, lookup, lookup_direct
+from checks.registry import CheckError, Deps, check
+
+#: checks that read the records compared here: a stale record may explain their failure
+_READERS = (
+    "dns.spf.record",
+    "dns.spf.authorises_ses",
+    "dns.dkim.cnames",
+    "dns.dmarc.record",
+    "dns.mail_from.mx",
+)
+
+
+@dataclass(frozen=True)
+class _Authority:
+    """One authoritative nameserver: how to name it, and where to send its queries."""
+
+    label: str  # "ns1.sender.example (192.0.2.53)"
+    address: tuple[str, int]
+
+
+@check(
+    "dns.propagation",
+    Layer.DNS,
+    "Authoritative servers agree with the resolver",
+    needs=(MAIL_FROM, DKIM, DOMAIN, *_READERS),
+)
+async def propagation(ctx: Context, deps: Deps) -> Outcome:
+    domain = sender_domain(ctx, deps)
+    servers, ns_evidence = await _authoritative_servers(ctx, domain)
+    if not servers:
+        raise CheckError(
+            f"Could not find the authoritative nameservers of {domain}", evidence=ns_evidence
+        )
+    answering, silent = await _answering(ctx, domain, servers, ns_evidence)
+    names = _propagation_names(deps, domain)
+    diffs = await asyncio.gather(*(_compare(ctx, answering, n, t) for n, t, _ in names))
+    found = [d[0] for d in diffs if d[0]]
+    evidence = ns_evidence + tuple(e for d in diffs for e in d[1])
+    if not found:
+        return _propagation_agrees(domain, answering, silent, len(names), evidence)
+    readers = {c for (_, _, cs), d in zip(names, diffs, strict=True) if d[0] for c in cs}
+    stale = tuple(c for c in _READERS if c in readers and deps.status(c) is Status.FAIL)
+    make = failed if stale else warned
+    return make(
+        f"{len(found)} record(s) differ between {domain}'s nameservers and the "
+        f"resolver: {found[0]}",
+        _stale_text(stale) + _PROPAGATION_TEXT + "\n" + "\n".join(found),
+        evidence=evidence,
+        fix=_propagation_fix(domain) if stale else None,
+        facts={"differ": found, "silent": [s.label for s in silent]},
+        explains=stale,
+    )
+
+
+def _stale_text(stale: Sequence[str]) -> str:
+    if not stale:
+        return ""
+    return (
+        f"{', '.join(stale)} failed on the resolver's copy of a record that the zone's "
+        "nameservers already publish differently: resolvers (receivers' too) keep the old "
+        "copy until its TTL runs out, so mail keeps failing until then.\n"
+    )
+
+
+def _propagation_fix(domain: str) -> Fix:
+    return Fix(
+        "Wait for the old records to expire, then check again",
+        (
+            f"Look up the TTL of the changed records of {domain} (evidence): resolvers may "
+            "keep the old answer that long after the change.",
+            "If the difference lasts longer than the TTL, the change was made at a DNS "
+            "provider the NS records do not point to: edit the zone where NS points.",
+        ),
+    )
+
+
+_PROPAGATION_TEXT = (
+    "When every nameserver has the new value and only the resolver differs, a record "
+    "changed recently and the resolver still serves the old one from its cache: it goes away "
+    "when the record's TTL runs out. When the nameservers differ among themselves, one of "
+    "them has not got the new zone (a secondary not updated, or the record was edited at a "
+    "DNS provider the NS records do not delegate to)."
+)
+
+
+def _propagation_agrees(
+    domain: str,
+    answering: Sequence[_Authority],
+    silent: Sequence[_Authority],
+    count: int,
+    evidence: tuple[Evidence, ...],
+) -> Outcome:
+    agree = f"{len(answering)} nameserver(s) and the resolver agree on {count} records"
+    if silent:
+        return warned(
+            f"{len(silent)} of {len(answering) + len(silent)} nameservers of {domain} did "
+            f"not answer; the other {agree}",
+            "Resolvers that ask a silent nameserver retry another one, slower; a nameserver "
+            "that never answers should be fixed or removed from the NS records.\n"
+            + "\n".join(f"{s.label} did not answer" for s in silent),
+            evidence=evidence,
+            facts={"silent": [s.label for s in silent]},
+        )
+    return passed(
+        f"{domain}: {agree}",
+        "What receivers' resolvers get is what every nameserver of the zone publishes.",
+        evidence=evidence,
+    )
+
+
+async def _answering(
+    ctx: Context, domain: str, servers: Sequence[_Authority], ns_evidence: tuple[Evidence, ...]
+) -> tuple[list[_Authority], list[_Authority]]:
+    """(servers that answer for the zone, servers that do not); an error when none does."""
+    probe = await asyncio.gather(*(lookup_direct(ctx, s.address, domain, "SOA") for s in servers))
+    usable = [p.ok or p.status.is_negative for p in probe]
+    if not any(usable):
+        raise CheckError(
+            f"None of {domain}'s authoritative nameservers answered",
+            explanation=probe[0].plain(),
+            evidence=ns_evidence + tuple(evidence_of(p) for p in probe),
+        )
+    answering = [s for s, ok in zip(servers, usable, strict=True) if ok]
+    return answering, [s for s, ok in zip(servers, usable, strict=True) if not ok]
+
+
+def _propagation_names(deps: Deps, domain: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(name, type, the checks that read it) for every record compared."""
+    spf_readers = ("dns.spf.record", "dns.spf.authorises_ses")
+    custom = deps.get(MAIL_FROM, "mail_from_domain")
+    names: list[tuple[str, str, tuple[str, ...]]] = [
+        (domain, "TXT", () if custom else spf_readers),
+        (f"_dmarc.{domain}", "TXT", ("dns.dmarc.record",)),
+        (domain, "MX", ()),
+    ]
+    names += [
+        (f"{t}._domainkey.{domain}", "CNAME", ("dns.dkim.cnames",))
+        for t in deps.get(DKIM, "tokens") or []
+    ]
+    if custom:
+        names += [(custom, "MX", ("dns.mail_from.mx",)), (custom, "TXT", spf_readers)]
+    return names
+
+
+async def _zone_ns(ctx: Context, domain: str) -> DnsAnswer:
+    """The NS answer of the zone holding domain, walking up to the zone apex."""
+    name = domain
+    while True:
+        ns = await lookup(ctx, name, "NS")
+        if ns.ok or "." not in name:
+            return ns
+        name = name.partition(".")[2]
+
+
+async def _authoritative_servers(
+    ctx: Context, domain: str
+) -> tuple[list[_Authority], tuple[Evidence, ...]]:
+    """Every address of every NS host of the zone (routed for the lab), once each."""
+    ns = await _zone_ns(ctx, domain)
+    hosts = [r.rstrip(".").lower() for r in ns.records]
+    addresses = await asyncio.gather(*(lookup(ctx, h, "A") for h in hosts))
+    found: dict[tuple[str, int], _Authority] = {}
+    for host, answer in zip(hosts, addresses, strict=True):
+        for ip in answer.records:
+            routed = ctx.endpoints.dns_address(ip)
+            found.setdefault(routed, _Authority(f"{host} ({ip})", routed))
+    return list(found.values()), (evidence_of(ns), *(evidence_of(a) for a in addresses))
+
+
+def _shown(answer: DnsAnswer) -> str:
+    return str(sorted(answer.records)) if answer.ok else answer.status.value.upper()
+
+
+async def _compare(
+    ctx: Context, servers: Sequence[_Authority], name: str, rdtype: str
+) -> tuple[str, tuple[Evidence, ...]]:
+    """('' or one line naming each nameserver that differs from the resolver, evidence)."""
+    resolver = await lookup(ctx, name, rdtype)
+    direct = await asyncio.gather(*(lookup_direct(ctx, s.address, name, rdtype) for s in servers))
+    pairs = [(s, d) for s, d in zip(servers, direct, strict=True) if d.ok or d.status.is_negative]
+    if unusable(resolver) or not pairs:
+        return "", ()
+    differ = [f"{s.label} serves {_shown(d)}" for s, d in pairs if _shown(d) != _shown(resolver)]
+    if not differ:
+        return "", ()
+    agree = [s.label for s, d in pairs if _shown(d) == _shown(resolver)]
+    text = f"{rdtype} {name}: the resolver serves {_shown(resolver)}; " + "; ".join(differ)
+    if agree:
+        text += f"; {', '.join(agree)} agree(s) with the resolver"
+    return text, (evidence_of(resolver), *(evidence_of(d) for _, d in pairs))
