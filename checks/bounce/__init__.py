@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from checks.bounce import (
@@ -385,10 +386,16 @@ _DONE = frozenset({"delivered", "relayed", "expanded"})
 def _layer(reason: str, remote_mta: str, context: str) -> str | None:
     """Where the fix belongs: SES's own SMTP endpoint refusing means the SES layer."""
     layer = classify.layer_for(reason)
-    seen = f"{remote_mta} {context[:5000]}".lower()
-    if layer is not None and any(h in seen for h in _SES_HINTS) and _SES_HOSTS.search(seen):
+    if layer is not None and (_names_ses(remote_mta) or _names_ses(context)):
         return "ses"
     return layer
+
+
+@lru_cache(maxsize=16)
+def _names_ses(text: str) -> bool:
+    """Does the text (its first 5,000 characters) name an SES SMTP host?"""
+    seen = text[:5000].lower()
+    return any(h in seen for h in _SES_HINTS) and _SES_HOSTS.search(seen) is not None
 
 
 #: every SES SMTP host name contains one of these words; checked before the regex

@@ -12,7 +12,8 @@ from typing import Any
 from checks.bounce import tables
 
 PROVIDERS: dict[str, dict[str, Any]] = tables.load("rhost.json")["providers"]
-_LONG_CODE = re.compile(r"(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d])")
+#: look-behinds sit after the first character, so a scan skips to the digits 2, 4 and 5
+_LONG_CODE = re.compile(r"([245](?<![\d.].)\.\d{1,3}\.\d{1,3})(?![\d])")
 
 
 def provider(destination: str, remote_mta: str, local_mta: str = "") -> str:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-_STATUS = re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)")
-_REPLY = re.compile(r"(?<![\w.#:/-])([245][0-5]\d)(?:[ -]|$)(?![\w.]*\.\d{1,3}\.\d{1,3}\.\d)", re.M)
+#: look-behinds sit after the first character ("not preceded by" = the two characters ending
+#: with it are not "that, then any"), so a scan skips to the digits 2, 4 and 5
+_STATUS = re.compile(r"([245])(?<![\w.].)\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)")
+_REPLY = re.compile(
+    r"([245](?<![\w.#:/-].)[0-5]\d)(?:[ -]|$)(?![\w.]*\.\d{1,3}\.\d{1,3}\.\d)", re.M)
 #: an address is found from each "@": its local part read backwards (on the reversed text,
 #: a whole run of local-part characters, at most 64), its domain read forwards
 _LOCAL_CHARS = r"[\w.+=!#$%&'*/?^`{|}~-]"
@@ -73,6 +77,7 @@ def host_in(text: str) -> str:
     return match.group(1) if match else ""
 
 
+@lru_cache(maxsize=64)
 def command_in(text: str) -> str:
     """The SMTP command a text says failed; a Sendmail transcript whose reply follows the
     "... while talking to" line with no command sent means the greeting (CONN) failed."""

@@ -7,9 +7,11 @@ import re
 from checks.bounce import tables
 
 _PSEUDO: dict[str, str] = tables.load("status_codes.json")["pseudo"]
-_CODE = re.compile(r"(?<![\d.vV])([245])\.([0-7])\.(\d{1,3})(?!\d)")
-_IPV4 = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
-_REPLY = re.compile(r"(?<![\d.#:/-])([245][0-5]\d)(?=[ -]|$)", re.M)
+#: look-behinds sit after the first character ("not preceded by" = the two characters ending
+#: with it are not "that, then any"), so a scan skips straight to candidate digits
+_CODE = re.compile(r"([245])(?<![\d.vV].)\.([0-7])\.(\d{1,3})(?!\d)")
+_IPV4 = re.compile(r"\d(?<!\w.)\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
+_REPLY = re.compile(r"([245](?<![\d.#:/-].)[0-5]\d)(?=[ -]|$)", re.M)
 _VAGUE = frozenset({"4.4.7"})
 
 

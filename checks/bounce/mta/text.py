@@ -9,8 +9,10 @@ from functools import lru_cache
 from checks.bounce import scan
 
 #: where a returned copy of the original message starts (everything after is not the report)
+#: (the leading rules are possessive: no alternative starts with a rule character or a
+#: blank, so giving some back could never help, and a long rule line is read once)
 _ORIGINAL_START = re.compile(
-    r"^[ \t]*(?:-{2,}|={2,}|\*{2,})?[ \t]*(?:"
+    r"^[ \t]*+(?:-{2,}+|={2,}+|\*{2,}+)?+[ \t]*+(?:"
     r"(?:the )?original message(?! was received)(?: headers?)?(?: follows| is attached)?|"
     r"this is a copy of (?:the|your) message|below this line is a copy of the message|"
     r"(?:the )?returned (?:message|mail)|undelivered message(?: headers)? follows?|"
