@@ -6,16 +6,32 @@ reason engine as a preset: kept unless it is one of the reasons a closer reading
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from checks.bounce import reason as reasons
 from checks.bounce import tables, vocab
 
 _RAW: list[tuple[str, list[str], list[list[str]]]] = tables.load("lhost.json")["phrases"]
-_ROWS = [(reason, vocab.Entry(index, pairs)) for reason, index, pairs in _RAW]
+#: phrase -> the first row (table order) that names it; first phrase of an ordered group ->
+#: (row, the whole group) for every row holding such a group
+_FIRST_ROW: dict[str, int] = {}
+_GROUPS: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+for _row, (_reason, _index, _pairs) in enumerate(_RAW):
+    for _phrase in _index:
+        _FIRST_ROW.setdefault(_phrase, _row)
+    for _group in _pairs:
+        if _group:
+            _GROUPS.setdefault(_group[0], []).append((_row, tuple(_group)))
 
 
+@lru_cache(maxsize=32)
 def preset(diagnostic: str) -> str:
-    """The reason an MTA's own wording names, or ""."""
+    """The reason an MTA's own wording names (the first table row it matches), or ""."""
     hits = reasons.hits(diagnostic.lower() + " ")
-    if not hits:
-        return ""
-    return next((reason for reason, entry in _ROWS if entry.found_in(hits)), "")
+    best = len(_RAW)
+    for phrase in hits:
+        best = min(best, _FIRST_ROW.get(phrase, best))
+        for row, group in _GROUPS.get(phrase, ()):
+            if row < best and vocab.aligned(hits, group):
+                best = row
+    return _RAW[best][0] if best < len(_RAW) else ""

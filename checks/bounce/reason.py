@@ -210,10 +210,24 @@ def find(fact: Fact) -> str:
 
 
 def _first_pass(fact: Fact, text: str) -> str:
+    maybe = _candidates(fact, text)
     for reason in FIRST_ORDER:
-        if fact.preset == reason or _PROBES[reason](fact, text):
+        if reason in maybe and (fact.preset == reason or _PROBES[reason](fact, text)):
             return reason
     return ""
+
+
+def _candidates(fact: Fact, text: str) -> frozenset[str]:
+    """The reasons a first-pass probe can say yes to: each needs its own phrases or its own
+    status code (or the preset), except suspend (reply 525) and filtered (also taken on
+    userunknown's phrases). Probing only these skips the calls that cannot succeed."""
+    present = _present(text) if text else frozenset()
+    extra = {fact.preset, name_of(fact.status)}
+    if fact.replycode == "525":
+        extra.add("suspend")
+    if "userunknown" in present:
+        extra.add("filtered")
+    return present | extra
 
 
 def _second_pass(fact: Fact, text: str) -> str:
@@ -222,10 +236,9 @@ def _second_pass(fact: Fact, text: str) -> str:
     code = name_of(fact.status)
     if code not in RETRY and fact.dtype == "SMTP":
         return code
-    for reason in SECOND_ORDER:
-        if included(reason, text):
-            return reason
-    return code or _fallback(fact)
+    present = _present(text) if text else frozenset()
+    found = next((r for r in SECOND_ORDER if r in present), "")
+    return found or code or _fallback(fact)
 
 
 def _fallback(fact: Fact) -> str:

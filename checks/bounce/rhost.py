@@ -19,14 +19,23 @@ _LONG_CODE = re.compile(r"([245](?<![\d.].)\.\d{1,3}\.\d{1,3})(?![\d])")
 def provider(destination: str, remote_mta: str, local_mta: str = "") -> str:
     """The provider a recipient domain, the remote MTA or else the reporting MTA belongs to."""
     dest, host = destination.lower().strip("."), remote_mta.lower().strip(".")
-    for name, entry in PROVIDERS.items():
-        for suffix in entry["hosts"]:
-            if (dest and suffix.endswith(dest) and _whole(suffix, dest)) or host.endswith(suffix):
-                return name
+    if (dest and dest in _DOMAINS) or (host and host.endswith(_SUFFIXES)):
+        for name, entry in PROVIDERS.items():
+            for suffix in entry["hosts"]:
+                if (dest and suffix.endswith(dest) and _whole(suffix, dest)) or host.endswith(
+                        suffix):
+                    return name
     local = local_mta.lower().strip(".")
     if not local:
         return ""
     return next((n for n, e in PROVIDERS.items() if local.endswith(tuple(e["hosts"]))), "")
+
+
+#: every host suffix of every provider
+_SUFFIXES = tuple(h for e in PROVIDERS.values() for h in e["hosts"])
+#: every recipient domain a provider's host suffix ends with at a dot (or is)
+_DOMAINS = frozenset(h[i + 1:] for h in _SUFFIXES
+                     for i in range(-1, len(h)) if i < 0 or h[i] == ".")
 
 
 def _whole(suffix: str, dest: str) -> bool:
