@@ -11,18 +11,22 @@ import binascii
 import re
 from dataclasses import dataclass
 
+from checks.dnsauth.records import TagWording, tag_list
+
 #: RFC 8301 3.2: verifiers must not accept RSA keys smaller than this
 RSA_MINIMUM_BITS = 1024
 #: RFC 8301 3.2: signers should use at least this
 RSA_ADVISED_BITS = 2048
 ED25519_KEY_BYTES = 32  # RFC 8463 4.2: the bare public key, no ASN.1 wrapper
 _SELECTOR = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_][a-z0-9_-]{0,62})*$", re.I)
-_TAG = re.compile(r"^[a-z][a-z0-9_]*$", re.I)
 _RSA_OID = bytes.fromhex("2a864886f70d010101")  # 1.2.840.113549.1.1.1 rsaEncryption
 
 
 class DkimKeyError(ValueError):
     """The record is not a usable DKIM key record; the message says why, in plain words."""
+
+
+_WORDING = TagWording(DkimKeyError, "{part!r} is not a tag=value pair", "tag {name}= appears twice")
 
 
 @dataclass(frozen=True)
@@ -57,18 +61,7 @@ def is_key_record(text: str) -> bool:
 
 def parse_tags(text: str) -> dict[str, str]:
     """RFC 6376 3.2 tag-list: 'tag=value; ...'; a repeated tag makes the whole list invalid."""
-    tags: dict[str, str] = {}
-    for part in text.split(";"):
-        if not part.strip():
-            continue
-        name, eq, value = part.partition("=")
-        name = name.strip()
-        if not eq or not _TAG.match(name):
-            raise DkimKeyError(f"{part.strip()!r} is not a tag=value pair")
-        if name in tags:
-            raise DkimKeyError(f"tag {name}= appears twice")
-        tags[name] = value.strip()
-    return tags
+    return tag_list(text, _WORDING)
 
 
 def parse_key(text: str) -> DkimKey:

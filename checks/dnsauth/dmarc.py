@@ -6,11 +6,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from checks.dnsauth.records import TagWording, select_one, tag_list
+
 POLICIES = frozenset({"none", "quarantine", "reject"})
 ALIGN_MODES = frozenset({"r", "s"})
 FO_VALUES = frozenset({"0", "1", "d", "s"})
 KNOWN_TAGS = frozenset({"v", "p", "sp", "pct", "adkim", "aspf", "rua", "ruf", "fo", "rf", "ri"})
-_TAG = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
 _URI = re.compile(
     r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*):(?P<rest>[^!]+)(?:!(?P<size>\d+[kmgt]?))?$"
 )
@@ -18,6 +19,11 @@ _URI = re.compile(
 
 class DmarcSyntaxError(ValueError):
     """A DMARC record that receivers will ignore (as if there were none)."""
+
+
+_WORDING = TagWording(
+    DmarcSyntaxError, "'{part}' is not a tag=value pair", "tag {name} appears twice", lower=True
+)
 
 
 @dataclass(frozen=True)
@@ -58,28 +64,17 @@ def is_dmarc(text: str) -> bool:
 
 def select(txts: Sequence[str]) -> tuple[str | None, str | None]:
     """RFC 7489 6.6.3: exactly one record starting with v=DMARC1, else none applies."""
-    found = [t for t in txts if is_dmarc(t)]
-    if not found:
-        return None, "no TXT record starting with v=DMARC1"
-    if len(found) > 1:
-        return None, f"{len(found)} DMARC records: receivers then apply no DMARC policy at all"
-    return found[0], None
+    return select_one(
+        txts,
+        is_dmarc,
+        "no TXT record starting with v=DMARC1",
+        "{n} DMARC records: receivers then apply no DMARC policy at all",
+    )
 
 
 def split_tags(text: str) -> dict[str, str]:
     """'v=DMARC1; p=none' -> {'v': 'DMARC1', 'p': 'none'}; raises on a malformed tag."""
-    tags: dict[str, str] = {}
-    for part in (p.strip() for p in text.split(";")):
-        if not part:
-            continue
-        name, eq, value = part.partition("=")
-        name = name.strip().lower()
-        if not eq or not _TAG.match(name):
-            raise DmarcSyntaxError(f"'{part}' is not a tag=value pair")
-        if name in tags:
-            raise DmarcSyntaxError(f"tag {name} appears twice")
-        tags[name] = value.strip()
-    return tags
+    return tag_list(text, _WORDING)
 
 
 def parse(text: str) -> DmarcRecord:

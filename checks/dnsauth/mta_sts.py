@@ -7,6 +7,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from checks.dnsauth.records import select_one
+
 MODES = frozenset({"enforce", "testing", "none"})
 MAX_AGE_LIMIT = 31557600  # RFC 8461 3.2: up to one year
 _ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
@@ -43,11 +45,9 @@ def parse_record(text: str) -> StsRecord:
 
 
 def select(txts: Sequence[str]) -> tuple[str | None, str | None]:
-    found = [t for t in txts if t.strip().startswith("v=STSv1")]
-    if len(found) != 1:
-        why = "no v=STSv1 record" if not found else f"{len(found)} v=STSv1 records"
-        return None, why
-    return found[0], None
+    return select_one(
+        txts, lambda t: t.strip().startswith("v=STSv1"), "no v=STSv1 record", "{n} v=STSv1 records"
+    )
 
 
 def _pairs(text: str, sep: str, eq: str) -> list[tuple[str, str]]:

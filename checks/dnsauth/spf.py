@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from checks.dnsauth import macros
+from checks.dnsauth.records import select_one
 from checks.net.dns import DnsAnswer, DnsStatus
 
 Lookup = Callable[[str, str], Awaitable[DnsAnswer]]
@@ -93,12 +94,12 @@ def is_spf(text: str) -> bool:
 
 def select(txts: Sequence[str]) -> tuple[str | None, str | None]:
     """Pick the SPF record among TXT strings: (record, None) or (None, why not)."""
-    found = [t for t in txts if is_spf(t)]
-    if not found:
-        return None, "no SPF record (no TXT string starting with v=spf1)"
-    if len(found) > 1:
-        return None, f"{len(found)} SPF records: RFC 7208 4.5 makes more than one a permerror"
-    return found[0], None
+    return select_one(
+        txts,
+        is_spf,
+        "no SPF record (no TXT string starting with v=spf1)",
+        "{n} SPF records: RFC 7208 4.5 makes more than one a permerror",
+    )
 
 
 def parse(text: str) -> SpfRecord:
