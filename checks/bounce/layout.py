@@ -61,6 +61,8 @@ class Layout:
 
     def alias_addresses(self, section: str) -> frozenset[str]:
         """Addresses named as the alias a recipient was generated from (not recipients)."""
+        if not any(m in section for m in self.aliases):
+            return frozenset()
         lines = (ln for ln in section.splitlines() if any(m in ln for m in self.aliases))
         return frozenset(a for ln in lines for a in scan.addresses(ln))
 
@@ -140,23 +142,31 @@ def pick(parts: MailParts, family: str) -> Layout | None:
     cost one lookup; a sign is searched only when the words it needs are in the value.
     """
     values: dict[str, tuple[str, str]] = {}
-    for lay, key, rx, words in _SIGNS:
+    for lay, key, word, rx in _SIGNS:
         if key not in values:
             value = _value(parts, key)
             values[key] = (value, value.lower())
         value, lower = values[key]
-        if value and (words is None or any(w in lower for w in words)) and rx.search(value):
+        if value and (not word or word in lower) and rx.search(value):
             return lay
     return LAYOUTS.get(family)
 
 
-def _lowered(words: tuple[str, ...] | None) -> tuple[str, ...] | None:
-    return tuple(w.lower() for w in words) if words is not None else None
+_Sign = tuple[Layout, str, str, re.Pattern[str]]
 
 
-#: every (layout, header or "body", pattern, the words the pattern needs) sign, in order
-_SIGNS = tuple((lay, key, rx, _lowered(needles(rx.pattern)))
-               for lay in LAYOUTS.values() for key, rx in lay.signs)
+def _flat(layouts: dict[str, Layout]) -> tuple[_Sign, ...]:
+    """Every (layout, header or "body", a word the pattern needs or "", pattern) in order: a
+    sign whose pattern needs one of several words is listed once per word."""
+    out: list[_Sign] = []
+    for lay in layouts.values():
+        for key, rx in lay.signs:
+            words = needles(rx.pattern)
+            out.extend((lay, key, w.lower(), rx) for w in (words or ("",)))
+    return tuple(out)
+
+
+_SIGNS = _flat(LAYOUTS)
 
 
 def _value(parts: MailParts, key: str) -> str:

@@ -81,9 +81,11 @@ def _message_ids(section: str) -> frozenset[str]:
 
 def _unquoted(text: str) -> str:
     """A bounce forwarded as a quotation ("> " on most lines) read as the bounce itself."""
-    lines = text[:65536].split("\n")
-    if sum(line.startswith(">") for line in lines) * 2 < len(lines):
+    head = text[:65536]
+    quoted = head.count("\n>") + head.startswith(">")
+    if quoted * 2 < head.count("\n") + 1:
         return text
+    lines = head.split("\n")
     return "\n".join(line[1:].removeprefix(" ") if line[:1] == ">" else line for line in lines)
 
 
