@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from typing import Any
 
 from checks.context import Context
 from checks.dnsauth import spf
@@ -72,13 +74,8 @@ async def spf_record(ctx: Context, deps: Deps) -> Outcome:
             facts=facts,
         )
     if out.result is spf.SpfResult.PERMERROR:
-        return failed(
-            f"SPF of {domain} is broken: {out.reason}",
-            _permerror_text(out, where),
-            evidence=evidence,
-            fix=_spf_permerror_fix(domain, out),
-            facts=facts,
-        )
+        summary = f"SPF of {domain} is broken: {out.reason}"
+        return _broken(summary, domain, out, where, evidence, facts)
     return passed(
         f"One valid SPF record on {domain} ({out.lookups}/10 DNS lookups)",
         f"{where} The record parses and stays within RFC 7208's limits "
@@ -88,12 +85,23 @@ async def spf_record(ctx: Context, deps: Deps) -> Outcome:
     )
 
 
-def _permerror_text(out: spf.SpfOutcome, where: str) -> str:
-    return (
+def _broken(
+    summary: str,
+    domain: str,
+    out: spf.SpfOutcome,
+    where: str,
+    evidence: tuple[Evidence, ...],
+    facts: dict[str, Any],
+    explains: tuple[str, ...] = (),
+) -> Outcome:
+    """The failure for an SPF permerror (both SPF checks word it the same way)."""
+    text = (
         f"{where} RFC 7208 makes this a permanent error: receivers treat SPF as failed for "
         f"every sender, SES included. Cause: {out.reason}. The tree shows what each term "
         "costs in DNS lookups."
     )
+    fix = _spf_permerror_fix(domain, out)
+    return failed(summary, text, evidence=evidence, fix=fix, facts=facts, explains=explains)
 
 
 def _spf_permerror_fix(domain: str, out: spf.SpfOutcome) -> Fix:
@@ -178,14 +186,10 @@ def _with_ip_results(
             facts=facts,
         )
     summary = outcome.summary + "; " + ", ".join(f"{ip}: {o.result.value}" for ip, o in checked)
-    return Outcome(
-        outcome.status,
-        summary,
-        f"{outcome.explanation}\n{note}".strip(),
-        (*outcome.evidence, evidence),
-        outcome.fix,
-        facts,
-        outcome.explains,
+    explanation = f"{outcome.explanation}\n{note}".strip()
+    evidence_all = (*outcome.evidence, evidence)
+    return replace(
+        outcome, summary=summary, explanation=explanation, evidence=evidence_all, facts=facts
     )
 
 
@@ -206,14 +210,9 @@ async def _ses_authorisation(ctx: Context, deps: Deps) -> Outcome:
     if out.result is spf.SpfResult.TEMPERROR:
         raise CheckError(f"SPF of {domain} could not be evaluated: {out.reason}", evidence=evidence)
     if out.result is spf.SpfResult.PERMERROR:
-        return failed(
-            f"SPF of {domain} is broken, so it authorises nobody ({out.reason})",
-            _permerror_text(out, where),
-            evidence=evidence,
-            fix=_spf_permerror_fix(domain, out),
-            explains=("dns.spf.record",),
-            facts={"domain": domain},
-        )
+        summary = f"SPF of {domain} is broken, so it authorises nobody ({out.reason})"
+        facts = {"domain": domain}
+        return _broken(summary, domain, out, where, evidence, facts, ("dns.spf.record",))
     if SES_SPF_INCLUDE not in out.includes:
         return failed(
             f"SPF of {domain} does not authorise Amazon SES",
