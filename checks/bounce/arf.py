@@ -13,6 +13,7 @@ _NON_STANDARD = (
     ("staff@hotmail.com", "complaint about message from"),
     ("complaints@email-abuse.amazonses.com", "complaint about message from"),
 )
+_SENDERS = tuple(f for f, _s in _NON_STANDARD)
 #: header (lower-cased name, value) that marks a mail client's one-click unsubscribe request
 _OPT_OUT = (("x-apple-unsubscribe", "true"),)
 #: header in the returned message naming the complaining recipient (Microsoft)
@@ -28,6 +29,8 @@ def is_feedback(parts: MailParts) -> bool:
 
 def _non_standard(parts: MailParts) -> bool:
     sender = header(parts.headers, "from").lower().strip(" <>")
+    if not sender.endswith(_SENDERS):
+        return False
     subject = " ".join(header(parts.headers, "subject").lower().split())
     return any(sender.endswith(f) and subject.startswith(s) for f, s in _NON_STANDARD)
 

@@ -38,9 +38,15 @@ class Headers:
 
     def __init__(self, fields: list[tuple[str, str]]) -> None:
         self._fields = fields
-        self._first: dict[str, str] = {}
-        for name, value in fields:
-            self._first.setdefault(name.lower(), value)
+        self._first = {name.lower(): value for name, value in reversed(fields)}
+        self._type: str | None = None
+
+    def content_type(self) -> str:
+        """The lower-cased type/subtype, text/plain when none is given (worked out once)."""
+        if self._type is None:
+            value = (self.get("content-type") or "text/plain").split(";", 1)[0].strip().lower()
+            self._type = value if "/" in value else "text/plain"
+        return self._type
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of a field (`name` in any case; lower case is looked up directly)."""
@@ -79,7 +85,8 @@ class _Roles:
 
 def read(data: bytes) -> MailParts:
     """Read one email from bytes into its roles, never raising for malformed MIME."""
-    data = data.replace(b"\r\n", b"\n")
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n")
     head, body = split_head(data)
     headers = parse_headers(head)
     if headers.get("content-type") is None:
@@ -121,20 +128,26 @@ def parse_headers(head: bytes) -> Headers:
     """Unfolded (name, value) fields; lines that are neither field nor continuation are skipped."""
     fields: list[tuple[str, str]] = []
     for line in head.decode("utf-8", "replace").split("\n"):
-        if line[:1] in (" ", "\t") and fields:
-            name, value = fields[-1]
-            fields[-1] = (name, f"{value} {line.strip()}".strip())
+        if line[:1] in _BLANKS and fields:
+            more = line.strip()
+            if more:
+                name, value = fields[-1]
+                fields[-1] = (name, f"{value} {more}" if value else more)
             continue
         name, sep, value = line.partition(":")
-        if sep and name and " " not in name.strip():
-            fields.append((name.strip(), value.strip()))
+        if sep and name:
+            name = name.strip()
+            if " " not in name:
+                fields.append((name, value.strip()))
     return Headers(fields)
+
+
+_BLANKS = (" ", "\t")
 
 
 def content_type(headers: Headers) -> str:
     """The lower-cased type/subtype of a part, text/plain when none is given."""
-    value = (headers.get("content-type") or "text/plain").split(";", 1)[0].strip().lower()
-    return value if "/" in value else "text/plain"
+    return headers.content_type()
 
 
 def _param(headers: Headers, name: str) -> str | None:

@@ -63,7 +63,7 @@ BEFORE_DATA = frozenset({"CONN", "EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", "RC
 _NOT_USER = ("norelaying", "blocked", "mailboxfull", "hasmoved", "rejected", "notaccept")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Fact:
     """What the reason is decided from, for one recipient."""
 

@@ -29,7 +29,7 @@ _ORIGINAL_START_LOWER = re.compile(_ORIGINAL_START.pattern.lower(), re.M)
 _NOT_RECIPIENT = re.compile(r"^(?:mailer-daemon|postmaster|double-bounce|root|nobody)@", re.I)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TextFinding:
     """What the text says about one recipient (address may be empty)."""
 
@@ -71,12 +71,20 @@ def findings(text: str, exclude: frozenset[str],
     return [finding(addr, chunk) for addr, chunk in spans]
 
 
-_MESSAGE_ID = re.compile(r"^[ \t]*message-id:[^\n]*", re.I | re.M)
+#: a Message-ID field (only at the start of a line, which _message_ids checks: a pattern
+#: starting with the letter lets the scan skip to the candidates)
+_MESSAGE_ID = re.compile(r"[mM](?i:essage-id):[^\n]*")
 
 
 def _message_ids(section: str) -> frozenset[str]:
     """Message-IDs look like addresses but never name a recipient."""
-    return frozenset(a for m in _MESSAGE_ID.finditer(section) for a in scan.addresses(m[0]))
+    return frozenset(a for m in _MESSAGE_ID.finditer(section) if _line_start(section, m.start())
+                     for a in scan.addresses(m[0]))
+
+
+def _line_start(text: str, at: int) -> bool:
+    """Is only blank space between the start of its line and `at`?"""
+    return not text[text.rfind("\n", 0, at) + 1:at].strip(" \t")
 
 
 def _unquoted(text: str) -> str:
@@ -115,11 +123,6 @@ def _has_error(chunk: str) -> bool:
 
 def finding(address: str, chunk: str) -> TextFinding:
     diagnostic = scan.squash(chunk)[:2000]
-    return TextFinding(
-        address=address,
-        diagnostic=diagnostic,
-        status=scan.status_in(diagnostic),
-        replycode=scan.reply_in(diagnostic),
-        remote_mta=scan.host_in(diagnostic),
-        command=scan.command_in(diagnostic),
-    )
+    return TextFinding(address, diagnostic, scan.status_in(diagnostic),
+                       scan.reply_in(diagnostic), scan.host_in(diagnostic),
+                       scan.command_in(diagnostic))
