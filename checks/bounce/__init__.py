@@ -261,7 +261,7 @@ def _from_group(group: dict[str, str], findings: list[mta_text.TextFinding],
         replycode=scan.reply_in(diag) or (text.replycode if text else ""), diagnostic=diag,
         remote_mta=_remote(group, text),
         command=scan.command_in(diag) or (text.command if text else "")
-        or _family_command(shape, text) or scan.command_in(context),
+        or _family_command(shape, text) or scan.command_in(mta_text.report_section(context)),
         context=context, local_mta=local_mta, shape=shape,
     )
 

@@ -30,6 +30,8 @@ _COMMAND = re.compile(
     r"(rcpt to|mail from|end of data|data|helo|ehlo|rcpt|mail|starttls|auth|connect"
     r"|initial connection)\b",
 )
+#: the words every _COMMAND alternative starts with: a match can start only where one does
+_COMMAND_WORDS = ("in reply to", "after", ">>>", "did not like our", "smtp", "command")
 _COMMANDS = {
     "rcpt to": "RCPT", "rcpt": "RCPT", "mail from": "MAIL", "mail": "MAIL", "end of data": "DATA",
     "data": "DATA", "helo": "HELO", "ehlo": "EHLO", "starttls": "STARTTLS", "auth": "AUTH",
@@ -82,10 +84,22 @@ def command_in(text: str) -> str:
     """The SMTP command a text says failed; a Sendmail transcript whose reply follows the
     "... while talking to" line with no command sent means the greeting (CONN) failed."""
     lower = text[:20000].lower()
-    match = _COMMAND.search(lower)
-    if match:
-        return _COMMANDS.get(match.group(1), "")
+    for at in sorted(_starts(lower, _COMMAND_WORDS)):
+        match = _COMMAND.match(lower, at)
+        if match:
+            return _COMMANDS.get(match.group(1), "")
     return "CONN" if "while talking to" in lower and _GREETING.search(lower) else ""
+
+
+def _starts(text: str, words: tuple[str, ...]) -> list[int]:
+    """Every position where one of the words starts (found by `str.find`, not a regex scan)."""
+    out = []
+    for word in words:
+        at = text.find(word)
+        while at >= 0:
+            out.append(at)
+            at = text.find(word, at + 1)
+    return out
 
 
 _GREETING = re.compile(r"while talking to [^\n]*\n[ \t]*<<<[ \t]*[45]\d\d")

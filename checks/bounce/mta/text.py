@@ -24,8 +24,11 @@ _ORIGINAL_START = re.compile(
     r")\b.*$|^content-type:\s*message/rfc822|^Return-Path:\s*<|^Received:\s*(?:from|by)\s",
     re.I | re.M,
 )
-#: the same, for lower-cased text (a case-sensitive scan is several times faster)
-_ORIGINAL_START_LOWER = re.compile(_ORIGINAL_START.pattern.lower(), re.M)
+#: the same, for lower-cased text with a newline put in front (a case-sensitive scan is
+#: several times faster, and one that starts with a newline skips straight to line starts);
+#: a match starts at the newline, so its start is the line's start in the unprefixed text
+_ORIGINAL_START_LOWER = re.compile(
+    "\n(?:" + _ORIGINAL_START.pattern.lower()[1:].replace("|^", "|") + ")", re.M)
 _NOT_RECIPIENT = re.compile(r"^(?:mailer-daemon|postmaster|double-bounce|root|nobody)@", re.I)
 
 
@@ -47,7 +50,7 @@ def report_section(text: str) -> str:
     text = text[:65536]
     lower = text.lower()
     if len(lower) == len(text):
-        match = _ORIGINAL_START_LOWER.search(lower)
+        match = _ORIGINAL_START_LOWER.search("\n" + lower)
     else:
         match = _ORIGINAL_START.search(text)
     if match and text[: match.start()].strip():
