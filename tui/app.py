@@ -1,10 +1,15 @@
-"""The mailpath Textual app: theme, bindings, screens, and the one place errors end up."""
+"""The mailpath Textual app: theme, bindings, screens, and the one place errors end up.
+
+Only what the first frame needs is imported at the top; the screens (Markdown, the engine)
+load after it, so `mailpath demo` draws as fast as a bare Textual app.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -13,18 +18,18 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from checks.context import Context
-from checks.registry import Registry
-from checks.tree import SYMPTOMS
 from tui.errors import Guarded, error_details
-from tui.messages import IntakeSubmitted
-from tui.screens.help import HelpScreen
-from tui.screens.intake import IntakeScreen
-from tui.screens.modals import ErrorModal
-from tui.screens.settings import Settings, SettingsScreen, apply_settings, settings_of
-from tui.screens.walkthrough import EventSource, WalkthroughScreen, replace_inputs
-from tui.startup import ContextHolder, ContextProvider
+from tui.screens.start import StartScreen
+from tui.startup import ContextHolder, ContextProvider, StartupRefused
+
+if TYPE_CHECKING:
+    from checks.registry import Registry
+    from tui.messages import ActionRequested, IntakeSubmitted
+    from tui.screens.settings import Settings
+    from tui.screens.walkthrough import EventSource, WalkthroughScreen
 
 THEMES = ("textual-dark", "textual-light")
+EXIT_USAGE = 2
 
 
 class MailpathApp(Guarded, App[int]):
@@ -36,6 +41,8 @@ class MailpathApp(Guarded, App[int]):
         Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("i", "intake", "Intake"),
         Binding("s", "settings", "Settings"),
+        Binding("u", "suppression", "Suppression"),
+        Binding("k", "credentials", "Credentials"),
         Binding("t", "toggle_theme", "Theme"),
         Binding("q", "quit", "Quit"),
     ]
@@ -46,23 +53,42 @@ class MailpathApp(Guarded, App[int]):
                  provider: ContextProvider | None = None) -> None:
         super().__init__()
         self.base_ctx, self.registry, self.start = ctx or Context(), registry, start
-        self.initial_theme = theme
+        self.initial_theme, self.source = theme, source
         self.sub_title = f"lab scenario: {scenario_name}" if scenario_name else ""
-        self.walkthrough = WalkthroughScreen(registry, source)
+        self._walkthrough: WalkthroughScreen | None = None
         self.holder = ContextHolder(provider) if provider is not None else None
-        #: set once the first diagnosis has started (or the intake is up and the checks loaded)
+        #: set once the first diagnosis has begun (or the intake is up and the checks loaded)
         self.ready = asyncio.Event()
+        #: the provider refused to start (bad input): the app ended, run_tui_with raises it
+        self.refusal: StartupRefused | None = None
+
+    @property
+    def walkthrough(self) -> WalkthroughScreen:
+        if self._walkthrough is None:
+            from tui.screens.walkthrough import WalkthroughScreen
+
+            self._walkthrough = WalkthroughScreen(self.registry, self.source)
+        return self._walkthrough
+
+    # ---- start-up ---------------------------------------------------------------------------
 
     async def on_mount(self) -> None:
         self.theme = self.initial_theme
-        await self.push_screen(self.walkthrough)
+        if self.holder is not None:
+            await self.push_screen(StartScreen("Starting the local lab…"))
+            self.call_after_refresh(self.holder.open, self._context_ready, self._context_failed)
+            return
+        await self._show_main()
+        self.call_after_refresh(self.prepare, self.base_ctx)
+
+    async def _show_main(self) -> None:
+        """The walkthrough (in place of the start screen), and the intake on top if asked."""
+        if isinstance(self.screen, StartScreen):
+            await self.switch_screen(self.walkthrough)
+        else:
+            await self.push_screen(self.walkthrough)
         if self.start == "intake":
             self.action_intake()
-        if self.holder is not None:
-            self.walkthrough.waiting("Starting the local lab…")
-            self.call_after_refresh(self.holder.open, self._context_ready, self._context_failed)
-        else:
-            self.call_after_refresh(self.prepare, self.base_ctx)
 
     async def on_unmount(self) -> None:
         if self.holder is not None:
@@ -73,9 +99,20 @@ class MailpathApp(Guarded, App[int]):
         self.prepare(ctx)
 
     def _context_failed(self, error: Exception) -> None:
-        self.walkthrough.waiting(f"Could not start: {error}")
+        if isinstance(error, StartupRefused):
+            self.refusal = error
+            self.exit(EXIT_USAGE)
+            return
+        self.waiting(f"Could not start: {error}")
         self.show_error(f"Could not start: {type(error).__name__}", error_details(error))
         self.ready.set()
+
+    def waiting(self, text: str) -> None:
+        """Say what is being prepared, on the start screen or the walkthrough."""
+        if isinstance(self.screen, StartScreen):
+            self.screen.note(text)
+        elif self._walkthrough is not None and self._walkthrough.is_mounted:
+            self._walkthrough.waiting(text)
 
     @work(exit_on_error=False, group="prepare")
     async def prepare(self, ctx: Context) -> None:
@@ -83,8 +120,10 @@ class MailpathApp(Guarded, App[int]):
         if self.registry is None:
             from checks.registry import load_all_checks
 
-            self.walkthrough.waiting("Loading the checks…")
+            self.waiting("Loading the checks…")
             await asyncio.to_thread(load_all_checks)
+        if self.walkthrough not in self.screen_stack:
+            await self._show_main()
         if self.start != "intake":
             self.walkthrough.start(ctx)
         self.ready.set()
@@ -92,6 +131,8 @@ class MailpathApp(Guarded, App[int]):
     # ---- screens ---------------------------------------------------------------------------
 
     def action_intake(self) -> None:
+        from tui.screens.intake import IntakeScreen
+
         if isinstance(self.screen, IntakeScreen):
             return
         inputs = self.base_ctx.inputs
@@ -99,6 +140,10 @@ class MailpathApp(Guarded, App[int]):
         self.push_screen(IntakeScreen(inputs.sender, recipient))
 
     def on_intake_submitted(self, message: IntakeSubmitted) -> None:
+        from checks.tree import SYMPTOMS
+        from tui.screens.intake import IntakeScreen
+        from tui.screens.walkthrough import replace_inputs
+
         inputs = self.base_ctx.inputs
         ctx = replace_inputs(self.base_ctx, sender=message.sender or inputs.sender,
                              recipients=message.recipients or inputs.recipients,
@@ -108,18 +153,48 @@ class MailpathApp(Guarded, App[int]):
         self.walkthrough.start(ctx, SYMPTOMS[message.symptom][1])
 
     def action_settings(self) -> None:
+        from tui.screens.settings import SettingsScreen, settings_of
+
         if not isinstance(self.screen, SettingsScreen):
             self.push_screen(SettingsScreen(settings_of(self.base_ctx)), self._settings_saved)
 
     def _settings_saved(self, settings: Settings | None) -> None:
+        from tui.persist import save_settings
+        from tui.screens.settings import apply_settings
+
         if settings is None:
             return
         self.base_ctx = apply_settings(self.base_ctx, settings)
         if self.walkthrough.ctx is not None:
             self.walkthrough.ctx = apply_settings(self.walkthrough.ctx, settings)
-        self.notify("Settings saved for this session; press a to run the checks again.")
+        where, error = save_settings(settings)
+        if error:
+            self.notify(f"Settings apply to this session; not saved: {error}", severity="error")
+            return
+        self.notify(f"Settings saved to {where}; press a to run the checks again.")
+
+    def action_suppression(self, address: str | None = None) -> None:
+        from tui.screens.suppression import SuppressionScreen
+
+        if not isinstance(self.screen, SuppressionScreen):
+            self.push_screen(SuppressionScreen(self.base_ctx, address))
+
+    def action_credentials(self, rotate: bool = False) -> None:
+        from tui.screens.credentials import CredentialsScreen
+
+        if not isinstance(self.screen, CredentialsScreen):
+            self.push_screen(CredentialsScreen(self.base_ctx, rotate=rotate))
+
+    def on_action_requested(self, message: ActionRequested) -> None:
+        """A walkthrough fix button: open the screen that applies that fix."""
+        if message.action == "remove_suppression":
+            self.action_suppression(message.args.get("email"))
+        elif message.action == "rotate_credentials":
+            self.action_credentials(rotate=True)
 
     def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self._focused_help()))
 
@@ -136,7 +211,7 @@ class MailpathApp(Guarded, App[int]):
         self.theme = THEMES[1] if self.theme == THEMES[0] else THEMES[0]
 
     async def action_quit(self) -> None:
-        done = bool(self.walkthrough.results)
+        done = self._walkthrough is not None and bool(self._walkthrough.results)
         self.exit(self.walkthrough.diagnosis().exit_code if done else 0)
 
     # ---- errors ----------------------------------------------------------------------------
@@ -154,6 +229,8 @@ class MailpathApp(Guarded, App[int]):
 
     def show_error(self, title: str, details: str) -> None:
         """The copyable error modal, secrets redacted; the app keeps running."""
+        from tui.screens.modals import ErrorModal
+
         self.push_screen(ErrorModal(title, self.base_ctx.redactor(details)))
 
     # ---- command palette: every binding of the screen and the app, by name -----------------
@@ -169,17 +246,26 @@ class MailpathApp(Guarded, App[int]):
                     yield SystemCommand(binding.description, f"Key: {binding.key}", run)
 
 
+def _exit_code(result: object) -> int:
+    return result if isinstance(result, int) else 0
+
+
 def run_tui(ctx: Context, *, scenario_name: str | None = None, start: str = "walkthrough",
             registry: Registry | None = None) -> int:
     """Run the TUI on `ctx`; returns the diagnosis exit code (0 when nothing ran)."""
-    result = MailpathApp(ctx, registry=registry, scenario_name=scenario_name, start=start).run()
-    return result if isinstance(result, int) else 0
+    return _exit_code(MailpathApp(ctx, registry=registry, scenario_name=scenario_name,
+                                  start=start).run())
 
 
 def run_tui_with(provider: ContextProvider, *, scenario_name: str | None = None,
                  start: str = "walkthrough", registry: Registry | None = None) -> int:
-    """Run the TUI at once; `provider` makes its context after the first frame."""
+    """Run the TUI at once; `provider` makes its context after the first frame.
+
+    Raises the provider's StartupRefused (bad input) after the app has closed.
+    """
     app = MailpathApp(None, registry=registry, scenario_name=scenario_name, start=start,
                       provider=provider)
     result = app.run()
-    return result if isinstance(result, int) else 0
+    if app.refusal is not None:
+        raise app.refusal
+    return _exit_code(result)

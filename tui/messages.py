@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from textual.message import Message
 
@@ -57,3 +58,5 @@ class ActionRequested(Message):
 
     check_id: str
     action: str
+    #: `Fix.action_args`, e.g. {"email": ...} for remove_suppression
+    args: Mapping[str, str] = field(default_factory=dict)

@@ -13,8 +13,16 @@ from contextlib import AbstractAsyncContextManager
 
 from checks.context import Context
 
+#: seconds to let a provider that is still starting finish (and be left properly) at exit
+CLOSE_TIMEOUT = 15.0
+
 #: makes the context the app runs on; entered after the first frame, left when the app ends
 ContextProvider = Callable[[], AbstractAsyncContextManager[Context]]
+
+
+class StartupRefused(Exception):
+    """The provider cannot start for a reason the user must fix (a bad scenario, a missing
+    package): the app ends at once and `run_tui_with` raises this for the command to print."""
 
 
 class ContextHolder:
@@ -42,7 +50,15 @@ class ContextHolder:
                 failed(error)
 
     async def close(self) -> None:
-        """Leave the provider (e.g. stop the lab) and wait until it is done."""
+        """Leave the provider (e.g. stop the lab) and wait until it is done.
+
+        A provider still starting gets CLOSE_TIMEOUT seconds to finish, so that it is left
+        in order; after that it is cancelled.
+        """
         self._release.set()
-        if self._task is not None:
-            await self._task
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), CLOSE_TIMEOUT)
+        except TimeoutError:
+            self._task.cancel()

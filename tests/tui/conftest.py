@@ -53,6 +53,14 @@ def notices(app: MailpathApp) -> list[str]:
     return [n.message for n in app._notifications]
 
 
+@pytest.fixture(autouse=True)
+def private_config(tmp_path, monkeypatch):
+    """Every TUI test saves settings and recent inputs in a tmp dir, never the user's."""
+    path = tmp_path / "config" / "config.toml"
+    monkeypatch.setenv("MAILPATH_CONFIG", str(path))
+    return path
+
+
 @pytest.fixture
 def app() -> MailpathApp:
     return make_app()

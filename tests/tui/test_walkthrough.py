@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from tests.tui.conftest import SIZE, bar_text, make_app, notices, settle, started, tree_lines
 from tui.messages import CheckDone, RunBegan
 from tui.screens.help import HelpScreen
-from tui.screens.modals import ConfirmModal, ErrorModal, QuestionModal
+from tui.screens.modals import ErrorModal, QuestionModal
 from tui.widgets.check_detail import CheckDetail
 from tui.widgets.layer_tree import LayerTree
 
@@ -91,18 +91,25 @@ async def test_results_of_a_superseded_run_are_dropped(app) -> None:
         assert app.walkthrough.results["dns.spf.authorises_ses"] is fresh
 
 
-async def test_destructive_fix_asks_first_and_cancel_changes_nothing(app) -> None:
+async def test_fix_buttons_open_the_screen_that_applies_the_fix(app, monkeypatch) -> None:
+    # Recorded, not opened: the fake context has no lab endpoints (tests/tui/test_suppression
+    # and test_credentials open these screens on the lab).
+    opened: list[tuple[str, object]] = []
+    monkeypatch.setattr(type(app), "action_suppression",
+                        lambda self, address=None: opened.append(("suppression", address)))
+    monkeypatch.setattr(type(app), "action_credentials",
+                        lambda self, rotate=False: opened.append(("credentials", rotate)))
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        app.walkthrough.query_one(LayerTree).select_check("ses.suppression.recipient")
+        tree = app.walkthrough.query_one(LayerTree)
+        tree.select_check("ses.suppression.recipient")
         await pilot.pause()
         await pilot.click("#action-remove_suppression")
+        tree.select_check("gmail_relay.smtp.auth")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmModal)
-        assert "suppression list" in app.screen.question
-        await pilot.press("escape")
+        await pilot.click("#action-rotate_credentials")
         await pilot.pause()
-        assert "Nothing was changed." in notices(app)
+        assert opened == [("suppression", "bob@recipient.example"), ("credentials", True)]
 
 
 async def test_unexpected_error_opens_a_copyable_modal_and_the_app_lives(monkeypatch) -> None:

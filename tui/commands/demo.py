@@ -30,38 +30,51 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    """Headless: read the scenario and start the lab first. TUI: open the app at once and
+    do both after its first frame (run_tui_with)."""
     from checks.context import Context
     from tui.cli import UsageError
 
-    try:
-        from checks.lab import ScenarioError, load_scenario
-    except ImportError as exc:
-        raise UsageError(
-            f"the lab needs extra packages ({exc.name}): pip install -e '.[lab]'"
-        ) from None
-    try:
-        scenario = load_scenario(args.scenario)
-    except ScenarioError as exc:
-        raise UsageError(str(exc)) from None
     if args.headless or args.json:
+        from checks.lab import ScenarioError, load_scenario
         from tui.commands._output import diagnose_and_print
 
+        try:
+            scenario = load_scenario(args.scenario)
+        except ScenarioError as exc:
+            raise UsageError(str(exc)) from None
         with _lab_module().start_lab(scenario) as lab:
             ctx = Context(endpoints=lab.endpoints, inputs=lab.inputs)
             return diagnose_and_print(ctx, None, as_json=args.json)
     from tui.app import run_tui_with
+    from tui.startup import StartupRefused
 
-    return run_tui_with(partial(lab_context, scenario), scenario_name=scenario.name)
+    try:
+        return run_tui_with(partial(lab_context, args.scenario), scenario_name=args.scenario)
+    except StartupRefused as exc:
+        raise UsageError(str(exc)) from None
 
 
 @contextlib.asynccontextmanager
-async def lab_context(scenario: Scenario) -> AsyncIterator[Context]:
-    """The lab as a context provider: its modules load and it starts off the event loop."""
+async def lab_context(name: str) -> AsyncIterator[Context]:
+    """The lab as a context provider: the scenario is read, the lab's modules load and it
+    starts off the event loop, after the first frame. Bad input is a StartupRefused."""
     from checks.context import Context
 
-    lab = await asyncio.to_thread(_lab_module)
+    lab, scenario = await asyncio.to_thread(_prepare_lab, name)
     async with lab.open_lab(scenario) as running:
         yield Context(endpoints=running.endpoints, inputs=running.inputs)
+
+
+def _prepare_lab(name: str) -> tuple[Any, Scenario]:
+    from checks.lab import ScenarioError, load_scenario
+    from tui.cli import UsageError
+    from tui.startup import StartupRefused
+
+    try:
+        return _lab_module(), load_scenario(name)
+    except (ScenarioError, UsageError) as exc:
+        raise StartupRefused(str(exc)) from None
 
 
 def _lab_module() -> Any:

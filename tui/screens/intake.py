@@ -11,10 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.suggester import SuggestFromList
 from textual.widgets import Button, Footer, Header, Input, Label, TabbedContent, TabPane, TextArea
 
 from tui.errors import Guarded
 from tui.messages import IntakeSubmitted
+from tui.persist import load_recent, remember
 
 ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_BOUNCE_BYTES = 5_000_000
@@ -45,7 +47,7 @@ def read_bounce_file(path_text: str) -> tuple[str | None, str | None]:
 def parse_bounce_text(text: str) -> tuple[Any, str | None]:
     """The parsed bounce (checks.bounce), or None and why it could not be read."""
     try:
-        from checks.bounce import parse_bounce  # type: ignore[attr-defined]
+        from checks.bounce import parse_bounce
     except ImportError:
         return None, "This build cannot read bounces yet; every layer will be checked."
     try:
@@ -81,7 +83,13 @@ class IntakeScreen(Guarded, Screen[None]):
 
     def __init__(self, sender: str | None = None, recipient: str | None = None) -> None:
         super().__init__(id="intake")
-        self.sender, self.recipient = sender or "", recipient or ""
+        self.recent = load_recent()
+        self.sender = sender or next(iter(self.recent["senders"]), "")
+        self.recipient = recipient or next(iter(self.recent["recipients"]), "")
+
+    def _suggest(self, kind: str) -> SuggestFromList:
+        """Completion from the recent inputs of this kind (→ accepts)."""
+        return SuggestFromList(self.recent[kind], case_sensitive=False)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -90,18 +98,22 @@ class IntakeScreen(Guarded, Screen[None]):
             with TabPane(WAYS["bounce"][0], id="bounce"):
                 yield TextArea(id="bounce-text", soft_wrap=True)
                 with Horizontal(classes="row"):
-                    yield Input(placeholder="…or a file: path/to/bounce.eml", id="bounce-file")
+                    yield Input(placeholder="…or a file: path/to/bounce.eml", id="bounce-file",
+                                suggester=self._suggest("bounce_files"))
                     yield Button("Open file", id="open-file")
                     yield Button("Diagnose", id="go-bounce", variant="primary")
             with TabPane(WAYS["not_arriving"][0], id="not_arriving"), Vertical(classes="form"):
                 yield Label("Sender (your address)")
-                yield Input(self.sender, placeholder="you@sender.example", id="na-sender")
+                yield Input(self.sender, placeholder="you@sender.example", id="na-sender",
+                            suggester=self._suggest("senders"))
                 yield Label("Recipient (who did not get it)")
-                yield Input(self.recipient, placeholder="them@example.net", id="na-recipient")
+                yield Input(self.recipient, placeholder="them@example.net", id="na-recipient",
+                            suggester=self._suggest("recipients"))
                 yield Button("Diagnose", id="go-not-arriving", variant="primary")
             with TabPane(WAYS["check_setup"][0], id="check_setup"), Vertical(classes="form"):
                 yield Label("Sender address to check (SES identity, DNS, relay)")
-                yield Input(self.sender, placeholder="you@sender.example", id="setup-sender")
+                yield Input(self.sender, placeholder="you@sender.example", id="setup-sender",
+                            suggester=self._suggest("senders"))
                 yield Button("Check setup", id="go-setup", variant="primary")
         yield Footer()
 
@@ -119,10 +131,12 @@ class IntakeScreen(Guarded, Screen[None]):
     @on(Button.Pressed, "#open-file")
     @on(Input.Submitted, "#bounce-file")
     def open_file(self) -> None:
-        text, error = read_bounce_file(self.query_one("#bounce-file", Input).value)
+        path = self.query_one("#bounce-file", Input).value
+        text, error = read_bounce_file(path)
         if error:
             self.notify(error, severity="error")
             return
+        remember("bounce_files", [str(Path(path.strip()).expanduser())])
         self.query_one("#bounce-text", TextArea).text = text or ""
         self.notify("Bounce loaded; press Diagnose.")
 
@@ -136,6 +150,7 @@ class IntakeScreen(Guarded, Screen[None]):
         if warning:
             self.notify(warning, severity="warning", timeout=6)
         recipients = bounce_addresses(bounce) or ((self.recipient,) if self.recipient else ())
+        remember("recipients", list(recipients))
         self.post_message(IntakeSubmitted("bounce", self.sender or None, recipients, bounce))
 
     @on(Button.Pressed, "#go-not-arriving")
@@ -147,6 +162,8 @@ class IntakeScreen(Guarded, Screen[None]):
         if error:
             self.notify(error, severity="error")
             return
+        remember("senders", [sender])
+        remember("recipients", [recipient])
         self.post_message(IntakeSubmitted("not_arriving", sender, (recipient,)))
 
     @on(Button.Pressed, "#go-setup")
@@ -157,4 +174,5 @@ class IntakeScreen(Guarded, Screen[None]):
         if error:
             self.notify(error, severity="error")
             return
+        remember("senders", [sender])
         self.post_message(IntakeSubmitted("check_setup", sender, ()))

@@ -26,8 +26,8 @@ from checks.runner import CheckFinished, CheckStarted, Event, RunFinished, run_c
 from checks.session import plan
 from checks.tree import walk
 from tui.errors import Guarded
-from tui.messages import CheckBegan, CheckDone, RunBegan, RunDone
-from tui.screens.modals import ConfirmModal, QuestionModal
+from tui.messages import ActionRequested, CheckBegan, CheckDone, RunBegan, RunDone
+from tui.screens.modals import QuestionModal
 from tui.widgets.check_detail import CheckDetail, LayerView, View, copy_text, record_text
 from tui.widgets.layer_tree import PENDING, RUNNING, LayerTree
 from tui.widgets.status_bar import DiagnosisBar
@@ -35,19 +35,8 @@ from tui.widgets.status_bar import DiagnosisBar
 #: statuses the guided mode stops at, in the order an expert reads them
 NOTEWORTHY = (Status.FAIL, Status.ERROR, Status.WARN)
 
-#: Fix.action -> (question, what will happen); these change something, so they ask first
-DESTRUCTIVE = {
-    "remove_suppression": (
-        "Remove this address from the SES suppression list?",
-        "SES will deliver to it again. If it was suppressed for a complaint, the recipient "
-        "may complain again and hurt your sending reputation.",
-    ),
-    "rotate_credentials": (
-        "Rotate the SMTP credentials?",
-        "A new IAM access key is created and its SMTP password stored in the keyring; the old "
-        "key stays active until Gmail is confirmed to use the new one.",
-    ),
-}
+#: Fix.action -> the screen that applies it (it asks before it changes anything)
+SCREEN_ACTIONS = frozenset({"remove_suppression", "rotate_credentials"})
 
 
 #: where events come from: the engine's runner; screenshots wrap it to hide loopback ports
@@ -318,25 +307,19 @@ class WalkthroughScreen(Guarded, Screen[None]):
         self.run_fix(result)
 
     def run_fix(self, result: CheckResult) -> None:
-        """Run the fix's action; anything that changes state asks first."""
+        """Run the fix's action: copy a record, or open the screen that applies the fix."""
         fix = result.outcome.fix
         assert fix is not None and fix.action is not None
         if fix.action == "copy_record":
             self.app.copy_to_clipboard(record_text(fix))
             self.notify("Record copied to the clipboard")
             return
-        question, consequence = DESTRUCTIVE.get(
-            fix.action, (f"Run “{fix.action}”?", "This changes your account.")
-        )
-        self.app.push_screen(ConfirmModal(question, consequence, verb="Go ahead"),
-                             lambda ok: self._fix_confirmed(bool(ok), fix.action or ""))
-
-    def _fix_confirmed(self, ok: bool, action: str) -> None:
-        if not ok:
-            self.notify("Nothing was changed.")
+        if fix.action not in SCREEN_ACTIONS:
+            self.notify(f"“{fix.action}” cannot be applied from here; follow the fix steps "
+                        "(c copies them).", severity="warning", timeout=8)
             return
-        self.notify(f"“{action}” is not available in this build yet; follow the fix steps "
-                    "(c copies them).", severity="warning", timeout=8)
+        args = {k: str(v) for k, v in (fix.action_args or {}).items()}
+        self.post_message(ActionRequested(result.check_id, fix.action, args))
 
 
 def replace_inputs(ctx: Context, **changes: object) -> Context:
