@@ -120,7 +120,8 @@ async def test_remove_marked_entries_after_confirmation(fresh_seed_lab) -> None:
         assert any("2 removed" in n for n in notices(app))
         sesv2 = lab.boto3_client("sesv2")
         listed = sesv2.list_suppressed_destinations(PageSize=1000)
-        assert not set(marked) & {i["EmailAddress"] for i in listed["SuppressedDestinationSummaries"]}
+        left = {i["EmailAddress"] for i in listed["SuppressedDestinationSummaries"]}
+        assert not set(marked) & left
 
 
 async def test_add_asks_for_address_and_reason_and_says_what_aws_answered(fresh_seed_lab) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from tests.tui.conftest import SIZE, bar_text, make_app, notices, settle, started, tree_lines
+from tests.tui.conftest import SIZE, bar_text, make_app, settle, started, tree_lines
 from tui.messages import CheckDone, RunBegan
 from tui.screens.help import HelpScreen
 from tui.screens.modals import ErrorModal, QuestionModal
