@@ -74,6 +74,12 @@ def addresses(text: str) -> list[str]:
     return list(seen)
 
 
+def has_code(text: str) -> bool:
+    """Does the text hold an SMTP reply code or an enhanced status code?"""
+    head = text[:20000]
+    return _REPLY.search(head) is not None or _STATUS.search(head) is not None
+
+
 def host_in(text: str) -> str:
     match = _HOST.search(text[:20000].lower())
     return match.group(1) if match else ""

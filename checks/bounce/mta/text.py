@@ -110,18 +110,12 @@ def _spans(section: str, rcpts: list[str], chunked: bool = False) -> list[tuple[
     for i, (pos, addr) in enumerate(starts):
         end = starts[i + 1][0] if i + 1 < len(starts) else len(section)
         out.append((addr, section[pos:end]))
-    if not chunked and not any(_has_code(chunk) for _, chunk in out):
+    coded = [scan.has_code(chunk) for _, chunk in out]
+    if not chunked and not any(coded):
         return [(addr, section) for addr, _ in out]
     head = section[: starts[0][0]]
-    return [(addr, chunk if _has_error(chunk) else head + chunk) for addr, chunk in out]
-
-
-def _has_code(chunk: str) -> bool:
-    return bool(scan.reply_in(chunk) or scan.status_in(chunk))
-
-
-def _has_error(chunk: str) -> bool:
-    return bool(scan.reply_in(chunk) or scan.status_in(chunk) or len(chunk.strip()) > 60)
+    return [(addr, chunk if has or len(chunk.strip()) > 60 else head + chunk)
+            for (addr, chunk), has in zip(out, coded, strict=True)]
 
 
 def finding(address: str, chunk: str) -> TextFinding:
