@@ -1,0 +1,107 @@
+"""The credentials screen on the real lab: stored profile (masked), login test, rotation.
+
+Mocked: only the keyring (an in-memory backend, `memory` fixture) - the user's real keyring
+is never touched. IAM (moto) and the SES SMTP relay (aiosmtpd) are the lab's real servers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from moto.iam.models import AccessKeyLastUsed
+
+from checks.config import Profile, get_profile, save_profile
+from checks.context import Context
+from checks.creds import store
+from checks.creds.rotation import OutcomeStatus, RotationOptions
+from tests.tui.conftest import SIZE, notices, settle
+from tests.tui.fake_checks import seed_like_registry
+from tui.app import MailpathApp
+from tui.screens.credentials import CredentialsScreen, GmailModal
+from tui.screens.modals import ConfirmModal
+
+PROFILE = "gmail-alias"
+
+
+async def _no_wait(seconds: float) -> None:
+    await asyncio.sleep(0)
+
+
+FAST = RotationOptions(verify_attempts=3, gmail_poll_seconds=0, smtp_timeout=5, sleep=_no_wait)
+
+
+def _store_profile(lab) -> None:
+    relay = lab.relay
+    save_profile(Profile(PROFILE, sender="admin@sender.example", region=lab.scenario.region,
+                         relay_host=relay.host, relay_port=relay.port, relay_tls=relay.tls,
+                         relay_user=relay.username))
+    store.set_secret(PROFILE, relay.password)
+
+
+async def _open(lab, pilot, app: MailpathApp) -> CredentialsScreen:
+    await settle(app, pilot)
+    screen = CredentialsScreen(app.base_ctx, options=FAST)
+    await app.push_screen(screen)
+    await pilot.pause()
+    return screen
+
+
+def _app(lab) -> MailpathApp:
+    return MailpathApp(Context(endpoints=lab.endpoints, inputs=lab.inputs),
+                       registry=seed_like_registry())
+
+
+async def test_profiles_are_listed_masked_and_the_login_is_tested(fresh_seed_lab, memory) -> None:
+    lab = fresh_seed_lab
+    _store_profile(lab)
+    app = _app(lab)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(lab, pilot, app)
+        shown = str(screen.query_one("#cred-detail").render())
+        assert f"relay_user: {lab.relay.username}" in shown
+        assert lab.relay.password.reveal() not in shown and "password: " in shown
+        await pilot.press("e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        said = " ".join(notices(app))
+        assert "AUTH 535" in said  # the seed's stored key is inactive: SES refuses it
+        assert lab.relay.password.reveal() not in said
+
+
+async def test_rotation_checklist_modals_and_gmail_copy_buttons(fresh_seed_lab, memory) -> None:
+    lab = fresh_seed_lab
+    _store_profile(lab)
+    app = _app(lab)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(lab, pilot, app)
+        await pilot.press("o")
+        seen: list[str] = []
+        for _ in range(2000):  # a bound on turns, not a clock: each turn yields to the loop
+            await asyncio.sleep(0.01)
+            top = app.screen
+            if isinstance(top, GmailModal):
+                seen.append("gmail")
+                await pilot.click("#copy-password")
+                new = top.settings.field("password").value
+                assert app.clipboard == new.reveal() != lab.relay.password.reveal()
+                assert new.reveal() not in str(top.query_one(".gmail-field").render())
+                _gmail_logs_in(lab, str(top.settings.field("username").value))
+                await pilot.press("y")
+            elif isinstance(top, ConfirmModal):
+                seen.append(top.question)
+                await pilot.press("y")
+            elif not len(app.workers):
+                break
+        checklist = str(screen.query_one("#cred-checklist").render())
+        assert "gmail" in seen and checklist.count("✓ done") >= 6, (seen, checklist)
+        assert any(f"Rotation {OutcomeStatus.COMPLETED.value}" in n for n in notices(app))
+        assert get_profile(PROFILE).relay_user != lab.relay.username
+        assert lab.relay.password.reveal() not in checklist
+
+
+def _gmail_logs_in(lab, key_id: str) -> None:
+    """Stands for Gmail sending with the new key: IAM's last-used date of it moves on."""
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    lab.aws.iam.access_keys[key_id].last_used = AccessKeyLastUsed(later, "ses",
+                                                                   lab.scenario.region)
