@@ -78,5 +78,13 @@ class Context:
         fut = self._memo.get(key)
         if fut is None:
             fut = asyncio.ensure_future(make())
+            fut.add_done_callback(_retrieve)
             self._memo[key] = fut
         return await asyncio.shield(fut)
+
+
+def _retrieve(fut: asyncio.Future[Any]) -> None:
+    """Mark a shared lookup's failure as seen: its waiters may have timed out already, and
+    asyncio would otherwise print "exception was never retrieved" at exit."""
+    if not fut.cancelled():
+        fut.exception()

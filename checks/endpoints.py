@@ -68,6 +68,8 @@ class Endpoints:
             "dnsbl_zones": parse_dnsbl_zones(env.get("MAILPATH_DNSBL_ZONES", "")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if values["ca_file"]:
+            check_ca_file(str(values["ca_file"]))
         return cls(**values)  # type: ignore[arg-type]
 
     def to_env(self) -> dict[str, str]:
@@ -101,6 +103,21 @@ class Endpoints:
 def _join(host: str, port: int) -> str:
     """HOST:PORT, with an IPv6 address in brackets so that parse_host_port reads it back."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def check_ca_file(path: str) -> None:
+    """A CA bundle the user points at must load, or every TLS check would blame the server."""
+    import ssl
+
+    try:
+        ssl.create_default_context(cafile=path)
+    except FileNotFoundError:
+        raise EndpointError(f"MAILPATH_CA_FILE {path}: no such file") from None
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc.__class__.__name__
+        raise EndpointError(
+            f"MAILPATH_CA_FILE {path}: not a CA bundle of PEM certificates ({reason})"
+        ) from None
 
 
 def parse_host_port(text: str, default_port: int) -> tuple[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import certifi
 import pytest
 
 from checks.endpoints import EndpointError, Endpoints
@@ -15,7 +16,7 @@ def test_env_round_trip():
         nameservers=(("127.0.0.1", 5353),),
         smtp_routes={"email-smtp.eu-west-1.amazonaws.com:587": ("127.0.0.1", 2525)},
         https_routes={"mta-sts.recipient.example": "https://127.0.0.1:4443"},
-        ca_file="/tmp/ca.pem",
+        ca_file=certifi.where(),
     )
     assert Endpoints.from_env(e.to_env()) == e
 
@@ -51,3 +52,37 @@ def test_redactor_masks_plain_and_base64_forms():
     b64 = base64.b64encode(b"canary-9f3b1c").decode()
     text = r(f"pw canary-9f3b1c / {b64} / AUTH PLAIN {plain}")
     assert "canary" not in text and b64 not in text and plain not in text
+
+
+@pytest.mark.parametrize("content", [None, "root:x:0:0:root:/root:/bin/bash\n", ""])
+def test_a_ca_file_that_is_missing_or_not_pem_is_a_usage_error(tmp_path, content):
+    path = tmp_path / "ca.pem"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(EndpointError, match="MAILPATH_CA_FILE"):
+        Endpoints.from_env({"MAILPATH_CA_FILE": str(path)})
+
+
+async def test_a_shared_lookup_that_fails_after_its_waiter_left_is_not_reported():
+    """Regression: 'Task exception was never retrieved' printed at exit (tester's F18)."""
+    import asyncio
+    import gc
+
+    from checks.context import Context
+
+    ctx = Context()
+    loop = asyncio.get_running_loop()
+    seen: list[dict] = []
+    loop.set_exception_handler(lambda _loop, context: seen.append(context))
+
+    async def failing():
+        await asyncio.sleep(0.01)
+        raise OSError("endpoint stopped answering")
+
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.001):
+            await ctx.memo("k", failing)
+    await asyncio.sleep(0.05)
+    ctx._memo.clear()
+    gc.collect()
+    assert seen == []
