@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-_FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9-]{1,40})[ \t]*:[ \t]*(.*)$")
 _TYPED = re.compile(r"^\s*[\w.-]+\s*;\s*(.*)$", re.S)
 _GROUP_START = frozenset({"final-recipient", "original-recipient"})
 _KNOWN = frozenset({
@@ -27,9 +26,10 @@ def fields(text: str) -> list[tuple[str, str]]:
             name, value = out[-1]
             out[-1] = (name, f"{value} {line.strip()}")
             continue
-        match = _FIELD.match(line)
-        if match and match.group(1).lower() in _KNOWN:
-            out.append((match.group(1).lower(), match.group(2).strip()))
+        name, sep, value = line.partition(":")
+        name = name.rstrip(" \t").lower()
+        if sep and name in _KNOWN:  # every known name is a plain field name
+            out.append((name, value.strip()))
     return out
 
 

@@ -172,4 +172,4 @@ _SIGNS = _flat(LAYOUTS)
 def _value(parts: MailParts, key: str) -> str:
     if key == "body":
         return parts.text[:4000]
-    return header(parts.headers, key) if parts.headers.get(key) is not None else ""
+    return header(parts.headers, key)

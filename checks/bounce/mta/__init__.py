@@ -40,8 +40,7 @@ def reporter(parts: MailParts) -> str:
     """
     values = {"body": parts.text[:6000].lower()}
     for key in _HEADER_KEYS:
-        raw = parts.headers.get(key)
-        values[key] = header(parts.headers, key).lower() if raw is not None else ""
+        values[key] = header(parts.headers, key).lower()
     for name, key, word, rx, required in _SIGNS:
         value = values[key]
         if not value:
