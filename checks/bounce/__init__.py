@@ -102,6 +102,7 @@ def _from_parts(parts: mail.MailParts, name: str | None) -> BounceReport:
                             subject=subject)
     if gmail_relay.is_relay_bounce(parts.text):
         return _relay_report(parts, name, subject)
+    parts = _returned_bounce(parts) or parts
     family = family_of(parts)
     shape = layout.pick(parts, family)
     rcpts = tuple(_refine(r, family, subject) for r in _recipients(parts, shape))
@@ -125,6 +126,19 @@ def _embedded_notification(text: str, name: str | None) -> BounceReport | None:
         return ses_json.parse(body[:end], name)
     except (ValueError, RecursionError):
         return None
+
+
+def _returned_bounce(parts: mail.MailParts) -> mail.MailParts | None:
+    """A notice with no delivery report of its own whose returned message is itself a
+    delivery report (a gateway returning the bounce it was sent): that inner bounce is read."""
+    inner = parts.original_headers
+    if parts.dsn or not inner or _DSN_PART.search(inner) is None:
+        return None
+    found = mail.read(inner.encode("utf-8", "replace"))
+    return found if found.dsn else None
+
+
+_DSN_PART = re.compile(r"^content-type:[ \t]*message/(?:global-)?delivery-status", re.I | re.M)
 
 
 def _refine(rcpt: RecipientResult, family: str, subject: str) -> RecipientResult:
