@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from checks.endpoints import Endpoints
-from checks.secrets import Redactor, Secret
+from checks.secrets import Redactor, Secret, secret_shape
 
 T = TypeVar("T")
 
@@ -63,6 +63,8 @@ class Context:
 
     def __post_init__(self) -> None:
         relay = self.inputs.relay
+        if relay and secret_shape(relay.username):  # a password pasted as the username
+            self.redactor.add(relay.username)
         if relay and relay.password:
             self.redactor.add(relay.password)
             self.redactor.add_auth_plain(relay.username, relay.password)

@@ -7,6 +7,8 @@ no plaintext fallback: plaintext backends (keyrings.alt) are refused too.
 
 from __future__ import annotations
 
+import os
+
 import keyring
 import keyring.backend
 import keyring.errors
@@ -18,13 +20,16 @@ SERVICE = "mailpath"
 NO_BACKEND = (
     "No usable OS keyring. On a desktop, unlock your keyring (GNOME Keyring, KWallet, "
     "macOS Keychain, Windows Credential Manager). On a headless Linux machine, install and "
-    "unlock a Secret Service (gnome-keyring) in a D-Bus session, or pass the password for "
-    "one run with --relay-password-stdin. mailpath never stores passwords in a plain file."
+    "unlock a Secret Service (gnome-keyring) in a D-Bus session. mailpath never stores "
+    "passwords in a plain file."
 )
 LOCKED = (
     "The OS keyring is locked or refused access. Unlock it (log in to the desktop session, or "
-    "`gnome-keyring-daemon --unlock` on a headless machine) and try again, or pass the "
-    "password for one run with --relay-password-stdin."
+    "`gnome-keyring-daemon --unlock` on a headless machine) and try again."
+)
+BAD_BACKEND = (
+    "The keyring backend in PYTHON_KEYRING_BACKEND ({name!r}) cannot be loaded ({error}): "
+    "unset it to use the OS keyring, or name an installed backend."
 )
 _PLAINTEXT_MODULES = ("keyrings.alt.file", "keyrings.alt.Gnome", "keyrings.cryptfile")
 
@@ -39,7 +44,7 @@ def _account(profile: str, kind: str) -> str:
 
 def usable_backend() -> keyring.backend.KeyringBackend:
     """The active backend, or StoreError when it is the fail backend or a plaintext file."""
-    backend = keyring.get_keyring()
+    backend = _load_backend()
     module = type(backend).__module__
     if module.startswith("keyring.backends.fail") or getattr(backend, "priority", 1) <= 0:
         raise StoreError(NO_BACKEND)
@@ -47,6 +52,19 @@ def usable_backend() -> keyring.backend.KeyringBackend:
         raise StoreError(f"Refusing the file-based keyring {type(backend).__name__}. "
                          + NO_BACKEND)
     return backend
+
+
+def _load_backend() -> keyring.backend.KeyringBackend:
+    """keyring's active backend; any failure to load it (a bad PYTHON_KEYRING_BACKEND, a
+    broken keyring config file, a backend that raises on import) becomes StoreError."""
+    try:
+        return keyring.get_keyring()
+    except Exception as exc:  # noqa: BLE001 - keyring loads third-party code by name
+        name = os.environ.get("PYTHON_KEYRING_BACKEND")
+        if name:
+            raise StoreError(BAD_BACKEND.format(name=name, error=type(exc).__name__)) from None
+        raise StoreError(f"The keyring backend cannot be loaded ({type(exc).__name__}). "
+                         + NO_BACKEND) from None
 
 
 def _translate(exc: keyring.errors.KeyringError) -> StoreError:

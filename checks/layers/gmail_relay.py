@@ -35,6 +35,7 @@ from checks.net.smtp import (
     probe,
 )
 from checks.registry import Deps, check
+from checks.secrets import Secret, secret_shape
 
 CONNECT, TLS, AUTH = "gmail_relay.smtp.connect", "gmail_relay.smtp.tls", "gmail_relay.smtp.auth"
 KEY, SHAPE, REGION = "gmail_relay.ses.key_state", "gmail_relay.ses.password_shape", \
@@ -337,6 +338,19 @@ async def _key_details(ctx: Context, key_id: str, used: dict[str, Any]) -> dict[
             "last_used_service": str(last.get("ServiceName") or "")}
 
 
+#: what a username shaped like a secret (checks.secrets.secret_shape) probably is
+_SWAPPED = {"smtp_password": "an SMTP password", "iam_secret": "an IAM secret access key"}
+
+
+def _not_a_key_id(username: str) -> str:
+    """The summary for a username that is no access key id; a pasted secret is masked."""
+    shape = secret_shape(username)
+    if shape is None:
+        return f"SMTP username {username!r} is not an access key id"
+    return (f"SMTP username {Secret(username).masked()} looks like {_SWAPPED[shape]}, not an "
+            "access key id: the username and password fields may be swapped")
+
+
 def _is_535(deps: Deps) -> bool:
     return bool(deps.get(AUTH, "reply_code") == 535)
 
@@ -356,7 +370,7 @@ async def ses_key_state(ctx: Context, deps: Deps) -> Outcome:
                        "A bounce names the relay but not the credentials: give --relay-user "
                        "(or a stored profile with --profile-name) to look up the IAM key.")
     if not looks_like_access_key_id(relay.username):
-        return failed(f"SMTP username {relay.username!r} is not an access key id",
+        return failed(_not_a_key_id(relay.username),
                       "The SES SMTP username is the IAM access key id (AKIA…), not an address.",
                       fix=ROTATE_FIX)
     info = await key_info(ctx, relay.username)

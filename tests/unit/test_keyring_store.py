@@ -45,8 +45,8 @@ def test_unusable_backends(backend: keyring.backend.KeyringBackend) -> None:
             set_secret("alias", Secret(CANARY))
     finally:
         keyring.set_keyring(before)
-    assert "--relay-password-stdin" in str(info.value)
-    assert CANARY not in str(info.value)
+    assert "keyring" in str(info.value).lower() and CANARY not in str(info.value)
+    assert "--relay-password-stdin" not in str(info.value)  # commands add their own flags
 
 
 def test_relay_from_flags_and_stdin(memory: MemoryKeyring) -> None:

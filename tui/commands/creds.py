@@ -8,17 +8,26 @@ import getpass
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
+from checks import validate
 from checks.config import (
     ConfigError,
     Profile,
     config_path,
     delete_profile,
     get_profile,
+    load_profiles,
     save_profile,
 )
-from checks.creds.store import StoreError, delete_secret, get_secret, set_secret
+from checks.creds.store import (
+    StoreError,
+    delete_secret,
+    get_secret,
+    set_secret,
+    usable_backend,
+)
 from checks.secrets import Secret
 from tui.cli import UsageError
 
@@ -56,18 +65,50 @@ def _add_set(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def set_(args: argparse.Namespace) -> int:
-    from tui.commands.relay_args import DEFAULT_PORT, read_password
+    from tui.commands.relay_args import read_password
 
-    password = read_password(sys.stdin) if args.password_stdin else _prompt()
-    profile = Profile(args.name, sender=args.sender, region=args.region,
-                      aws_profile=args.aws_profile, relay_host=args.relay_host.strip().lower(),
-                      relay_port=args.relay_port or DEFAULT_PORT[args.relay_tls],
-                      relay_tls=args.relay_tls, relay_user=args.relay_user.strip())
-    _store(lambda: set_secret(profile.name, password))
-    path = _config(lambda: save_profile(profile))
+    profile = _validated_profile(args)
+    _store(usable_backend, "set")  # refuse before asking for the password
+    password = read_password(sys.stdin, "--password-stdin") if args.password_stdin \
+        else _prompt()
+    path = _save_then_store(profile, password)
     print(f"Saved profile {profile.name!r} in {path}; password {password.masked()} in the OS "
           "keyring (service mailpath).")
     return 0
+
+
+def _validated_profile(args: argparse.Namespace) -> Profile:
+    """The profile from the flags, checked as `check` checks them (nothing stored yet)."""
+    from tui.commands.relay_args import DEFAULT_PORT
+
+    def opt(fn: Callable[[Any, str], Any], value: Any, flag: str) -> Any:
+        return None if value is None else fn(value, flag)
+    try:
+        return Profile(
+            validate.profile_name(args.name),
+            sender=opt(validate.address, args.sender, "--from"),
+            region=opt(validate.region, args.region, "--region"),
+            aws_profile=opt(validate.username, args.aws_profile, "--aws-profile"),
+            relay_host=validate.hostname(args.relay_host, "--relay-host"),
+            relay_port=validate.port(DEFAULT_PORT[args.relay_tls] if args.relay_port is None
+                                     else args.relay_port, "--relay-port"),
+            relay_tls=args.relay_tls, relay_user=validate.username(args.relay_user,
+                                                                   "--relay-user"))
+    except validate.InvalidValue as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _save_then_store(profile: Profile, password: Secret) -> Path:
+    """Settings first (a failed write leaves no orphan secret); if the keyring then fails,
+    the profile as it was before is put back."""
+    before = _config(load_profiles).get(profile.name)
+    path = _config(lambda: save_profile(profile))
+    try:
+        set_secret(profile.name, password)
+    except StoreError as exc:
+        _config(lambda: save_profile(before) if before else delete_profile(profile.name))
+        raise UsageError(_hint(exc, "set")) from None
+    return path
 
 
 def _prompt() -> Secret:
@@ -81,7 +122,7 @@ def _prompt() -> Secret:
 
 def show(args: argparse.Namespace) -> int:
     profile = _config(lambda: get_profile(args.name))
-    secret = _store(lambda: get_secret(profile.name))
+    secret = _store(lambda: get_secret(profile.name), "show")
     for key, value in profile.to_toml().items():
         print(f"{key}: {value}")
     print(f"password: {secret.masked() if secret else '(none stored)'}")
@@ -96,11 +137,14 @@ def test(args: argparse.Namespace) -> int:
     from tui.commands.relay_args import relay_from_args
 
     profile = _config(lambda: get_profile(args.name))
+    _store(lambda: get_secret(profile.name), "test")
     relay = relay_from_args(argparse.Namespace(profile_name=profile.name))
     try:
-        endpoints = Endpoints.from_env(os.environ, aws_region=profile.region,
+        region = profile.region and validate.region(profile.region,
+                                                    f"profile {profile.name!r} region")
+        endpoints = Endpoints.from_env(os.environ, aws_region=region,
                                        aws_profile=profile.aws_profile)
-    except EndpointError as exc:
+    except (EndpointError, validate.InvalidValue) as exc:
         raise UsageError(str(exc)) from None
     ctx = Context(endpoints=endpoints, inputs=Inputs(sender=profile.sender, relay=relay,
                                                      path="gmail_send_as"))
@@ -108,7 +152,13 @@ def test(args: argparse.Namespace) -> int:
 
 
 def delete(args: argparse.Namespace) -> int:
-    had_secret = _store(lambda: delete_secret(args.name))  # first: a locked keyring keeps both
+    known = args.name in _config(load_profiles)
+    try:
+        had_secret = delete_secret(args.name)  # first: a locked keyring keeps both
+    except StoreError as exc:
+        if not known:
+            raise UsageError(f"no profile {args.name!r}") from None
+        raise UsageError(_hint(exc, "delete")) from None
     removed = _config(lambda: delete_profile(args.name))
     if not removed and not had_secret:
         raise UsageError(f"no profile {args.name!r}")
@@ -123,11 +173,28 @@ def _config(fn: Callable[[], T]) -> T:
         raise UsageError(str(exc)) from None
 
 
-def _store(fn: Callable[[], T]) -> T:
+#: what each command can do instead when the keyring cannot be used (its own flags only)
+KEYRING_HINTS = {
+    "set": "Without a keyring nothing can be stored; `mailpath check --relay-host H "
+    "--relay-user U --relay-password-stdin` tests a password without storing it.",
+    "show": "The profile's other settings are in the settings file; only the password needs "
+    "the keyring.",
+    "test": "`mailpath check --profile-name NAME --relay-password-stdin` tests the profile "
+    "with a password given on stdin instead.",
+    "delete": "Nothing was deleted: run `mailpath creds delete` again once the keyring "
+    "works.",
+}
+
+
+def _hint(exc: StoreError, command: str) -> str:
+    return f"{exc} {KEYRING_HINTS[command]}"
+
+
+def _store(fn: Callable[[], T], command: str) -> T:
     try:
         return fn()
     except StoreError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(_hint(exc, command)) from None
 
 
 # --------------------------------------------------------------------------- rotate
