@@ -46,12 +46,13 @@ class Diagnosis:
         return EXIT_HEALTHY
 
     def headline(self) -> str:
-        n = len(self.root_causes)
+        n, missing = len(self.root_causes), len(self.could_not_check)
+        could_not = f"{missing} of {len(self.results)} checks could not run" if missing else ""
         if not n:
-            missing = len(self.could_not_check)
-            return "No faults found" + (f"; {missing} checks could not run" if missing else "")
-        layers = ", ".join(dict.fromkeys(r.layer.title for r in self.root_causes))
-        return f"{n} root cause{'s' if n != 1 else ''}: {layers}"
+            return f"No faults found; {could_not}" if missing else "No faults found"
+        layers = ", ".join(dict.fromkeys(r.layer.display_name for r in self.root_causes))
+        found = f"{n} root cause{'s' if n != 1 else ''}: {layers}"
+        return f"{found}; {could_not}" if missing else found
 
     def to_json(self) -> dict[str, Any]:
         return {

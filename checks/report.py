@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from checks.diagnosis import Diagnosis
 from checks.model import CheckResult, Layer
@@ -35,8 +36,23 @@ def to_markdown(diagnosis: Diagnosis, *, title: str = "mailpath diagnosis") -> s
     return "\n".join(lines).rstrip() + "\n"
 
 
+#: control characters (C0 but tab and newline, DEL, C1) and bidi overrides: text from bounces,
+#: SMTP replies and DNS records is written by others and must not drive the user's terminal
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """Show control characters as visible escapes (ESC becomes \\x1b) instead of sending them."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256
+                       else f"\\u{ord(m.group()):04x}", text)
+
+
 def to_text(diagnosis: Diagnosis) -> str:
-    """A compact plain-text report for the terminal."""
+    """A compact plain-text report for the terminal (control characters made visible)."""
+    return terminal_safe(_plain_text(diagnosis))
+
+
+def _plain_text(diagnosis: Diagnosis) -> str:
     lines = [diagnosis.headline(), ""]
     if diagnosis.intake is not None:
         ev = diagnosis.intake.evidence()

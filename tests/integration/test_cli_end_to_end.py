@@ -92,6 +92,12 @@ def _read_exports(proc: subprocess.Popen) -> dict[str, str]:
         (("check", "--from", "not-an-address", "--to", "a@b.example"), "not an email address"),
         (("check", "--to", "a@b.example"), "--from"),
         (("check", "--from", "a@b.example", "--layers", "smtp"), "unknown layer"),
+        (("check", "--from", "a@b.example", "--to", ""), "--to was given an empty value"),
+        (("check", "--from", "a@b.example", "--to", "c@d.example", "--timeout", "-1"),
+         "--timeout must be"),
+        (("check", "--from", "a@b.example", "--to", "c@d.example", "--timeout", "nan"),
+         "--timeout must be"),
+        (("check", "--from", "a@b.example"), "--to ADDR is required"),
     ],
 )
 def test_bad_input_gets_one_clear_line_and_exit_2(args, needle):

@@ -65,3 +65,22 @@ def test_walk_visits_every_layer_for_gmail_and_skips_relay_for_the_api():
 def test_a_bounce_moves_its_layer_to_the_front_and_keeps_the_others():
     w = walk("start", {"path": "gmail_send_as"}, start_layer=Layer.RECIPIENT_MTA)
     assert w.layers[0] is Layer.RECIPIENT_MTA and set(w.layers) == set(Layer)
+
+
+def test_terminal_output_shows_control_characters_instead_of_sending_them():
+    """Bounces, SMTP replies and DNS records are written by others (tester's F10)."""
+    from checks.report import terminal_safe, to_text
+
+    hostile = "550 User unknown \x1b]0;PWNED\x07\x1b[2J\x1b[31mRED\x1b[0m \u202eevil\x00"
+    shown = terminal_safe(hostile)
+    assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
+    assert "\\x1b[31mRED" in shown and "\\u202e" in shown and "\n" == terminal_safe("\n")
+    outcome = Outcome(Status.FAIL, hostile)
+    text = to_text(diagnose([CheckResult("recipient.mx.provider", Layer.RECIPIENT_MTA, "t",
+                                         outcome)]))
+    assert "\x1b" not in text
+
+
+def test_headline_counts_checks_that_could_not_run_beside_the_faults():
+    d = diagnose([_r("a", Layer.DNS, Status.ERROR), _r("b", Layer.SES, Status.FAIL)])
+    assert d.headline() == "1 root cause: Amazon SES; 1 of 2 checks could not run"

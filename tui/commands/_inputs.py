@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,15 +14,22 @@ from checks.secrets import Secret
 from tui.cli import UsageError
 
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: flags whose explicitly empty value is a mistake (an unset shell variable), not "use the default"
+_NOT_EMPTY = {"sender": "--from", "recipients": "--to", "layers": "--layers",
+              "nameserver": "--nameserver", "region": "--region", "profile": "--profile",
+              "bounce": "--bounce", "envelope_sender": "--envelope-sender"}
+MAX_TIMEOUT = 600.0
 
 
 def context_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> Context:
+    _refuse_empty(args)
     endpoints = endpoints_from(args, env)
     bounce = _bounce(getattr(args, "bounce", None))
     relay = _relay(args, env) or relay_from_bounce(bounce)
     inputs = Inputs(
         sender=_address(args.sender or env.get("MAILPATH_FROM"), "--from"),
-        recipients=_recipients(args.recipients or [env.get("MAILPATH_TO", "")]),
+        recipients=_recipients(args.recipients or [env.get("MAILPATH_TO", "")])
+        or _bounce_recipients(bounce),
         relay=relay,
         path=args.path or ("gmail_send_as" if relay else "ses_api"),
         bounce=bounce,
@@ -32,7 +40,23 @@ def context_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> Conte
     return Context(endpoints=endpoints, inputs=inputs)
 
 
+def _refuse_empty(args: argparse.Namespace) -> None:
+    for attr, flag in _NOT_EMPTY.items():
+        value = getattr(args, attr, None)
+        values = value if isinstance(value, list) else [value]
+        if any(v is not None and not str(v).strip() for v in values):
+            raise UsageError(f"{flag} was given an empty value (an unset shell variable?)")
+
+
+def _timeout(value: float | None) -> float | None:
+    if value is not None and not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
+        raise UsageError(f"--timeout must be a number of seconds above 0 and at most "
+                         f"{MAX_TIMEOUT:g}, not {value}")
+    return value
+
+
 def endpoints_from(args: argparse.Namespace, env: Mapping[str, str]) -> Endpoints:
+    _timeout(args.timeout)
     try:
         nameservers = parse_nameservers(args.nameserver) if args.nameserver else None
         return Endpoints.from_env(
@@ -80,8 +104,10 @@ def relay_from_env(env: Mapping[str, str]) -> RelaySettings | None:
         return None
     port_text = env.get("MAILPATH_RELAY_PORT", "587")
     tls = env.get("MAILPATH_RELAY_TLS", "starttls")
-    if not port_text.isdigit() or tls not in ("starttls", "tls"):
-        raise UsageError("MAILPATH_RELAY_PORT must be a number and MAILPATH_RELAY_TLS starttls|tls")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise UsageError(f"MAILPATH_RELAY_PORT {port_text!r} is not a TCP port (1-65535)")
+    if tls not in ("starttls", "tls"):
+        raise UsageError(f"MAILPATH_RELAY_TLS {tls!r} must be starttls or tls")
     password = None
     if pw_file := env.get("MAILPATH_RELAY_PASSWORD_FILE"):
         try:
@@ -90,6 +116,12 @@ def relay_from_env(env: Mapping[str, str]) -> RelaySettings | None:
             raise UsageError(f"cannot read MAILPATH_RELAY_PASSWORD_FILE: {exc.strerror}") from None
     user = env.get("MAILPATH_RELAY_USER", "")
     return RelaySettings(host, int(port_text), tls, user, password)  # type: ignore[arg-type]
+
+
+def _bounce_recipients(bounce: object) -> tuple[str, ...]:
+    """Without --to, the addresses the bounce reports on are the recipients to check."""
+    found = [getattr(r, "address", "") for r in getattr(bounce, "recipients", ())]
+    return tuple(a for a in dict.fromkeys(found) if _ADDRESS.match(a))
 
 
 def relay_from_bounce(bounce: object) -> RelaySettings | None:

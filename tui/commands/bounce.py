@@ -14,6 +14,7 @@ from typing import Any
 
 from checks.bounce import BounceReport, parse_bounce
 from checks.bounce.model import describe
+from checks.report import terminal_safe
 
 #: larger inputs are read only this far (a bounce's report is at its start)
 READ_LIMIT = 16 * 1024 * 1024
@@ -83,8 +84,9 @@ def _emit(report: BounceReport, *, as_json: bool) -> None:
     if as_json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
         return
-    print(f"== {report.name}")
-    print(describe(report))
+    print(terminal_safe(f"== {report.name}"))
+    print(terminal_safe(describe(report)))
     entry = report.entry_layer
-    print(f"start the diagnosis at: {entry.title if entry else 'no delivery layer (see above)'}")
+    where = entry.display_name if entry else "no delivery layer (see above)"
+    print(f"start the diagnosis at: {where}")
     print()

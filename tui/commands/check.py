@@ -35,7 +35,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--bounce", metavar="FILE", help="start from this bounce (shown as evidence)")
     p.add_argument("--dkim-selector", dest="dkim_selectors", metavar="SEL", action="append",
                    default=[], help="also check this DKIM selector's key record (repeatable)")
-    p.add_argument("--timeout", type=float, help="per-check time limit in seconds (default 10)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="per-check time limit in seconds, above 0 and at most 600 (default 10)")
     p.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
     _relay_arguments(p)
     p.set_defaults(func=run)
@@ -50,8 +51,17 @@ def _relay_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from checks.model import Layer
+    from tui.cli import UsageError
     from tui.commands._inputs import context_from_args
     from tui.commands._output import diagnose_and_print, parse_layers
 
     ctx = context_from_args(args, os.environ)
-    return diagnose_and_print(ctx, parse_layers(args.layers), as_json=args.json)
+    layers = parse_layers(args.layers)
+    wanting = {Layer.SES, Layer.RECIPIENT_MTA} & set(layers or Layer)
+    if wanting and not ctx.inputs.recipients:
+        raise UsageError(
+            "--to ADDR is required for the " + " and ".join(sorted(w.value for w in wanting))
+            + " layers (or set MAILPATH_TO, or leave them out with --layers)"
+        )
+    return diagnose_and_print(ctx, layers, as_json=args.json)
