@@ -23,6 +23,10 @@ from checks.net.aws import AwsError, call
 REASONS = ("BOUNCE", "COMPLAINT")
 MAX_PAGE_SIZE = 1000
 CSV_COLUMNS = ("email", "reason", "last_update", "message_id", "feedback_id", "region")
+#: what ListSuppressedDestinations returns: the ids need one GetSuppressedDestination each
+LIST_COLUMNS = ("email", "reason", "last_update", "region")
+#: how many GetSuppressedDestination calls `with_details` runs at once
+DETAIL_CONCURRENCY = 8
 
 #: IAM actions each operation needs (the least-privilege policy of the explorer).
 PERMISSIONS: dict[str, str] = {
@@ -85,11 +89,13 @@ class SuppressedEntry:
     def domain(self) -> str:
         return self.email.rpartition("@")[2]
 
-    def as_dict(self) -> dict[str, str | None]:
-        """JSON- and CSV-friendly form (the date as ISO 8601 UTC)."""
-        return {"email": self.email, "reason": self.reason,
+    def as_dict(self, *, details: bool = True) -> dict[str, str | None]:
+        """JSON- and CSV-friendly form (the date as ISO 8601 UTC); without `details`, only
+        what a list page holds (no message and feedback ids)."""
+        full = {"email": self.email, "reason": self.reason,
                 "last_update": self.last_update.isoformat(), "message_id": self.message_id,
                 "feedback_id": self.feedback_id, "region": self.region}
+        return full if details else {k: full[k] for k in LIST_COLUMNS}
 
 
 class RemovalStatus(StrEnum):
@@ -234,6 +240,18 @@ async def lookup(ctx: Context, email: str, region: str) -> SuppressedEntry | Non
     return entry_from_api(reply.get("SuppressedDestination", {}), region)
 
 
+async def with_details(ctx: Context, entries: Sequence[SuppressedEntry], region: str,
+                       *, concurrency: int = DETAIL_CONCURRENCY) -> list[SuppressedEntry]:
+    """The entries with their message and feedback ids (one GetSuppressedDestination each,
+    at most `concurrency` at a time); an entry gone meanwhile is kept as listed."""
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(entry: SuppressedEntry) -> SuppressedEntry:
+        async with gate:
+            return await lookup(ctx, entry.email, region) or entry
+    return list(await asyncio.gather(*(one(e) for e in entries)))
+
+
 # --------------------------------------------------------------------------- filtering
 
 
@@ -334,14 +352,16 @@ async def add(ctx: Context, email: str, reason: str, region: str) -> SuppressedE
 # --------------------------------------------------------------------------- export
 
 
-def export_csv(entries: Iterable[SuppressedEntry], file: TextIO, *, header: bool = True) -> int:
+def export_csv(entries: Iterable[SuppressedEntry], file: TextIO, *, header: bool = True,
+               details: bool = False) -> int:
     """Write a header (unless `header=False`, to append a further page) and one row per entry;
-    returns the number of rows written."""
-    writer = csv.DictWriter(file, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    returns the number of rows written. The id columns only with `details` (`with_details`)."""
+    columns = CSV_COLUMNS if details else LIST_COLUMNS
+    writer = csv.DictWriter(file, fieldnames=columns, lineterminator="\n")
     if header:
         writer.writeheader()
     n = 0
     for entry in entries:
-        writer.writerow(entry.as_dict())
+        writer.writerow(entry.as_dict(details=details))
         n += 1
     return n

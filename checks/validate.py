@@ -8,8 +8,8 @@ import difflib
 import ipaddress
 import re
 
-#: AWS regions known when this was written; a well-shaped name in a known area is accepted
-#: too (AWS adds regions), anything else gets a "did you mean".
+#: AWS regions known when this was written; a well-shaped name in a known area with known
+#: words is accepted too (AWS adds regions), anything else gets a "did you mean".
 KNOWN_REGIONS = (
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "us-gov-east-1", "us-gov-west-1",
     "ca-central-1", "ca-west-1", "mx-central-1", "sa-east-1",
@@ -20,6 +20,7 @@ KNOWN_REGIONS = (
     "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "cn-north-1", "cn-northwest-1",
 )
 _AREAS = frozenset(r.split("-")[0] for r in KNOWN_REGIONS)
+_WORDS = frozenset(w for r in KNOWN_REGIONS for w in r.split("-")[1:-1])
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 _ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _LABEL = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?")
@@ -33,11 +34,19 @@ class InvalidValue(ValueError):
 def region(value: str, what: str = "--region") -> str:
     """An AWS region name such as us-east-1."""
     name = value.strip().lower()
-    if name in KNOWN_REGIONS or (_REGION.fullmatch(name) and name.split("-")[0] in _AREAS):
+    if name in KNOWN_REGIONS or _new_region(name):
         return name
     close = difflib.get_close_matches(name, KNOWN_REGIONS, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]}?" if close else " (e.g. us-east-1, eu-west-1)"
     raise InvalidValue(f"{what} {value!r} is not an AWS region{hint}")
+
+
+def _new_region(name: str) -> bool:
+    """Well shaped, in a known area, with known words (east, southeast, gov, ...)."""
+    if not _REGION.fullmatch(name):
+        return False
+    area, *words, _ = name.split("-")
+    return area in _AREAS and set(words) <= _WORDS
 
 
 def address(value: str, what: str) -> str:

@@ -14,11 +14,13 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from checks import validate
 from checks.context import Context
 from checks.diagnosis import EXIT_COULD_NOT_CHECK, EXIT_FAULTS, EXIT_HEALTHY, EXIT_USAGE
 from checks.endpoints import EndpointError, Endpoints
 from checks.net.aws import AwsError
 from checks.suppression import (
+    DETAIL_CONCURRENCY,
     NOTES,
     REASON_TEXT,
     REASONS,
@@ -36,6 +38,7 @@ from checks.suppression import (
     normalise_reasons,
     pages,
     remove,
+    with_details,
 )
 from tui.cli import UsageError
 
@@ -72,6 +75,9 @@ def _filters(q: argparse.ArgumentParser) -> None:
     q.add_argument("--until", metavar="DATE", help="last updated on or before")
     q.add_argument("--domain", help="only addresses on this domain (or its subdomains)")
     q.add_argument("--text", help="only addresses containing this text")
+    q.add_argument("--details", action="store_true", help="also fetch each entry's message and "
+                   f"feedback ids (one GetSuppressedDestination per entry, "
+                   f"{DETAIL_CONCURRENCY} at a time)")
 
 
 def _emails(q: argparse.ArgumentParser) -> None:
@@ -97,12 +103,34 @@ def _export_args(q: argparse.ArgumentParser) -> None:
 
 
 def _context(args: argparse.Namespace) -> tuple[Context, str]:
+    _check_args(args)
     try:
         endpoints = Endpoints.from_env(os.environ, aws_region=args.region,
                                        aws_profile=args.profile)
     except EndpointError as exc:
         raise UsageError(str(exc)) from None
     return Context(endpoints=endpoints), endpoints.aws_region
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    """Usage errors before any AWS call: the region's name, the date range, --json on export."""
+    if args.region is not None:
+        try:
+            args.region = validate.region(args.region, "--region")
+        except validate.InvalidValue as exc:
+            raise UsageError(str(exc)) from None
+    since = parse_date(getattr(args, "since", None))
+    until = parse_date(getattr(args, "until", None), end=True)
+    if since and until and since > until:
+        raise UsageError(f"--since {args.since} is after --until {args.until}: no date is in "
+                         "that range")
+    if args.suppression_action == "export" and args.json:
+        raise UsageError("export writes CSV; for JSON (one object a line) use "
+                         "`mailpath suppression list --json`")
+
+
+def _entries(n: int) -> str:
+    return f"{n} {'entry' if n == 1 else 'entries'}"
 
 
 def _run(work: Callable[[Context, str], Coroutine[Any, Any, int]], args: argparse.Namespace) -> int:
@@ -155,12 +183,14 @@ async def _filtered(ctx: Context, region: str, args: argparse.Namespace
     reasons = _reasons(args.reason)
     since, until = parse_date(args.since), parse_date(args.until, end=True)
     async for page in pages(ctx, region, reasons=reasons, since=since, until=until):
-        yield filter_entries(page, text=args.text, domain=args.domain) \
-            if args.text or args.domain else page
+        if args.text or args.domain:
+            page = filter_entries(page, text=args.text, domain=args.domain)
+        yield await with_details(ctx, page, region) if getattr(args, "details", False) else page
 
 
-def _line(e: SuppressedEntry) -> str:
-    return f"{e.email}\t{e.reason}\t{e.last_update.isoformat(timespec='seconds')}"
+def _line(e: SuppressedEntry, details: bool = False) -> str:
+    ids = f"\t{e.message_id or '-'}\t{e.feedback_id or '-'}" if details else ""
+    return f"{e.email}\t{e.reason}\t{e.last_update.isoformat(timespec='seconds')}{ids}"
 
 
 # --------------------------------------------------------------------------- actions
@@ -170,12 +200,13 @@ def list_(args: argparse.Namespace) -> int:
     async def work(ctx: Context, region: str) -> int:
         n = 0
         async for page in _filtered(ctx, region, args):
-            out = [json.dumps(e.as_dict()) if args.json else _line(e) for e in page]
+            out = [json.dumps(e.as_dict(details=args.details)) if args.json
+                   else _line(e, args.details) for e in page]
             if out:
                 sys.stdout.write("\n".join(out) + "\n")
                 sys.stdout.flush()
             n += len(page)
-        print(f"{n} entries on the {region} list", file=sys.stderr)
+        print(f"{_entries(n)} on the {region} list", file=sys.stderr)
         _note("per_region")
         return EXIT_HEALTHY
     return _run(work, args)
@@ -265,12 +296,12 @@ def export(args: argparse.Namespace) -> int:
         with _open_out(args.file) as out:
             n, first = 0, True
             async for page in _filtered(ctx, region, args):
-                n += export_csv(page, out, header=first)
+                n += export_csv(page, out, header=first, details=args.details)
                 out.flush()
                 first = False
             if first:
-                export_csv([], out)
-        print(f"{n} entries written", file=sys.stderr)
+                export_csv([], out, details=args.details)
+        print(f"{_entries(n)} written", file=sys.stderr)
         return EXIT_HEALTHY
     return _run(work, args)
 
@@ -311,7 +342,7 @@ def stats(args: argparse.Namespace) -> int:
 
 def _print_stats(region: str, total: int, by_reason: dict[str, int],
                  by_day: dict[dt.date, int]) -> None:
-    print(f"{total} entries on the {region} list")
+    print(f"{_entries(total)} on the {region} list")
     for reason, n in by_reason.items():
         print(f"  {reason:<10} {n}")
     by_month: dict[str, int] = {}
