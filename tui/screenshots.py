@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import re
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -102,6 +104,18 @@ async def _help(pilot: Pilot[object]) -> None:
     await pilot.pause()
 
 
+async def _suppression(pilot: Pilot[object]) -> None:
+    await settle(pilot)
+    await pilot.press("u")
+    await settle(pilot)
+
+
+async def _credentials(pilot: Pilot[object]) -> None:
+    await settle(pilot)
+    await pilot.press("k")
+    await pilot.pause()
+
+
 #: screen name -> what to do after the app starts to show that screen
 SCREENS: dict[str, Callable[[Pilot[object]], Awaitable[None]]] = {
     "walkthrough": _walkthrough,
@@ -109,7 +123,11 @@ SCREENS: dict[str, Callable[[Pilot[object]], Awaitable[None]]] = {
     "intake": _intake,
     "settings": _settings,
     "help": _help,
+    "suppression": _suppression,
+    "credentials": _credentials,
 }
+#: the screens shot for scenarios other than the first
+OTHER_SCREENS = ("walkthrough", "report", "suppression", "credentials")
 
 
 def make_app(ctx: Context, scenario: str) -> object:
@@ -141,8 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scenario", action="append", help="default: seed and healthy")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    # pictures must not show the user's own profiles or recent inputs
+    os.environ["MAILPATH_CONFIG"] = str(Path(tempfile.mkdtemp()) / "config.toml")
     for name in args.scenario or SCENARIOS:
-        screens = list(SCREENS) if name == SCENARIOS[0] else ["walkthrough", "report"]
+        screens = list(SCREENS) if name == SCENARIOS[0] else list(OTHER_SCREENS)
         for path in _scenario_shots(name, screens, args.out):
             print(path)
     return 0

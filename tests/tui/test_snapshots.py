@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from checks.context import Context
-from tui.screenshots import SCREENS, SIZE, make_app
+from tui.screenshots import OTHER_SCREENS, SCREENS, SIZE, make_app
 
 
 def _app(lab, name: str):
@@ -22,7 +22,7 @@ def test_seed_screen(snap_compare, seed_lab, screen: str) -> None:
     assert snap_compare(_app(seed_lab, "seed"), terminal_size=SIZE, run_before=SCREENS[screen])
 
 
-@pytest.mark.parametrize("screen", ["walkthrough", "report"])
+@pytest.mark.parametrize("screen", OTHER_SCREENS)
 def test_healthy_screen(snap_compare, healthy_lab, screen: str) -> None:
     """Healthy: every layer passes; the bar and the report say no faults were found."""
     assert snap_compare(_app(healthy_lab, "healthy"), terminal_size=SIZE,

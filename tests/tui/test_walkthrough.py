@@ -156,7 +156,8 @@ async def test_command_palette_reaches_every_action(app) -> None:
         await settle(app, pilot)
         names = {c.title for c in app.get_system_commands(app.screen)}
         for wanted in ("Next step", "Re-run check", "Re-run layer", "Run all", "Copy fix",
-                       "Report", "Intake", "Settings", "Help", "Theme", "Quit"):
+                       "Report", "Intake", "Settings", "Suppression", "Credentials", "Help",
+                       "Theme", "Quit"):
             assert wanted in names
 
 

@@ -87,9 +87,10 @@ class IntakeScreen(Guarded, Screen[None]):
         self.sender = sender or next(iter(self.recent["senders"]), "")
         self.recipient = recipient or next(iter(self.recent["recipients"]), "")
 
-    def _suggest(self, kind: str) -> SuggestFromList:
-        """Completion from the recent inputs of this kind (→ accepts)."""
-        return SuggestFromList(self.recent[kind], case_sensitive=False)
+    def _suggest(self, kind: str) -> SuggestFromList | None:
+        """Completion from the recent inputs of this kind (→ accepts); none when there are none."""
+        return SuggestFromList(self.recent[kind], case_sensitive=False) if self.recent[kind] \
+            else None
 
     def compose(self) -> ComposeResult:
         yield Header()
