@@ -132,7 +132,9 @@ def _returned_bounce(parts: mail.MailParts) -> mail.MailParts | None:
     """A notice with no delivery report of its own whose returned message is itself a
     delivery report (a gateway returning the bounce it was sent): that inner bounce is read."""
     inner = parts.original_headers
-    if parts.dsn or not inner or _DSN_PART.search(inner) is None:
+    if parts.dsn or ("elivery-" not in inner and "ELIVERY-" not in inner):
+        return None
+    if _DSN_PART.search(inner) is None:
         return None
     found = mail.read(inner.encode("utf-8", "replace"))
     return found if found.dsn else None

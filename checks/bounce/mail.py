@@ -34,11 +34,25 @@ _PARAM = {
 
 
 class Headers:
-    """Header fields by lower-cased name (first occurrence wins), order kept for `items`."""
+    """Header fields by lower-cased name (first occurrence wins), order kept for `items`.
+
+    Fields read from a message are kept as their lines (first line, continuation lines)
+    and unfolded only when asked for: most of a bounce's headers are never read."""
 
     def __init__(self, fields: list[tuple[str, str]]) -> None:
-        self._fields = fields
-        self._first = {name.lower(): value for name, value in reversed(fields)}
+        self._lines: list[list[str]] = [[name, value] for name, value in fields]
+        self._index()
+
+    @classmethod
+    def from_lines(cls, lines: list[list[str]]) -> Headers:
+        """Fields as [name, first line's value, continuation lines...] (not yet unfolded)."""
+        made = cls.__new__(cls)
+        made._lines = lines
+        made._index()
+        return made
+
+    def _index(self) -> None:
+        self._first = {entry[0].lower(): entry for entry in reversed(self._lines)}
         self._type: str | None = None
 
     def content_type(self) -> str:
@@ -50,13 +64,20 @@ class Headers:
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of a field (`name` in any case; lower case is looked up directly)."""
-        value = self._first.get(name)
-        if value is None and not name.islower():
-            value = self._first.get(name.lower())
-        return default if value is None else value
+        entry = self._first.get(name)
+        if entry is None and not name.islower():
+            entry = self._first.get(name.lower())
+        return default if entry is None else _unfolded(entry)
 
     def items(self) -> list[tuple[str, str]]:
-        return list(self._fields)
+        return [(entry[0], _unfolded(entry)) for entry in self._lines]
+
+
+def _unfolded(entry: list[str]) -> str:
+    """A field's value: its lines stripped and joined by single spaces (empty ones dropped)."""
+    if len(entry) == 2:
+        return entry[1].strip()
+    return " ".join(part for line in entry[1:] if (part := line.strip()))
 
 
 EMPTY = Headers([])
@@ -105,7 +126,7 @@ _BOUNDARY_LINE = re.compile(rb"^--([^\s]{6,200})[ \t]*$", re.M)
 def _guessed_multipart(headers: Headers, body: bytes) -> Headers:
     """Headers cut off above the MIME ones: a body of boundary-separated parts, one of them a
     delivery-status report, is read as multipart."""
-    if _DSN_PART.search(body) is None:
+    if (b"elivery-" not in body and b"ELIVERY-" not in body) or _DSN_PART.search(body) is None:
         return headers
     match = _BOUNDARY_LINE.search(body, 0, 4096)
     if match is None or body.count(b"\n--" + match.group(1)) < 2:
@@ -126,20 +147,17 @@ def split_head(data: bytes) -> tuple[bytes, bytes]:
 
 def parse_headers(head: bytes) -> Headers:
     """Unfolded (name, value) fields; lines that are neither field nor continuation are skipped."""
-    fields: list[tuple[str, str]] = []
+    fields: list[list[str]] = []
     for line in head.decode("utf-8", "replace").split("\n"):
         if line[:1] in _BLANKS and fields:
-            more = line.strip()
-            if more:
-                name, value = fields[-1]
-                fields[-1] = (name, f"{value} {more}" if value else more)
+            fields[-1].append(line)
             continue
         name, sep, value = line.partition(":")
         if sep and name:
             name = name.strip()
             if " " not in name:
-                fields.append((name, value.strip()))
-    return Headers(fields)
+                fields.append([name, value])
+    return Headers.from_lines(fields)
 
 
 _BLANKS = (" ", "\t")

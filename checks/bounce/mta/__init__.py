@@ -38,19 +38,23 @@ def reporter(parts: MailParts) -> str:
     Values are lower-cased once and matched by case-sensitive (lower-case) patterns: much
     faster than case-insensitive alternations.
     """
-    values = {"body": parts.text[:6000].lower()}
-    for key in _HEADER_KEYS:
-        values[key] = header(parts.headers, key).lower()
-    for name, key, word, rx, required in _SIGNS:
-        value = values[key]
-        if not value:
-            continue
-        if word:
-            if word in value:
-                return name
-        elif rx is not None and _shown(rx, required, value):
-            return name
-    return ""
+    values = [(key, header(parts.headers, key).lower()) for key in _HEADER_KEYS]
+    values.append(("body", parts.text[:6000].lower()))
+    best = len(FAMILIES)
+    for key, value in values:
+        if value:
+            best = _first_shown(_BY_KEY[key], value, best)
+    return FAMILIES[best][0] if best < len(FAMILIES) else ""
+
+
+def _first_shown(signs: tuple[_KeySign, ...], value: str, best: int) -> int:
+    """The lowest family index (below `best`) whose sign on this value shows, else `best`."""
+    for rank, word, rx, required in signs:
+        if rank >= best:
+            break
+        if (word in value) if word else (rx is not None and _shown(rx, required, value)):
+            return rank
+    return best
 
 
 def _shown(rx: re.Pattern[str], required: tuple[str, ...] | None, value: str) -> bool:
@@ -84,3 +88,11 @@ def _literals(pattern: str) -> tuple[str, ...] | None:
 
 _HEADER_KEYS = frozenset(key for _, rules in FAMILIES for key, _ in rules) - {"body"}
 _SIGNS = _flat(FAMILIES)
+#: (family index, literal word or "", pattern or None, words the pattern needs)
+_KeySign = tuple[int, str, re.Pattern[str] | None, tuple[str, ...] | None]
+_RANK = {name: i for i, (name, _rules) in reversed(list(enumerate(FAMILIES)))}
+#: header name or "body" -> its signs in family order
+_BY_KEY: dict[str, tuple[_KeySign, ...]] = {
+    key: tuple((_RANK[n], w, rx, req) for n, k, w, rx, req in _SIGNS if k == key)
+    for key in {k for _n, k, _w, _rx, _req in _SIGNS}
+}
