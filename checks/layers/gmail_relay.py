@@ -23,7 +23,17 @@ from checks.creds.forensics import (
 )
 from checks.creds.smtp_password import password_version
 from checks.layers.ses import OTHER_REGIONS
-from checks.model import Evidence, Fix, Layer, Outcome, failed, passed, skipped, warned
+from checks.model import (
+    Evidence,
+    Fix,
+    Layer,
+    Outcome,
+    errored,
+    failed,
+    passed,
+    skipped,
+    warned,
+)
 from checks.net.aws import AwsError, call
 from checks.net.smtp import (
     CONNECT_FAILURES,
@@ -131,7 +141,25 @@ async def smtp_connect(ctx: Context, deps: Deps) -> Outcome:
         return passed(f"{relay.host}:{relay.port} answers: {banner}", evidence=(transcript(res),),
                       facts={"reached": True, "banner": banner})
     found = await working_alternatives(ctx, relay)
+    return connect_outcome(ctx, relay, res, found)
+
+
+def connect_outcome(ctx: Context, relay: RelaySettings, res: ProbeResult,
+                    found: list[ProbeResult]) -> Outcome:
+    """The verdict on a failed connection, given the port/mode alternatives that worked."""
+    if not found and res.failure is Failure.NO_BANNER and res.slow_network:
+        return _greeting_late(relay, res)
     return _connect_failed(relay, res, found, ctx)
+
+
+def _greeting_late(relay: RelaySettings, res: ProbeResult) -> Outcome:
+    """On a slow network a missing greeting proves nothing about the server."""
+    return errored(
+        f"Could not check: no greeting from {relay.host}:{relay.port} within "
+        f"{res.reply_timeout:.1g} s, and connecting alone took {res.connect_seconds:.1f} s",
+        "The network is slow enough that the greeting may simply be late. Run again with a "
+        "longer --timeout before concluding that the server never greets.",
+        evidence=(transcript(res),))
 
 
 def _connect_failed(relay: RelaySettings, res: ProbeResult, found: list[ProbeResult],

@@ -14,6 +14,7 @@ import dataclasses
 import re
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -108,6 +109,15 @@ class ProbeResult:
     #: names the server's certificate covers, read again without verification after a
     #: certificate failure (so a mismatch can say which name it is for)
     certificate_names: tuple[str, ...] = ()
+    #: how long the TCP (and implicit TLS) connection took, and how long a reply was waited for:
+    #: a greeting missing after a slow connect may only be late, not absent
+    connect_seconds: float = 0.0
+    reply_timeout: float = 0.0
+
+    @property
+    def slow_network(self) -> bool:
+        """The connection alone used a large part of the time a reply was given."""
+        return self.reply_timeout > 0 and self.connect_seconds > 0.25 * self.reply_timeout
 
     @property
     def ok(self) -> bool:
@@ -270,10 +280,13 @@ class _Probe:
     session: _Session | None = None
     verify: bool = True
     peer_der: bytes | None = None
+    connect_seconds: float = 0.0
 
     async def run(self, credentials: tuple[str, Secret] | None, mail_from: str | None) -> None:
+        began = time.monotonic()
         reader, writer = await _open(self.host, self.port, self.mode, self.endpoints, self.timeout,
                                      self.verify)
+        self.connect_seconds = time.monotonic() - began
         self.session = _Session(reader, writer, self.timeout)
         if self.mode == "tls":
             self._tls_done(writer)
@@ -388,6 +401,7 @@ class _Probe:
             banner=self.banner, capabilities=self.capabilities, tls_version=self.tls_version,
             auth=self.auth, mail_from=self.mail_from,
             transcript=tuple(self.session.log) if self.session else (),
+            connect_seconds=self.connect_seconds, reply_timeout=self.timeout,
         )
 
 
