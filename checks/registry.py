@@ -53,6 +53,9 @@ class Deps:
 
 
 CheckFn = Callable[[Context, Deps], Awaitable[Outcome]]
+#: Started with the run, before any dependency is done: fills `ctx.memo` with lookups the
+#: check will ask for (so it need not wait for them after its dependencies); never a result.
+PrefetchFn = Callable[[Context], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Check:
     fn: CheckFn
     needs: tuple[str, ...] = ()
     timeout: float | None = None  # None: the context's default
+    prefetch: PrefetchFn | None = None
 
 
 class Registry:
@@ -108,12 +112,13 @@ def check(
     *,
     needs: tuple[str, ...] = (),
     timeout: float | None = None,
+    prefetch: PrefetchFn | None = None,
     registry: Registry = REGISTRY,
 ) -> Callable[[CheckFn], CheckFn]:
     """Register an async check function under a stable dotted id."""
 
     def register(fn: CheckFn) -> CheckFn:
-        registry.add(Check(check_id, layer, title, fn, needs, timeout))
+        registry.add(Check(check_id, layer, title, fn, needs, timeout, prefetch))
         return fn
 
     return register

@@ -55,12 +55,13 @@ async def run_checks(checks: Iterable[Check], ctx: Context) -> AsyncIterator[Eve
         done[chk.id].set_result(result)
         await queue.put(CheckFinished(result, started, ended))
 
+    warm = [asyncio.create_task(_prefetch(c, ctx)) for c in plan.values() if c.prefetch]
     tasks = [asyncio.create_task(one(c)) for c in plan.values()]
     try:
         for _ in range(2 * len(tasks)):
             yield await queue.get()
     finally:
-        for t in tasks:
+        for t in (*tasks, *warm):
             t.cancel()
     yield RunFinished(tuple(done[cid].result() for cid in plan))
 
@@ -71,6 +72,16 @@ async def collect(checks: Iterable[Check], ctx: Context) -> list[CheckResult]:
         if isinstance(event, RunFinished):
             return list(event.results)
     raise AssertionError("run ended without RunFinished")
+
+
+async def _prefetch(chk: Check, ctx: Context) -> None:
+    """Warm the run's cache for a check; its failures are the check's to meet and report."""
+    assert chk.prefetch is not None
+    try:
+        async with asyncio.timeout(chk.timeout or ctx.endpoints.timeout):
+            await chk.prefetch(ctx)
+    except Exception:  # noqa: BLE001, S110 - the check itself asks again and reports
+        pass
 
 
 async def _run_one(chk: Check, ctx: Context, deps: Deps) -> Outcome:

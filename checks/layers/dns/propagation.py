@@ -37,20 +37,24 @@ class _Authority:
     address: tuple[str, int]
 
 
+async def _prefetch(ctx: Context) -> None:
+    """With the run's start: the zone's nameservers and the records SES facts do not name."""
+    domain = ctx.inputs.sender_domain
+    if domain:
+        answering, _, _ = await _zone_servers(ctx, domain)
+        await asyncio.gather(*(_compare(ctx, answering, n, t) for n, t, _ in _fixed_names(domain)))
+
+
 @check(
     "dns.propagation",
     Layer.DNS,
     "Authoritative servers agree with the resolver",
     needs=(MAIL_FROM, DKIM, DOMAIN, *_READERS),
+    prefetch=_prefetch,
 )
 async def propagation(ctx: Context, deps: Deps) -> Outcome:
     domain = sender_domain(ctx, deps)
-    servers, ns_evidence = await _authoritative_servers(ctx, domain)
-    if not servers:
-        raise CheckError(
-            f"Could not find the authoritative nameservers of {domain}", evidence=ns_evidence
-        )
-    answering, silent = await _answering(ctx, domain, servers, ns_evidence)
+    answering, silent, ns_evidence = await _zone_servers(ctx, domain)
     names = _propagation_names(deps, domain)
     diffs = await asyncio.gather(*(_compare(ctx, answering, n, t) for n, t, _ in names))
     found = [d[0] for d in diffs if d[0]]
@@ -143,15 +147,24 @@ async def _answering(
     return answering, [s for s, ok in zip(servers, usable, strict=True) if not ok]
 
 
-def _propagation_names(deps: Deps, domain: str) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(name, type, the checks that read it) for every record compared."""
-    spf_readers = ("dns.spf.record", "dns.spf.authorises_ses")
-    custom = deps.get(MAIL_FROM, "mail_from_domain")
-    names: list[tuple[str, str, tuple[str, ...]]] = [
-        (domain, "TXT", () if custom else spf_readers),
+_Names = list[tuple[str, str, tuple[str, ...]]]
+_SPF_READERS = ("dns.spf.record", "dns.spf.authorises_ses")
+
+
+def _fixed_names(domain: str, custom: str | None = None) -> _Names:
+    """The records compared whatever SES says (and which checks read them)."""
+    return [
+        (domain, "TXT", () if custom else _SPF_READERS),
         (f"_dmarc.{domain}", "TXT", ("dns.dmarc.record",)),
         (domain, "MX", ()),
     ]
+
+
+def _propagation_names(deps: Deps, domain: str) -> _Names:
+    """(name, type, the checks that read it) for every record compared."""
+    spf_readers = _SPF_READERS
+    custom = deps.get(MAIL_FROM, "mail_from_domain")
+    names = _fixed_names(domain, custom)
     names += [
         (f"{t}._domainkey.{domain}", "CNAME", ("dns.dkim.cnames",))
         for t in deps.get(DKIM, "tokens") or []
@@ -161,14 +174,34 @@ def _propagation_names(deps: Deps, domain: str) -> list[tuple[str, str, tuple[st
     return names
 
 
+async def _zone_servers(
+    ctx: Context, domain: str
+) -> tuple[list[_Authority], list[_Authority], tuple[Evidence, ...]]:
+    """(answering, silent nameservers, NS evidence) of domain's zone, once per run."""
+    return await ctx.memo(("dns.propagation", domain), lambda: _find_zone_servers(ctx, domain))
+
+
+async def _find_zone_servers(
+    ctx: Context, domain: str
+) -> tuple[list[_Authority], list[_Authority], tuple[Evidence, ...]]:
+    servers, ns_evidence = await _authoritative_servers(ctx, domain)
+    if not servers:
+        raise CheckError(
+            f"Could not find the authoritative nameservers of {domain}", evidence=ns_evidence
+        )
+    answering, silent = await _answering(ctx, domain, servers, ns_evidence)
+    return answering, silent, ns_evidence
+
+
 async def _zone_ns(ctx: Context, domain: str) -> DnsAnswer:
-    """The NS answer of the zone holding domain, walking up to the zone apex."""
-    name = domain
-    while True:
-        ns = await lookup(ctx, name, "NS")
-        if ns.ok or "." not in name:
-            return ns
-        name = name.partition(".")[2]
+    """The NS answer of the zone holding domain: the nearest NS up to the apex.
+
+    All the names up the tree are asked at once; the first that has NS wins, as in a walk.
+    """
+    labels = domain.split(".")
+    names = [".".join(labels[i:]) for i in range(len(labels))]
+    answers = await asyncio.gather(*(lookup(ctx, n, "NS") for n in names))
+    return next((a for a in answers if a.ok), answers[-1])
 
 
 async def _authoritative_servers(
@@ -194,8 +227,10 @@ async def _compare(
     ctx: Context, servers: Sequence[_Authority], name: str, rdtype: str
 ) -> tuple[str, tuple[Evidence, ...]]:
     """('' or one line naming each nameserver that differs from the resolver, evidence)."""
-    resolver = await lookup(ctx, name, rdtype)
-    direct = await asyncio.gather(*(lookup_direct(ctx, s.address, name, rdtype) for s in servers))
+    resolver, *direct = await asyncio.gather(
+        lookup(ctx, name, rdtype),
+        *(lookup_direct(ctx, s.address, name, rdtype) for s in servers),
+    )
     pairs = [(s, d) for s, d in zip(servers, direct, strict=True) if d.ok or d.status.is_negative]
     if unusable(resolver) or not pairs:
         return "", ()
