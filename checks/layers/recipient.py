@@ -118,17 +118,36 @@ def _mx_host_problems(hosts: Sequence[str], addresses: Sequence[DnsAnswer]) -> l
     return problems
 
 
+async def _probe(ctx: Context, host: str) -> smtp.ProbeResult:
+    """The port-25 STARTTLS probe of one MX host, once per run."""
+    return await ctx.memo(
+        ("recipient.probe", host),
+        lambda: smtp.probe(host, 25, "starttls", ctx.endpoints, timeout=PROBE_TIMEOUT),
+    )
+
+
+async def _prefetch_probe(ctx: Context) -> None:
+    """With the run's start: probe the first recipient domain's first MX host, which the
+    check will name (it still waits for recipient.mx.provider and probes what that found)."""
+    domains = recipient_domains(ctx)
+    if domains:
+        _, hosts = await mx_hosts(ctx, domains[0])
+        if hosts:
+            await _probe(ctx, hosts[0])
+
+
 @check(
     "recipient.mta.reachable",
     Layer.RECIPIENT_MTA,
     "Recipient MTA answers on port 25",
     needs=("recipient.mx.provider",),
+    prefetch=_prefetch_probe,
 )
 async def mta_reachable(ctx: Context, deps: Deps) -> Outcome:
     hosts = list(deps.fact("recipient.mx.provider", "mx_hosts"))
     if not hosts:
         return skipped("No MX host to probe", "recipient.mx.provider found none.")
-    result = await smtp.probe(hosts[0], 25, "starttls", ctx.endpoints, timeout=PROBE_TIMEOUT)
+    result = await _probe(ctx, hosts[0])
     evidence = (Evidence(f"SMTP {hosts[0]}:25", smtp.describe(result, ctx.redactor), "smtp"),)
     facts = {"host": hosts[0], "tls_version": result.tls_version}
     if result.failure is None:
