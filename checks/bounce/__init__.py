@@ -48,7 +48,7 @@ _PARSE_ERRORS = (ValueError, LookupError, UnicodeError, RecursionError, TypeErro
 def parse_bounce(data: bytes | str, *, name: str | None = None) -> BounceReport:
     """Read one input (email, pasted text, SES JSON, SMTP reply) and classify it."""
     raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else bytes(data)
-    if not raw.strip():
+    if not raw or raw.isspace():  # (no stripped copy of a large input)
         return BounceReport("unknown", name=name, error="empty input")
     try:
         return _parse(raw[:MAX_BYTES], name)
@@ -118,9 +118,10 @@ def _from_parts(parts: mail.MailParts, name: str | None) -> BounceReport:
 
 def _embedded_notification(text: str, name: str | None) -> BounceReport | None:
     """An SES notification delivered by email (SNS email subscription): its JSON is the body."""
-    body = text.lstrip()
-    if not body.startswith("{"):
+    start = _JSON_START.match(text)
+    if start is None:
         return None
+    body = text[start.end() - 1:]
     try:
         _doc, end = json.JSONDecoder().raw_decode(body)
         return ses_json.parse(body[:end], name)
@@ -141,6 +142,9 @@ def _returned_bounce(parts: mail.MailParts) -> mail.MailParts | None:
 
 
 _DSN_PART = re.compile(r"^content-type:[ \t]*message/(?:global-)?delivery-status", re.I | re.M)
+
+
+_JSON_START = re.compile(r"\s*\{")
 
 
 def _refine(rcpt: RecipientResult, family: str, subject: str) -> RecipientResult:
