@@ -44,6 +44,8 @@ class Layout:
     neutral: tuple[str, ...] = ()
     #: (header, lower-case value, reason): a header of the bounce that names the reason
     marks: tuple[tuple[str, str, str], ...] = ()
+    #: `messages` flattened to (phrase, reason) in table order (one loop, no nesting)
+    wording: tuple[tuple[str, str], ...] = ()
 
     def section(self, text: str) -> str:
         """The error part: from the start marker's line (if any) to the first end marker."""
@@ -75,7 +77,10 @@ class Layout:
         by_code = self._by_code(diagnostic)
         if by_code:
             return by_code
-        return next((r for r, phrases in self.messages if any(p in text for p in phrases)), "")
+        for phrase, reason in self.wording:
+            if phrase in text:
+                return reason
+        return ""
 
     def header_reason(self, headers: Headers) -> str:
         """The reason a header of the bounce names, or ""."""
@@ -127,6 +132,7 @@ def _compile(name: str, raw: dict[str, Any]) -> Layout:
         lead_in=bool(raw.get("lead_in", False)),
         neutral=tuple(p.lower() for p in raw.get("neutral", ())),
         marks=tuple((h, v.lower(), r) for h, v, r in raw.get("header_reasons", ())),
+        wording=tuple((p.lower(), r) for r, ps in raw.get("messages", {}).items() for p in ps),
     )
 
 

@@ -190,16 +190,25 @@ def _walk(headers: Headers, body: bytes, roles: _Roles) -> None:
 
 
 def _children(body: bytes, boundary: str) -> list[bytes] | None:
-    """The parts between boundary lines, or None when the boundary never appears."""
+    """The parts between boundary lines, or None when the boundary never appears.
+
+    Each part is sliced out once (found by `bytes.find`, not split and re-partitioned)."""
     mark = b"\n--" + boundary.encode("latin-1", "replace")
-    chunks = (b"\n" + body).split(mark)
-    if len(chunks) < 2:
+    at = -1 if body.startswith(mark[1:]) else body.find(mark)
+    if at == -1 and not body.startswith(mark[1:]):
         return None
-    out = []
-    for chunk in chunks[1:MAX_PARTS + 1]:
-        if chunk.startswith(b"--"):
+    out: list[bytes] = []
+    while len(out) < MAX_PARTS:
+        start = at + len(mark)
+        if body[start:start + 2] == b"--":
             break
-        out.append(chunk.partition(b"\n")[2])
+        following = body.find(mark, start)
+        end = following if following >= 0 else len(body)
+        line_end = body.find(b"\n", start, end)
+        out.append(body[line_end + 1:end] if line_end >= 0 else b"")
+        if following < 0:
+            break
+        at = following
     return out
 
 
