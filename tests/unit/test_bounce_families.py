@@ -3,7 +3,8 @@ documented shape (example domains only), with other recipients, codes and wordin
 
 from __future__ import annotations
 
-from checks.bounce import parse_bounce
+from checks.bounce import mail, parse_bounce
+from checks.bounce.mta import reporter
 
 
 def _mail(headers: str, body: str) -> bytes:
@@ -177,3 +178,20 @@ def test_messagelabs_wording_names_the_reason() -> None:
     report = parse_bounce(LABS)
     assert report.recipients[0].reason == "userunknown"
     assert report.recipients[0].address == "nobody-here@example.org"
+
+
+def _family(headers: str, body: str = "Delivery failed.\n") -> str:
+    return reporter(mail.read(_mail(headers, body)))
+
+
+def test_families_named_by_their_own_headers() -> None:
+    base = "From: mailer-daemon@mx.example.net\nTo: sender@example.com\n"
+    assert _family(base + "Subject: Failure Notice\nX-YMailISG: abc") == "Yahoo"
+    assert _family(base + "Subject: Returned mail\nX-AOL-IP: 192.0.2.1") == "AOL"
+    assert _family(base + "Subject: failed\nX-GMX-Antispam: 0") == "GMX"
+    assert _family(base + "Subject: Undelivered Mail Returned to Sender") == "Postfix"
+    exim_id = "Message-ID: <1aBcDeF-0aBcDe-Zz@mx.example.net>"
+    assert _family(base + "Subject: failed\n" + exim_id) == "Exim"
+    assert _family("Received: from mx.example.net (mx.example.net [192.0.2.1]) by relay "
+                   "(OpenSMTPD) with ESMTP id 1234\n" + base + "Subject: x") == "OpenSMTPD"
+    assert _family(base + "Subject: Undeliverable") == ""
