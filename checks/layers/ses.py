@@ -181,7 +181,8 @@ async def identity_domain(ctx: Context, deps: Deps) -> Outcome:
         return skipped("No sender address given (use --from)")
     region = working_region(ctx)
     names = (sender.lower(), domain)
-    pairs = [(n, await identity(ctx, n, region)) for n in names]
+    found = await asyncio.gather(*(identity(ctx, n, region) for n in names))
+    pairs = list(zip(names, found, strict=True))
     evidence = tuple(api_evidence(f"sesv2 GetEmailIdentity {n} ({region})",
                                   i or {"error": "NotFoundException"}) for n, i in pairs)
     chosen = _covering(pairs)
@@ -362,7 +363,8 @@ async def suppression_recipient(ctx: Context, deps: Deps) -> Outcome:
 
 async def _recipient_verified(ctx: Context, email: str, region: str) -> bool:
     names = (email.lower(), email.rpartition("@")[2].lower())
-    return any([is_verified(await identity(ctx, n, region)) for n in names])
+    found = await asyncio.gather(*(identity(ctx, n, region) for n in names))
+    return any(is_verified(i) for i in found)
 
 
 def _suppressed_outcome(entries: list[dict[str, Any]], region: str,
@@ -412,7 +414,8 @@ async def identity_envelope_sender(ctx: Context, deps: Deps) -> Outcome:
                        "when a relay or list manager writes its own (VERP).")
     region = working_region(ctx)
     names = (envelope, envelope.rpartition("@")[2])
-    pairs = [(n, await identity(ctx, n, region)) for n in names]
+    found = await asyncio.gather(*(identity(ctx, n, region) for n in names))
+    pairs = list(zip(names, found, strict=True))
     evidence = tuple(api_evidence(f"sesv2 GetEmailIdentity {n} ({region})",
                                   i or {"error": "NotFoundException"}) for n, i in pairs)
     verified = [n for n, i in pairs if is_verified(i)]

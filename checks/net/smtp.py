@@ -176,13 +176,16 @@ class _Session:
         return line
 
     async def command(self, line: str, shown: str | None = None) -> Reply:
+        await self.send(line, shown)
+        return await self.read_reply()
+
+    async def send(self, line: str, shown: str | None = None) -> None:
         self.log.append(f"C: {shown if shown is not None else line}")
         try:
             self.writer.write(line.encode() + b"\r\n")
             await asyncio.wait_for(self.writer.drain(), self.step_timeout)
         except (ConnectionError, TimeoutError) as exc:
             raise ProbeStop(Failure.DROPPED, type(exc).__name__) from None
-        return await self.read_reply()
 
 
 def tls_context(endpoints: Endpoints, verify: bool = True) -> ssl.SSLContext:
@@ -387,10 +390,10 @@ class _Probe:
         """QUIT when the session is still sound; otherwise just close the socket."""
         if self.session is None:
             return
-        if polite:
+        if polite:  # QUIT without waiting for 221: the answer tells nothing, and costs a round trip
             self.session.step_timeout = min(self.session.step_timeout, 2.0)
             with contextlib.suppress(ProbeStop):
-                await self.session.command("QUIT")
+                await self.session.send("QUIT")
         await _close(self.session.writer)
 
     def result(self, stop: ProbeStop | None) -> ProbeResult:
