@@ -69,6 +69,10 @@ class Headers:
             entry = self._first.get(name.lower())
         return default if entry is None else _unfolded(entry)
 
+    def names(self) -> frozenset[str]:
+        """The lower-cased names of the fields present."""
+        return frozenset(self._first)
+
     def items(self) -> list[tuple[str, str]]:
         return [(entry[0], _unfolded(entry)) for entry in self._lines]
 

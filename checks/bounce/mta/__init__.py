@@ -38,7 +38,8 @@ def reporter(parts: MailParts) -> str:
     Values are lower-cased once and matched by case-sensitive (lower-case) patterns: much
     faster than case-insensitive alternations.
     """
-    values = [(key, header(parts.headers, key).lower()) for key in _HEADER_KEYS]
+    present = _HEADER_KEYS & parts.headers.names()
+    values = [(key, header(parts.headers, key).lower()) for key in present]
     values.append(("body", parts.text[:6000].lower()))
     best = len(FAMILIES)
     for key, value in values:

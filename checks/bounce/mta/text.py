@@ -34,14 +34,28 @@ _NOT_RECIPIENT = re.compile(r"^(?:mailer-daemon|postmaster|double-bounce|root|no
 
 @dataclass(slots=True)
 class TextFinding:
-    """What the text says about one recipient (address may be empty)."""
+    """What the text says about one recipient (address may be empty). The codes, host and
+    command are read from the diagnostic when asked for: a DSN's own fields usually make
+    most of them unneeded."""
 
     address: str
     diagnostic: str
-    status: str
-    replycode: str
-    remote_mta: str
-    command: str
+
+    @property
+    def status(self) -> str:
+        return scan.status_in(self.diagnostic)
+
+    @property
+    def replycode(self) -> str:
+        return scan.reply_in(self.diagnostic)
+
+    @property
+    def remote_mta(self) -> str:
+        return scan.host_in(self.diagnostic)
+
+    @property
+    def command(self) -> str:
+        return scan.command_in(self.diagnostic)
 
 
 @lru_cache(maxsize=16)
@@ -119,7 +133,4 @@ def _spans(section: str, rcpts: list[str], chunked: bool = False) -> list[tuple[
 
 
 def finding(address: str, chunk: str) -> TextFinding:
-    diagnostic = scan.squash(chunk)[:2000]
-    return TextFinding(address, diagnostic, scan.status_in(diagnostic),
-                       scan.reply_in(diagnostic), scan.host_in(diagnostic),
-                       scan.command_in(diagnostic))
+    return TextFinding(address, scan.squash(chunk)[:2000])
