@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -34,6 +35,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="Find out why an email did not arrive: Gmail relay, Amazon SES, DNS, "
         "recipient MTA, checked live.",
     )
+    parser.add_argument("--version", action=_VersionAction, nargs=0,
+                        help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_text in COMMANDS.items():
         module = None if only not in (None, name) else _command_module(name)
@@ -42,6 +45,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         else:
             module.add_parser(sub)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """Reads the installed version only when asked (start-up stays fast)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("mailpath")
+        except PackageNotFoundError:
+            found = "unknown (not installed)"
+        print(f"mailpath {found}")
+        parser.exit()
 
 
 def _command_module(name: str) -> ModuleType | None:
@@ -61,7 +78,8 @@ def _chosen_command(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = _chosen_command(argv)
-    if command is None and not any(a in ("-h", "--help") or not a.startswith("-") for a in argv):
+    top_level = ("-h", "--help", "--version")
+    if command is None and not any(a in top_level or not a.startswith("-") for a in argv):
         command, argv = "demo", ["demo", *argv]  # plain `mailpath` opens the demo
     parser = build_parser(command)
     args = parser.parse_args(argv)
@@ -70,6 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        _needs_terminal(args)
         return int(func(args))
     except UsageError as exc:
         print(f"mailpath: {exc}", file=sys.stderr)
@@ -77,4 +96,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mailpath: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except OSError as exc:
+        if exc.filename is None:  # writing stdout failed (disk full, closed terminal)
+            print(f"mailpath: cannot write the output: {exc.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+        raise
+
+
+def _needs_terminal(args: argparse.Namespace) -> None:
+    """The TUI cannot run without a terminal (cron, CI, a pipe): say so instead of hanging."""
+    opens_tui = args.command == "demo" and not (args.headless or args.json)
+    if opens_tui and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("no terminal for the TUI; use `mailpath demo --headless` (or --json)")
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away (`| head`): stop quietly, as Unix tools do."""
+    import os
+
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 141
 

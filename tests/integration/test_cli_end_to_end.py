@@ -98,6 +98,12 @@ def _read_exports(proc: subprocess.Popen) -> dict[str, str]:
         (("check", "--from", "a@b.example", "--to", "c@d.example", "--timeout", "nan"),
          "--timeout must be"),
         (("check", "--from", "a@b.example"), "--to ADDR is required"),
+        (("check", "--from", "a@b.example", "--to", "c@d.example", "--dkim-selector", "a b/x"),
+         "is not a DNS name"),
+        (("check", "--from", "a@b.example", "--to", "c@d.example", "--bounce", "-",
+          "--relay-host", "email-smtp.us-east-1.amazonaws.com", "--relay-user", "AKIAEXAMPLE",
+          "--relay-password-stdin"), "cannot both read standard input"),
+        (("demo",), "no terminal for the TUI"),
     ],
 )
 def test_bad_input_gets_one_clear_line_and_exit_2(args, needle):
@@ -162,3 +168,22 @@ def test_check_from_a_bounce_starts_at_its_layer_and_shows_it(tmp_path: Path):
     assert payload["results"][0]["layer"] == "gmail_relay"
     assert _roots(payload) == SEED_ROOTS
     assert "Started from bounce" in text.stdout and "535" in text.stdout
+
+
+@pytest.mark.parametrize(("content", "needle"), [(b"\xbe\xff", "not UTF-8"), (b"", "is empty")])
+def test_a_bad_relay_password_file_is_a_usage_error(tmp_path: Path, content: bytes, needle: str):
+    pw = tmp_path / "pw"
+    pw.write_bytes(content)
+    env = _clean_env() | {"MAILPATH_RELAY_HOST": "email-smtp.us-east-1.amazonaws.com",
+                          "MAILPATH_RELAY_USER": "AKIAEXAMPLE",
+                          "MAILPATH_RELAY_PASSWORD_FILE": str(pw)}
+    proc = _run("check", "--from", "a@b.example", "--to", "c@d.example", env=env)
+    assert proc.returncode == 2 and needle in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_version_and_a_closed_pipe_and_a_full_disk():
+    assert _run("--version").stdout.startswith("mailpath ")
+    full = subprocess.run([*MAILPATH, "demo", "--headless"], stdout=open("/dev/full", "w"),
+                          stderr=subprocess.PIPE, text=True, env=_clean_env(), timeout=60)
+    assert full.returncode == 2 and "cannot write the output" in full.stderr
+    assert "Traceback" not in full.stderr

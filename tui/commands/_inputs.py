@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -24,7 +25,7 @@ MAX_TIMEOUT = 600.0
 def context_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> Context:
     _refuse_empty(args)
     endpoints = endpoints_from(args, env)
-    bounce = _bounce(getattr(args, "bounce", None))
+    bounce = _bounce(getattr(args, "bounce", None), args)
     relay = _relay(args, env) or relay_from_bounce(bounce)
     inputs = Inputs(
         sender=_address(args.sender or env.get("MAILPATH_FROM"), "--from"),
@@ -33,7 +34,7 @@ def context_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> Conte
         relay=relay,
         path=args.path or ("gmail_send_as" if relay else "ses_api"),
         bounce=bounce,
-        dkim_selectors=tuple(s.strip() for s in getattr(args, "dkim_selectors", None) or ()),
+        dkim_selectors=_selectors(getattr(args, "dkim_selectors", None)),
         envelope_sender=_address(args.envelope_sender, "--envelope-sender")
         if getattr(args, "envelope_sender", None) else None,
     )
@@ -108,14 +109,23 @@ def relay_from_env(env: Mapping[str, str]) -> RelaySettings | None:
         raise UsageError(f"MAILPATH_RELAY_PORT {port_text!r} is not a TCP port (1-65535)")
     if tls not in ("starttls", "tls"):
         raise UsageError(f"MAILPATH_RELAY_TLS {tls!r} must be starttls or tls")
-    password = None
-    if pw_file := env.get("MAILPATH_RELAY_PASSWORD_FILE"):
-        try:
-            password = Secret(Path(pw_file).read_text().strip())
-        except OSError as exc:
-            raise UsageError(f"cannot read MAILPATH_RELAY_PASSWORD_FILE: {exc.strerror}") from None
+    pw_file = env.get("MAILPATH_RELAY_PASSWORD_FILE")
+    password = _password_from_file(pw_file) if pw_file else None
     user = env.get("MAILPATH_RELAY_USER", "")
     return RelaySettings(host, int(port_text), tls, user, password)  # type: ignore[arg-type]
+
+
+def _password_from_file(path: str) -> Secret:
+    what = "MAILPATH_RELAY_PASSWORD_FILE"
+    try:
+        text = Path(path).read_bytes().decode("utf-8").strip()
+    except OSError as exc:
+        raise UsageError(f"cannot read {what}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{what} {path} is not UTF-8 text") from None
+    if not text:
+        raise UsageError(f"{what} {path} is empty (a password was expected)")
+    return Secret(text)
 
 
 def _bounce_recipients(bounce: object) -> tuple[str, ...]:
@@ -135,15 +145,29 @@ def relay_from_bounce(bounce: object) -> RelaySettings | None:
     return RelaySettings(failure.host, port, tls, "")  # type: ignore[arg-type]
 
 
-def _bounce(path: str | None) -> object:
+def _bounce(path: str | None, args: argparse.Namespace) -> object:
     if not path:
         return None
+    if path == "-" and getattr(args, "relay_password_stdin", False):
+        raise UsageError("--bounce - and --relay-password-stdin cannot both read standard input")
     try:
-        data = Path(path).read_bytes() if path != "-" else __import__("sys").stdin.buffer.read()
+        data = Path(path).read_bytes() if path != "-" else sys.stdin.buffer.read()
     except OSError as exc:
         raise UsageError(f"cannot read bounce {path}: {exc.strerror}") from None
-    try:
-        from checks.bounce import parse_bounce
-    except ImportError:
-        raise UsageError("bounce intake is not available in this build") from None
-    return parse_bounce(data, name=path)
+    from checks.bounce import parse_bounce
+
+    report = parse_bounce(data, name=path)
+    if getattr(report, "error", ""):
+        raise UsageError(f"cannot start from bounce {path}: {report.error}")
+    return report
+
+
+_SELECTOR = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*$")
+
+
+def _selectors(values: list[str] | None) -> tuple[str, ...]:
+    for value in values or ():
+        if len(value) > 200 or not _SELECTOR.match(value.strip()):
+            raise UsageError(f"--dkim-selector {value!r} is not a DNS name (labels of letters, "
+                             "digits, '-' and '_')")
+    return tuple(v.strip() for v in values or ())
