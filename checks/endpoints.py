@@ -70,6 +70,8 @@ class Endpoints:
         values.update({k: v for k, v in overrides.items() if v is not None})
         if values["ca_file"]:
             check_ca_file(str(values["ca_file"]))
+        if values["aws_endpoint_url"]:
+            values["aws_endpoint_url"] = check_aws_endpoint_url(str(values["aws_endpoint_url"]))
         return cls(**values)  # type: ignore[arg-type]
 
     def to_env(self) -> dict[str, str]:
@@ -103,6 +105,23 @@ class Endpoints:
 def _join(host: str, port: int) -> str:
     """HOST:PORT, with an IPv6 address in brackets so that parse_host_port reads it back."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def check_aws_endpoint_url(url: str | None) -> str | None:
+    """AWS_ENDPOINT_URL must be an http(s) URL with a host, or boto3 fails in every check."""
+    from urllib.parse import urlsplit
+
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise EndpointError(f"AWS_ENDPOINT_URL {url!r} is not an http(s) URL with a host "
+                            "(e.g. https://email.us-east-1.amazonaws.com)")
+    return url.strip()
 
 
 def check_ca_file(path: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import re
 import shutil
 import tempfile
@@ -27,7 +28,7 @@ from checks.endpoints import Endpoints
 from checks.lab.aws import LAB_CREDENTIALS, AwsStandIn, KeyInfo
 from checks.lab.certs import LabCerts, make_certs, make_extra_leaf
 from checks.lab.https_server import HttpsStandIn
-from checks.lab.scenario import KeyRef, PasswordSpec, Scenario, load_scenario
+from checks.lab.scenario import KeyRef, PasswordSpec, Scenario, ScenarioError, load_scenario
 from checks.lab.smtp_servers import KeyView, mta_factory, ses_relay_factory
 from checks.secrets import Secret
 
@@ -293,6 +294,13 @@ def _resolve(scenario: Scenario | str) -> Scenario:
     return load_scenario(scenario) if isinstance(scenario, str) else scenario
 
 
+def checked_delay(delay: float) -> float:
+    """A per-round-trip delay the servers can sleep: finite and not negative."""
+    if not math.isfinite(delay) or delay < 0:
+        raise ScenarioError(f"delay must be a finite number of seconds, 0 or more, not {delay}")
+    return delay
+
+
 @contextlib.contextmanager
 def start_lab(scenario: Scenario | str, *, delay: float | None = None) -> Iterator[Lab]:
     """Start every stand-in for `scenario` (a Scenario, a name or a path); stop them after.
@@ -301,7 +309,7 @@ def start_lab(scenario: Scenario | str, *, delay: float | None = None) -> Iterat
     Raises ScenarioError for a bad scenario, before anything starts.
     """
     resolved = _resolve(scenario)
-    lab = _start(resolved, resolved.delay if delay is None else delay)
+    lab = _start(resolved, checked_delay(resolved.delay if delay is None else delay))
     try:
         yield lab
     finally:
@@ -312,7 +320,8 @@ def start_lab(scenario: Scenario | str, *, delay: float | None = None) -> Iterat
 async def open_lab(scenario: Scenario | str, *, delay: float | None = None) -> AsyncIterator[Lab]:
     """The async form of start_lab: starting and stopping run off the caller's loop."""
     resolved = _resolve(scenario)
-    lab = await asyncio.to_thread(_start, resolved, resolved.delay if delay is None else delay)
+    wait = checked_delay(resolved.delay if delay is None else delay)
+    lab = await asyncio.to_thread(_start, resolved, wait)
     try:
         yield lab
     finally:

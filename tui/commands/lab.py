@@ -7,6 +7,7 @@ directory (MAILPATH_RELAY_PASSWORD_FILE), deleted when the lab stops.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shlex
 import signal
@@ -67,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"the lab needs extra packages ({exc.name}): pip install -e '.[lab]'"
         ) from None
-    if args.delay is not None and args.delay < 0:
-        raise UsageError(f"--delay must be 0 or more seconds, not {args.delay}")
+    if args.delay is not None and (not math.isfinite(args.delay) or args.delay < 0):
+        raise UsageError(f"--delay must be a finite number of seconds, 0 or more, not {args.delay}")
     try:
         scenario = load_scenario(args.scenario)
     except ScenarioError as exc:
@@ -81,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
             print("\n".join(f"export {k}={shlex.quote(v)}" for k, v in env.items()), flush=True)
             while True:
                 time.sleep(3600)
+    except ScenarioError as exc:  # e.g. a scenario file's own delay = nan
+        raise UsageError(str(exc)) from None
     except KeyboardInterrupt:
         print("# mailpath lab: stopped", file=sys.stderr)
     return 0
