@@ -144,35 +144,47 @@ LAYOUTS: dict[str, Layout] = {
 def pick(parts: MailParts, family: str) -> Layout | None:
     """The first layout whose (specific) signs the bounce shows, else the named family's.
 
-    Each header a sign reads is decoded (and lower-cased) once per bounce; absent headers
-    cost one lookup; a sign is searched only when the words it needs are in the value.
+    Only the headers the bounce has are read (each decoded and lower-cased once), each
+    against its own signs in layout order, bounded by the best layout found so far; a sign
+    is searched only when the words it needs are in the value.
     """
-    values: dict[str, tuple[str, str]] = {}
-    for lay, key, word, rx in _SIGNS:
-        if key not in values:
-            value = _value(parts, key)
-            values[key] = (value, value.lower())
-        value, lower = values[key]
-        if value and (not word or word in lower) and rx.search(value):
-            return lay
-    return LAYOUTS.get(family)
+    best = len(_ORDER)
+    for key in _KEYS & parts.headers.names() | {"body"}:
+        value = _value(parts, key)
+        if value:
+            best = _first_shown(_BY_KEY[key], value, value.lower(), best)
+    return _ORDER[best] if best < len(_ORDER) else LAYOUTS.get(family)
 
 
-_Sign = tuple[Layout, str, str, re.Pattern[str]]
+def _first_shown(signs: tuple[_Sign, ...], value: str, lower: str, best: int) -> int:
+    """The lowest layout rank (below `best`) whose sign on this value shows, else `best`."""
+    for rank, word, rx in signs:
+        if rank >= best:
+            break
+        if (not word or word in lower) and rx.search(value):
+            return rank
+    return best
 
 
-def _flat(layouts: dict[str, Layout]) -> tuple[_Sign, ...]:
-    """Every (layout, header or "body", a word the pattern needs or "", pattern) in order: a
-    sign whose pattern needs one of several words is listed once per word."""
-    out: list[_Sign] = []
-    for lay in layouts.values():
+#: (layout rank, a word the pattern needs or "", pattern)
+_Sign = tuple[int, str, re.Pattern[str]]
+
+
+def _by_key(layouts: dict[str, Layout]) -> dict[str, tuple[_Sign, ...]]:
+    """Header name or "body" -> its signs in layout order; a sign whose pattern needs one of
+    several words is listed once per word."""
+    out: dict[str, list[_Sign]] = {}
+    for rank, lay in enumerate(layouts.values()):
         for key, rx in lay.signs:
             words = needles(rx.pattern)
-            out.extend((lay, key, w.lower(), rx) for w in (words or ("",)))
-    return tuple(out)
+            out.setdefault(key, []).extend((rank, w.lower(), rx) for w in (words or ("",)))
+    out.setdefault("body", [])
+    return {k: tuple(v) for k, v in out.items()}
 
 
-_SIGNS = _flat(LAYOUTS)
+_ORDER = tuple(LAYOUTS.values())
+_BY_KEY = _by_key(LAYOUTS)
+_KEYS = frozenset(_BY_KEY) - {"body"}
 
 
 def _value(parts: MailParts, key: str) -> str:

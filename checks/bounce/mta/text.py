@@ -95,6 +95,8 @@ _MESSAGE_ID = re.compile(r"[mM](?i:essage-id):[^\n]*")
 
 def _message_ids(section: str) -> frozenset[str]:
     """Message-IDs look like addresses but never name a recipient."""
+    if "essage-" not in section and "ESSAGE-" not in section:
+        return frozenset()
     return frozenset(a for m in _MESSAGE_ID.finditer(section) if _line_start(section, m.start())
                      for a in scan.addresses(m[0]))
 
