@@ -89,7 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         _needs_terminal(args)
-        return int(func(args))
+        code = int(func(args))
+        sys.stdout.flush()  # a write error shows here, not at interpreter exit
+        return code
     except UsageError as exc:
         print(f"mailpath: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -97,12 +99,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("mailpath: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        return _quiet_broken_pipe()
+        _discard_stdout()
+        return 141  # the reader went away (`| head`): stop quietly, as Unix tools do
     except OSError as exc:
-        if exc.filename is None:  # writing stdout failed (disk full, closed terminal)
-            print(f"mailpath: cannot write the output: {exc.strerror}", file=sys.stderr)
-            return EXIT_USAGE
-        raise
+        if exc.filename is not None:
+            raise
+        _discard_stdout()  # writing stdout failed (disk full, closed terminal)
+        print(f"mailpath: cannot write the output: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def _needs_terminal(args: argparse.Namespace) -> None:
@@ -112,11 +116,10 @@ def _needs_terminal(args: argparse.Namespace) -> None:
         raise UsageError("no terminal for the TUI; use `mailpath demo --headless` (or --json)")
 
 
-def _quiet_broken_pipe() -> int:
-    """The reader went away (`| head`): stop quietly, as Unix tools do."""
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush cannot fail again."""
     import os
 
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, ValueError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 141
 
