@@ -101,11 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _discard_stdout()
         return 141  # the reader went away (`| head`): stop quietly, as Unix tools do
-    except OSError as exc:
-        if exc.filename is not None:
-            raise
-        _discard_stdout()  # writing stdout failed (disk full, closed terminal)
-        print(f"mailpath: cannot write the output: {exc.strerror}", file=sys.stderr)
+    except OSError as exc:  # a file or stdout could not be read or written (disk full, …)
+        if exc.filename is None:
+            _discard_stdout()
+        where = exc.filename or "cannot write the output"
+        print(f"mailpath: {where}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
 
 
