@@ -195,3 +195,37 @@ def test_families_named_by_their_own_headers() -> None:
     assert _family("Received: from mx.example.net (mx.example.net [192.0.2.1]) by relay "
                    "(OpenSMTPD) with ESMTP id 1234\n" + base + "Subject: x") == "OpenSMTPD"
     assert _family(base + "Subject: Undeliverable") == ""
+
+
+def _facebook(code: str, status: str) -> bytes:
+    return _mail("""
+From: Facebook <mailer-daemon@mx.facebook.com>
+To: sender@example.com
+Subject: Sorry, your message could not be delivered
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="fb"
+""", f"""
+--fb
+Content-Type: text/plain; charset=UTF-8
+
+This message was created automatically by Facebook.
+
+--fb
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; 192.0.2.10
+
+Diagnostic-Code: smtp; 550 {status} {code} http://postmaster.example.com/codes#x Refused
+Status: {status}
+Final-Recipient: rfc822; friend@example.org
+Action: failed
+
+--fb--
+""")
+
+
+def test_facebook_layout_reads_its_response_codes() -> None:
+    cases = {("RCP-T4", "5.0.0"): "suspend", ("POL-P5", "5.7.1"): "virusdetected",
+             ("MSG-P1", "5.3.4"): "mesgtoobig", ("POL-T1", "4.7.1"): "notaccept"}
+    got = {key: parse_bounce(_facebook(*key)).recipients[0].reason for key in cases}
+    assert got == cases
