@@ -9,12 +9,12 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from checks import validate
 from checks.context import Context, Inputs, RelaySettings
 from checks.endpoints import EndpointError, Endpoints, parse_nameservers
 from checks.secrets import Secret
 from tui.cli import UsageError
 
-_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 #: flags whose explicitly empty value is a mistake (an unset shell variable), not "use the default"
 _NOT_EMPTY = {"sender": "--from", "recipients": "--to", "layers": "--layers",
               "nameserver": "--nameserver", "region": "--region", "profile": "--profile",
@@ -62,7 +62,7 @@ def endpoints_from(args: argparse.Namespace, env: Mapping[str, str]) -> Endpoint
         nameservers = parse_nameservers(args.nameserver) if args.nameserver else None
         return Endpoints.from_env(
             env,
-            aws_region=args.region,
+            aws_region=_region(args.region),
             aws_profile=args.profile,
             nameservers=nameservers,
             timeout=args.timeout,
@@ -74,9 +74,17 @@ def endpoints_from(args: argparse.Namespace, env: Mapping[str, str]) -> Endpoint
 def _address(value: str | None, flag: str) -> str:
     if not value:
         raise UsageError(f"{flag} ADDR is required (the sender's address)")
-    if not _ADDRESS.match(value.strip()):
-        raise UsageError(f"{flag} {value!r} is not an email address")
-    return value.strip()
+    try:
+        return validate.address(value, flag)
+    except validate.InvalidValue as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _region(value: str | None) -> str | None:
+    try:
+        return validate.region(value) if value else None
+    except validate.InvalidValue as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _recipients(values: list[str]) -> tuple[str, ...]:
@@ -115,6 +123,14 @@ def relay_from_env(env: Mapping[str, str]) -> RelaySettings | None:
     return RelaySettings(host, int(port_text), tls, user, password)  # type: ignore[arg-type]
 
 
+def _is_address(text: str) -> bool:
+    try:
+        validate.address(text, "")
+    except validate.InvalidValue:
+        return False
+    return True
+
+
 def _password_from_file(path: str) -> Secret:
     what = "MAILPATH_RELAY_PASSWORD_FILE"
     try:
@@ -131,7 +147,7 @@ def _password_from_file(path: str) -> Secret:
 def _bounce_recipients(bounce: object) -> tuple[str, ...]:
     """Without --to, the addresses the bounce reports on are the recipients to check."""
     found = [getattr(r, "address", "") for r in getattr(bounce, "recipients", ())]
-    return tuple(a for a in dict.fromkeys(found) if _ADDRESS.match(a))
+    return tuple(a for a in dict.fromkeys(found) if _is_address(a))
 
 
 def relay_from_bounce(bounce: object) -> RelaySettings | None:
