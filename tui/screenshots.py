@@ -64,6 +64,13 @@ async def scrubbed_events(checks: list[Check], ctx: Context) -> AsyncIterator[Ev
         yield event
 
 
+def still(pilot: Pilot[object]) -> None:
+    """Nothing timed in the picture: no toasts (they expire), no blinking cursors."""
+    pilot.app.clear_notifications()
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False  # type: ignore[attr-defined]
+
+
 async def settle(pilot: Pilot[object]) -> None:
     """Wait for the diagnosis to finish and the screen to catch up (no wall clock)."""
     ready = getattr(pilot.app, "ready", None)
@@ -74,6 +81,7 @@ async def settle(pilot: Pilot[object]) -> None:
             await pilot.app.workers.wait_for_complete()
     for _ in range(3):
         await pilot.pause()
+    still(pilot)
 
 
 async def _walkthrough(pilot: Pilot[object]) -> None:
@@ -84,18 +92,21 @@ async def _report(pilot: Pilot[object]) -> None:
     await settle(pilot)
     await pilot.press("p")
     await pilot.pause()
+    still(pilot)
 
 
 async def _intake(pilot: Pilot[object]) -> None:
     await settle(pilot)
     await pilot.press("i", "n")
     await pilot.pause()
+    still(pilot)
 
 
 async def _settings(pilot: Pilot[object]) -> None:
     await settle(pilot)
     await pilot.press("s")
     await pilot.pause()
+    still(pilot)
 
 
 async def _help(pilot: Pilot[object]) -> None:
@@ -114,6 +125,7 @@ async def _credentials(pilot: Pilot[object]) -> None:
     await settle(pilot)
     await pilot.press("k")
     await pilot.pause()
+    still(pilot)
 
 
 #: screen name -> what to do after the app starts to show that screen
