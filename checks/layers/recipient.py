@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 from checks.context import Context
 from checks.dnsauth.providers import identify
+from checks.layers.dns.common import (
+    DNS_ERROR_TEXT,
+    first_unusable,
+    mx_hosts,
+    recipient_domains,
+    unusable,
+    worst_outcome,
+)
 from checks.layers.dns.common import evidence_of as _ev
-from checks.layers.dns.common import mx_hosts, recipient_domains, worst_outcome
-from checks.model import Evidence, Fix, Layer, Outcome, failed, passed, skipped, warned
+from checks.model import Evidence, Fix, Layer, Outcome, errored, failed, passed, skipped, warned
 from checks.net import smtp
 from checks.net.dns import DnsAnswer, lookup
 from checks.registry import CheckError, Deps, check
@@ -19,8 +27,20 @@ _CAVEAT = (
     "This probe comes from your network, not from SES's sending IPs: the recipient may "
     "treat SES differently, and many networks block outbound port 25."
 )
-#: probe failures that most likely mean "port 25 is blocked here", not "the MTA is down"
-_LOCAL_BLOCK = frozenset({smtp.Failure.CONNECT_TIMEOUT, smtp.Failure.UNREACHABLE})
+#: failures at the connection level: from here they say nothing about the recipient's server
+#: (home, office and cloud networks often block outbound port 25)
+UNREACHED = frozenset(
+    {smtp.Failure.REFUSED, smtp.Failure.CONNECT_TIMEOUT, smtp.Failure.UNREACHABLE}
+)
+#: getaddrinfo texts of a local resolver failure (as opposed to "no such host")
+_LOCAL_DNS = ("Temporary failure in name resolution", "System error")
+
+
+def unreached_from_here(result: smtp.ProbeResult) -> bool:
+    """The probe never reached a server, for reasons that may be this machine's network."""
+    if result.failure is smtp.Failure.DNS:
+        return any(text in result.detail for text in _LOCAL_DNS)
+    return result.failure in UNREACHED
 
 
 @check("recipient.mx.provider", Layer.RECIPIENT_MTA, "Recipient MX hosts and provider")
@@ -29,7 +49,7 @@ async def mx_provider(ctx: Context, deps: Deps) -> Outcome:
     if not domains:
         return skipped("No recipient address given", "Use --to ADDRESS.")
     outcomes = await asyncio.gather(*(_mx_of(ctx, d) for d in domains))
-    worst = worst_outcome(outcomes)  # _mx_of gives fail, warn or pass (errors raise)
+    worst = worst_outcome(outcomes)  # fail, warn, error (with facts) or pass
     hosts = [h for o in outcomes for h in o.facts.get("mx_hosts", [])]
     provider = next((o.facts.get("provider") for o in outcomes if o.facts.get("provider")), None)
     facts = {**worst.facts, "mx_hosts": hosts, "provider": provider}
@@ -73,6 +93,12 @@ async def _mx_of(ctx: Context, domain: str) -> Outcome:
 async def _no_mx(ctx: Context, domain: str, answer: DnsAnswer) -> Outcome:
     address = await lookup(ctx, domain, "A")
     evidence = (_ev(answer), _ev(address))
+    if unusable(address):
+        raise CheckError(
+            f"{domain} has no MX, and its address record could not be read: {address.plain()}",
+            explanation=DNS_ERROR_TEXT,
+            evidence=evidence,
+        )
     facts = {"mx_hosts": [domain] if address.ok else [], "provider": None, "domain": domain}
     if address.ok:
         return warned(
@@ -103,6 +129,15 @@ async def _with_mx(ctx: Context, domain: str, answer: DnsAnswer, hosts: list[str
         return warned(
             f"{domain}: {problems[0]}", "\n".join(problems), evidence=evidence, facts=facts
         )
+    unread = first_unusable(addresses)
+    if unread is not None:  # facts kept: the port-25 probe can still try the host
+        return errored(
+            f"{domain} is {who}, but the address of MX host {unread.name.rstrip('.')} could "
+            f"not be read: {unread.plain()}",
+            DNS_ERROR_TEXT,
+            evidence=evidence,
+            facts=facts,
+        )
     return passed(
         f"{domain} is {who} (MX {', '.join(hosts)})", note, evidence=evidence, facts=facts
     )
@@ -113,7 +148,7 @@ def _mx_host_problems(hosts: Sequence[str], addresses: Sequence[DnsAnswer]) -> l
     for host, address in zip(hosts, addresses, strict=True):
         if address.chain:
             problems.append(f"MX host {host} is a CNAME (RFC 5321 5.1 forbids it)")
-        elif not address.ok:
+        elif address.status.is_negative:
             problems.append(f"MX host {host} has no address ({address.plain()})")
     return problems
 
@@ -157,13 +192,36 @@ async def mta_reachable(ctx: Context, deps: Deps) -> Outcome:
             evidence=evidence,
             facts=facts,
         )
-    summary = f"{hosts[0]}:25 — {result.failure.value}"
-    if result.failure in _LOCAL_BLOCK:
-        return warned(summary, f"{_CAVEAT} {result.detail}".strip(), evidence=evidence, facts=facts)
+    if unreached_from_here(result):
+        return _not_reached(hosts[0], result, evidence, facts)
+    detail = f" ({result.detail})" if result.detail else ""
+    what = (
+        "The MX host name does not resolve"
+        if result.failure is smtp.Failure.DNS
+        else "The recipient's mail server answered, then"
+    )
     return failed(
-        summary,
-        f"The recipient's mail server misbehaves: {result.detail}\n{_CAVEAT}",
+        f"{hosts[0]}:25 — {result.failure.value}",
+        f"{what}: {result.failure.value}{detail}.\n{_CAVEAT}",
         evidence=evidence,
         facts=facts,
         fix=Fix("Tell the recipient's mail administrator; the fault is on their side"),
+    )
+
+
+def _not_reached(
+    host: str, result: smtp.ProbeResult, evidence: tuple[Evidence, ...], facts: dict[str, Any]
+) -> Outcome:
+    """A connection that failed from here: "could not check", never the recipient's fault."""
+    assert result.failure is not None
+    return errored(
+        f"Could not reach {host}:25 from here ({result.failure.value}); many networks block "
+        "outbound port 25",
+        "The probe runs from this machine, not from SES's sending network, and home, office "
+        "and cloud networks often block outbound port 25: a refused or unanswered connection "
+        "here says nothing about whether SES can deliver. To test the recipient's server, "
+        "run mailpath from a network that allows outbound port 25."
+        + (f"\n{result.detail}" if result.detail else ""),
+        evidence=evidence,
+        facts=facts,
     )

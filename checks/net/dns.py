@@ -54,9 +54,9 @@ class DnsStatus(StrEnum):
 _PLAIN = {
     DnsStatus.NXDOMAIN: "the name does not exist (NXDOMAIN)",
     DnsStatus.NODATA: "the name exists but has no {rdtype} record (NODATA)",
-    DnsStatus.SERVFAIL: "the DNS server failed to answer (SERVFAIL or REFUSED)",
+    DnsStatus.SERVFAIL: "the DNS server {server} failed to answer (SERVFAIL or REFUSED)",
     DnsStatus.TIMEOUT: "the DNS server {server} did not answer (timeout)",
-    DnsStatus.ERROR: "the DNS answer could not be read",
+    DnsStatus.ERROR: "the answer of the DNS server {server} could not be read",
 }
 
 

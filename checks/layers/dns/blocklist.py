@@ -8,12 +8,10 @@ from collections.abc import Sequence
 from checks.context import Context
 from checks.dnsauth import dnsbl
 from checks.dnsauth.sending_ips import sending_ips
-from checks.layers.dns.common import (
-    evidence_of,
-)
+from checks.layers.dns.common import DNS_ERROR_TEXT, evidence_of, unusable
 from checks.model import Evidence, Layer, Outcome, passed, skipped, warned
-from checks.net.dns import lookup
-from checks.registry import Deps, check
+from checks.net.dns import DnsAnswer, lookup
+from checks.registry import CheckError, Deps, check
 
 _DNSBL_CAVEAT = (
     "Listings are the lists' own judgement of the IP. If it is one of SES's shared IPs "
@@ -37,13 +35,17 @@ async def blocklist(ctx: Context, deps: Deps) -> Outcome:
     answers = await asyncio.gather(
         *(lookup(ctx, dnsbl.query_name(ip, z), "A") for ip, z in queries)
     )
-    verdicts = [
-        dnsbl.verdict(ip, z, a.records, a.ok or a.status.is_negative)
-        for (ip, z), a in zip(queries, answers, strict=True)
-    ]
+    verdicts = [_verdict(ip, z, a) for (ip, z), a in zip(queries, answers, strict=True)]
     return _blocklist_outcome(
         verdicts, len(ips), len(zones), tuple(evidence_of(a) for a in answers)
     )
+
+
+def _verdict(ip: str, zone: str, answer: DnsAnswer) -> dnsbl.Verdict:
+    """The list's verdict; with no usable answer, what the DNS server did instead."""
+    if unusable(answer):
+        return dnsbl.Verdict(ip, zone, "unknown", answer.plain())
+    return dnsbl.verdict(ip, zone, answer.records, True)
 
 
 def _blocklist_outcome(
@@ -63,6 +65,14 @@ def _blocklist_outcome(
     }
     if listed:
         return warned(f"Listed: {', '.join(facts['listed'])}", text, evidence=evidence, facts=facts)
+    if unknown:
+        first = unknown[0]
+        raise CheckError(
+            f"Could not ask {len(unknown)} of {n_zones * n_ips} blocklist queries: {first.ip} on "
+            f"{first.zone}: {first.detail}",
+            explanation=DNS_ERROR_TEXT + "\n" + "\n".join(lines),
+            evidence=evidence,
+        )
     asked = n_zones * n_ips - len(refused) - len(unknown)
     summary = f"{n_ips} IP(s) not listed ({asked} of {n_zones * n_ips} list queries answered)"
     if refused:

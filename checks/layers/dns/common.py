@@ -38,13 +38,24 @@ def unusable(answer: DnsAnswer) -> bool:
     return not answer.ok and not answer.status.is_negative
 
 
+DNS_ERROR_TEXT = (
+    "The DNS server did not give a usable answer (not the records, and not a definite "
+    '"no such record"), so this could not be checked: nothing is known to be wrong with '
+    "the record itself. Try again, or ask another resolver (--nameserver)."
+)
+
+
 def dns_error(answer: DnsAnswer, what: str) -> CheckError:
     return CheckError(
         f"Could not read {what}: {answer.plain()}",
-        explanation="The DNS server did not give a usable answer, so this could not be checked. "
-        "Try again, or ask another resolver (--nameserver).",
+        explanation=DNS_ERROR_TEXT,
         evidence=(evidence_of(answer),),
     )
+
+
+def first_unusable(answers: Sequence[DnsAnswer]) -> DnsAnswer | None:
+    """The first answer that is neither records nor a definite NXDOMAIN/NODATA."""
+    return next((a for a in answers if unusable(a)), None)
 
 
 def ses_mail_from(deps: Deps) -> tuple[str | None, bool]:
@@ -72,5 +83,6 @@ async def mx_hosts(ctx: Context, domain: str) -> tuple[DnsAnswer, list[str]]:
 
 
 def worst_outcome(outcomes: Sequence[Outcome]) -> Outcome:
-    order = {"fail": 0, "warn": 1, "pass": 2, "skip": 3, "error": 4}
+    """The outcome that matters most: a finding, then "could not check", then pass, skip."""
+    order = {"fail": 0, "warn": 1, "error": 2, "pass": 3, "skip": 4}
     return min(outcomes, key=lambda o: order.get(o.status.value, 5))

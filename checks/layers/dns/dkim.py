@@ -10,6 +10,7 @@ from checks.context import Context
 from checks.dnsauth import dkim
 from checks.layers.dns.common import (
     DKIM,
+    DNS_ERROR_TEXT,
     DOMAIN,
     evidence_of,
     sender_domain,
@@ -32,16 +33,16 @@ async def dkim_cnames(ctx: Context, deps: Deps) -> Outcome:
     domain = sender_domain(ctx, deps)
     region = deps.get(DOMAIN, "region") or ctx.endpoints.aws_region
     results = await asyncio.gather(*(_one_token(ctx, t, domain, region) for t in tokens))
-    problems = [p for p, _ in results if p]
-    evidence = tuple(e for _, evs in results for e in evs)
-    if problems:
-        return failed(
-            f"{len(problems)} of {len(tokens)} DKIM CNAMEs wrong: {problems[0]}",
-            "SES signs with the key behind each token's CNAME; a missing or wrong "
-            "CNAME makes DKIM fail for mail signed with that token.\n" + "\n".join(problems),
+    evidence = tuple(e for r in results for e in r.evidence)
+    wrong = [r.line for r in results if r.state == "wrong"]
+    unknown = [r.line for r in results if r.state == "unknown"]
+    if wrong:
+        return _cnames_wrong(tokens, domain, wrong, unknown, evidence)
+    if unknown:
+        raise CheckError(
+            f"Could not read {len(unknown)} of {len(tokens)} DKIM CNAMEs: {unknown[0]}",
+            explanation=DNS_ERROR_TEXT + "\n" + "\n".join(unknown),
             evidence=evidence,
-            fix=_dkim_fix(tokens, domain),
-            facts={"domain": domain},
         )
     return passed(
         f"All {len(tokens)} DKIM CNAMEs of {domain} point to SES",
@@ -51,43 +52,71 @@ async def dkim_cnames(ctx: Context, deps: Deps) -> Outcome:
     )
 
 
+def _cnames_wrong(
+    tokens: Sequence[str],
+    domain: str,
+    wrong: Sequence[str],
+    unknown: Sequence[str],
+    evidence: tuple[Evidence, ...],
+) -> Outcome:
+    """Definitely wrong CNAMEs (those the DNS server did not answer for are named apart)."""
+    unread = f"; {len(unknown)} could not be read" if unknown else ""
+    return failed(
+        f"{len(wrong)} of {len(tokens)} DKIM CNAMEs wrong{unread}: {wrong[0]}",
+        "SES signs with the key behind each token's CNAME; a missing or wrong "
+        "CNAME makes DKIM fail for mail signed with that token.\n"
+        + "\n".join([*wrong, *(f"not checked: {u}" for u in unknown)]),
+        evidence=evidence,
+        fix=_dkim_fix(tokens, domain),
+        facts={"domain": domain},
+    )
+
+
+@dataclass(frozen=True)
+class _Token:
+    """One Easy DKIM CNAME: ok, wrong (a definite answer) or unknown (no usable answer)."""
+
+    state: str
+    line: str
+    evidence: tuple[Evidence, ...]
+
+
 def _dkim_targets(token: str, region: str) -> set[str]:
     return {f"{token}.dkim.amazonses.com", f"{token}.dkim.{region}.amazonses.com"}
 
 
-async def _one_token(
-    ctx: Context, token: str, domain: str, region: str
-) -> tuple[str, tuple[Evidence, ...]]:
-    """('' or the problem, evidence) for one token."""
+async def _one_token(ctx: Context, token: str, domain: str, region: str) -> _Token:
     name = f"{token}._domainkey.{domain}"
     answer = await lookup(ctx, name, "CNAME")
-    if answer.ok:
-        target = answer.records[0].rstrip(".").lower()
-        if target in _dkim_targets(token, region):
-            return "", (evidence_of(answer),)
-        return f"{name} points to {target}, not {token}.dkim.amazonses.com", (evidence_of(answer),)
+    evidence = (evidence_of(answer),)
     if unusable(answer):
-        return f"{name}: {answer.plain()}", (evidence_of(answer),)
-    return await _diagnose_missing(ctx, name, domain, answer)
+        return _Token("unknown", f"{name}: {answer.plain()}", evidence)
+    if not answer.ok:
+        return await _diagnose_missing(ctx, name, domain, answer)
+    target = answer.records[0].rstrip(".").lower()
+    if target in _dkim_targets(token, region):
+        return _Token("ok", "", evidence)
+    return _Token("wrong", f"{name} points to {target}, not {token}.dkim.amazonses.com", evidence)
 
 
-async def _diagnose_missing(
-    ctx: Context, name: str, domain: str, answer: DnsAnswer
-) -> tuple[str, tuple[Evidence, ...]]:
+async def _diagnose_missing(ctx: Context, name: str, domain: str, answer: DnsAnswer) -> _Token:
+    """A definite NXDOMAIN/NODATA: say what is there instead, when something is."""
     doubled = await lookup(ctx, f"{name}.{domain}", "CNAME")
     if doubled.ok:
-        return (
+        return _Token(
+            "wrong",
             f"the CNAME exists as {name}.{domain}: the DNS provider appended the domain "
             "twice (enter only the part before your domain)",
             (evidence_of(answer), evidence_of(doubled)),
         )
     txt = await lookup(ctx, name, "TXT")
     if txt.ok:
-        return f"{name} has a TXT record where the CNAME belongs", (
-            evidence_of(answer),
-            evidence_of(txt),
+        return _Token(
+            "wrong",
+            f"{name} has a TXT record where the CNAME belongs",
+            (evidence_of(answer), evidence_of(txt)),
         )
-    return f"{name} has no CNAME ({answer.plain()})", (evidence_of(answer),)
+    return _Token("wrong", f"{name} has no CNAME ({answer.plain()})", (evidence_of(answer),))
 
 
 def _dkim_fix(tokens: Sequence[str], domain: str) -> Fix:

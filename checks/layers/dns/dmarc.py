@@ -8,13 +8,14 @@ from checks.context import Context
 from checks.dnsauth import dmarc
 from checks.dnsauth.orgdomain import org_domain
 from checks.layers.dns.common import (
+    DNS_ERROR_TEXT,
     DOMAIN,
     dns_error,
     evidence_of,
     sender_domain,
     unusable,
 )
-from checks.model import Evidence, Fix, Layer, Outcome, failed, passed, warned
+from checks.model import Evidence, Fix, Layer, Outcome, errored, failed, passed, warned
 from checks.net.dns import DnsAnswer, lookup
 from checks.registry import Deps, check
 
@@ -63,7 +64,7 @@ async def dmarc_record(ctx: Context, deps: Deps) -> Outcome:
 async def _dmarc_ok(
     ctx: Context, domain: str, owner: str, record: dmarc.DmarcRecord, evidence: tuple[Evidence, ...]
 ) -> Outcome:
-    unauthorised, more = await _external_reports(ctx, owner, record)
+    unauthorised, unread, more = await _external_reports(ctx, owner, record)
     facts = {
         "domain": domain,
         "record": record.raw,
@@ -84,6 +85,14 @@ async def _dmarc_ok(
     ]
     where = "" if owner == domain else f" (inherited from the organisational domain {owner})"
     text = f"Policy p={record.p}, pct={record.pct}, adkim={record.adkim}, aspf={record.aspf}."
+    if unread:  # the record itself was read: keep its facts for dns.dmarc.alignment
+        return errored(
+            f"DMARC record of {domain}{where}: p={record.p}, but could not check the report "
+            f"authorisation of {unread[0]}",
+            f"{text}\n{DNS_ERROR_TEXT}\n" + "\n".join([*unread, *warnings]),
+            evidence=evidence + more,
+            facts=facts,
+        )
     if [w for w in warnings if not w.startswith("p=none") and not w.startswith("no rua")]:
         return warned(
             f"DMARC record of {domain}{where}: {warnings[0]}",
@@ -101,19 +110,20 @@ async def _dmarc_ok(
 
 async def _external_reports(
     ctx: Context, owner: str, record: dmarc.DmarcRecord
-) -> tuple[list[str], tuple[Evidence, ...]]:
-    """RFC 7489 7.1: report domains outside the org must publish an authorisation."""
+) -> tuple[list[str], list[str], tuple[Evidence, ...]]:
+    """RFC 7489 7.1: report domains outside the org must publish an authorisation.
+
+    (report domains that have not authorised owner, lookups that gave no usable answer,
+    evidence)."""
     hosts = {u.domain for u in (*record.rua, *record.ruf) if u.domain}
     outside = sorted(h for h in hosts if org_domain(h) != org_domain(owner))
     answers = await asyncio.gather(
         *(lookup(ctx, dmarc.report_auth_name(owner, h), "TXT") for h in outside)
     )
-    missing = [
-        h
-        for h, a in zip(outside, answers, strict=True)
-        if not any(dmarc.is_dmarc(r) for r in a.records)
-    ]
-    return missing, tuple(evidence_of(a) for a in answers)
+    pairs = list(zip(outside, answers, strict=True))
+    missing = [h for h, a in pairs if not unusable(a) and not any(map(dmarc.is_dmarc, a.records))]
+    unread = [f"{a.name}: {a.plain()}" for _, a in pairs if unusable(a)]
+    return missing, unread, tuple(evidence_of(a) for a in answers)
 
 
 def _dmarc_fix(domain: str) -> Fix:

@@ -37,6 +37,8 @@ async def mail_from_mx(ctx: Context, deps: Deps) -> Outcome:
     if unusable(mx):
         raise dns_error(mx, f"the MX of {custom}")
     problem = _mail_from_problem(mx, custom, expected)
+    if not problem and unusable(txt):
+        raise dns_error(txt, f"the SPF record of {custom}")
     if problem:
         return failed(
             problem,

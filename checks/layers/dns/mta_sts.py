@@ -75,6 +75,8 @@ async def _sts_policy_outcome(
             fix=_sts_fix(domain, []),
         )
     answer, hosts = await mx_hosts(ctx, domain)
+    if unusable(answer):
+        raise dns_error(answer, f"the MX of {domain} (to compare with its MTA-STS policy)")
     missing = mta_sts.uncovered(policy, hosts)
     problems = [*(f"MX {h} is not covered by any mx: line" for h in missing), *policy.warnings]
     if not fetched.content_type.startswith("text/plain"):

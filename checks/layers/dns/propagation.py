@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from checks.context import Context
 from checks.layers.dns.common import (
     DKIM,
+    DNS_ERROR_TEXT,
     DOMAIN,
     MAIL_FROM,
+    dns_error,
     evidence_of,
     sender_domain,
     unusable,
@@ -57,17 +59,27 @@ async def propagation(ctx: Context, deps: Deps) -> Outcome:
     answering, silent, ns_evidence = await _zone_servers(ctx, domain)
     names = _propagation_names(deps, domain)
     diffs = await asyncio.gather(*(_compare(ctx, answering, n, t) for n, t, _ in names))
-    found = [d[0] for d in diffs if d[0]]
-    evidence = ns_evidence + tuple(e for d in diffs for e in d[1])
+    found = [d.differ for d in diffs if d.differ]
+    unread = [d.unread for d in diffs if d.unread]
+    evidence = ns_evidence + tuple(e for d in diffs for e in d.evidence)
+    if not found and unread:
+        raise CheckError(
+            f"Could not compare {len(unread)} of {len(names)} records of {domain}: {unread[0]}",
+            explanation=DNS_ERROR_TEXT + "\n" + "\n".join(unread),
+            evidence=evidence,
+        )
     if not found:
         return _propagation_agrees(domain, answering, silent, len(names), evidence)
-    readers = {c for (_, _, cs), d in zip(names, diffs, strict=True) if d[0] for c in cs}
+    readers = {c for (_, _, cs), d in zip(names, diffs, strict=True) if d.differ for c in cs}
     stale = tuple(c for c in _READERS if c in readers and deps.status(c) is Status.FAIL)
     make = failed if stale else warned
     return make(
         f"{len(found)} record(s) differ between {domain}'s nameservers and the "
         f"resolver: {found[0]}",
-        _stale_text(stale) + _PROPAGATION_TEXT + "\n" + "\n".join(found),
+        _stale_text(stale)
+        + _PROPAGATION_TEXT
+        + "\n"
+        + "\n".join([*found, *(f"not compared: {u}" for u in unread)]),
         evidence=evidence,
         fix=_propagation_fix(domain) if stale else None,
         facts={"differ": found, "silent": [s.label for s in silent]},
@@ -187,7 +199,10 @@ async def _find_zone_servers(
     servers, ns_evidence = await _authoritative_servers(ctx, domain)
     if not servers:
         raise CheckError(
-            f"Could not find the authoritative nameservers of {domain}", evidence=ns_evidence
+            f"Could not find the authoritative nameservers of {domain}",
+            explanation="The NS records of the zone, or the addresses of its nameservers, "
+            "were not found (see the evidence for what the DNS server answered).",
+            evidence=ns_evidence,
         )
     answering, silent = await _answering(ctx, domain, servers, ns_evidence)
     return answering, silent, ns_evidence
@@ -201,7 +216,7 @@ async def _zone_ns(ctx: Context, domain: str) -> DnsAnswer:
     labels = domain.split(".")
     names = [".".join(labels[i:]) for i in range(len(labels))]
     answers = await asyncio.gather(*(lookup(ctx, n, "NS") for n in names))
-    return next((a for a in answers if a.ok), answers[-1])
+    return next((a for a in answers if a.ok or unusable(a)), answers[-1])
 
 
 async def _authoritative_servers(
@@ -209,6 +224,8 @@ async def _authoritative_servers(
 ) -> tuple[list[_Authority], tuple[Evidence, ...]]:
     """Every address of every NS host of the zone (routed for the lab), once each."""
     ns = await _zone_ns(ctx, domain)
+    if unusable(ns):
+        raise dns_error(ns, f"the NS records of {ns.name.rstrip('.')}")
     hosts = [r.rstrip(".").lower() for r in ns.records]
     addresses = await asyncio.gather(*(lookup(ctx, h, "A") for h in hosts))
     found: dict[tuple[str, int], _Authority] = {}
@@ -223,22 +240,38 @@ def _shown(answer: DnsAnswer) -> str:
     return str(sorted(answer.records)) if answer.ok else answer.status.value.upper()
 
 
+@dataclass(frozen=True)
+class _Comparison:
+    """One record compared: a line when copies differ, a line when it could not be compared."""
+
+    differ: str = ""
+    unread: str = ""
+    evidence: tuple[Evidence, ...] = ()
+
+
 async def _compare(
     ctx: Context, servers: Sequence[_Authority], name: str, rdtype: str
-) -> tuple[str, tuple[Evidence, ...]]:
-    """('' or one line naming each nameserver that differs from the resolver, evidence)."""
+) -> _Comparison:
+    """Whether each nameserver serves what the resolver serves for name/rdtype."""
     resolver, *direct = await asyncio.gather(
         lookup(ctx, name, rdtype),
         *(lookup_direct(ctx, s.address, name, rdtype) for s in servers),
     )
-    pairs = [(s, d) for s, d in zip(servers, direct, strict=True) if d.ok or d.status.is_negative]
-    if unusable(resolver) or not pairs:
-        return "", ()
+    pairs = [(s, d) for s, d in zip(servers, direct, strict=True) if not unusable(d)]
+    if unusable(resolver):
+        return _Comparison(
+            unread=f"{rdtype} {name}: {resolver.plain()}", evidence=(evidence_of(resolver),)
+        )
+    if not pairs:
+        why = direct[0].plain() if direct else "no nameserver to ask"
+        return _Comparison(
+            unread=f"{rdtype} {name}: {why}", evidence=tuple(evidence_of(d) for d in direct)
+        )
     differ = [f"{s.label} serves {_shown(d)}" for s, d in pairs if _shown(d) != _shown(resolver)]
     if not differ:
-        return "", ()
+        return _Comparison()
     agree = [s.label for s, d in pairs if _shown(d) == _shown(resolver)]
     text = f"{rdtype} {name}: the resolver serves {_shown(resolver)}; " + "; ".join(differ)
     if agree:
         text += f"; {', '.join(agree)} agree(s) with the resolver"
-    return text, (evidence_of(resolver), *(evidence_of(d) for _, d in pairs))
+    return _Comparison(text, "", (evidence_of(resolver), *(evidence_of(d) for _, d in pairs)))
