@@ -4,7 +4,8 @@
 
 Each run spawns the program on a pty (100x30) and stops the clock when the screen first
 shows the marker text (the bare app's label; mailpath's first frame, "Starting the local
-lab…"; and, for reference, the walkthrough's footer once the lab is up), then ends it. Prints the median of each and their ratio. A benchmark, not a test.
+lab…"; and, for reference, the walkthrough's footer once the lab is up), then ends it.
+Prints the median of each and their ratio. A benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ BARE = ("from textual.app import App\nfrom textual.widgets import Label\n"
         "Bare().run()\n")
 PROGRAMS = {
     "bare": ([sys.executable, "-c", BARE], b"hello-bare"),
-    "demo": ([str(BIN / "mailpath"), "demo"], "Starting the local lab".encode()),
+    "demo": ([str(BIN / "mailpath"), "demo"], b"Starting the local lab"),
     "demo-walkthrough": ([str(BIN / "mailpath"), "demo"], b"palette"),
 }
 TIMEOUT = 30.0
