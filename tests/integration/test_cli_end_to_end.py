@@ -183,7 +183,8 @@ def test_a_bad_relay_password_file_is_a_usage_error(tmp_path: Path, content: byt
 
 def test_version_and_a_closed_pipe_and_a_full_disk():
     assert _run("--version").stdout.startswith("mailpath ")
-    full = subprocess.run([*MAILPATH, "demo", "--headless"], stdout=open("/dev/full", "w"),
-                          stderr=subprocess.PIPE, text=True, env=_clean_env(), timeout=60)
+    with open("/dev/full", "w") as disk_full:
+        full = subprocess.run([*MAILPATH, "demo", "--headless"], stdout=disk_full,
+                              stderr=subprocess.PIPE, text=True, env=_clean_env(), timeout=60)
     assert full.returncode == 2 and "cannot write the output" in full.stderr
     assert "Traceback" not in full.stderr

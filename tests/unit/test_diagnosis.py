@@ -74,7 +74,7 @@ def test_terminal_output_shows_control_characters_instead_of_sending_them():
     hostile = "550 User unknown \x1b]0;PWNED\x07\x1b[2J\x1b[31mRED\x1b[0m \u202eevil\x00"
     shown = terminal_safe(hostile)
     assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
-    assert "\\x1b[31mRED" in shown and "\\u202e" in shown and "\n" == terminal_safe("\n")
+    assert "\\x1b[31mRED" in shown and "\\u202e" in shown and terminal_safe("\n") == "\n"
     outcome = Outcome(Status.FAIL, hostile)
     text = to_text(diagnose([CheckResult("recipient.mx.provider", Layer.RECIPIENT_MTA, "t",
                                          outcome)]))
