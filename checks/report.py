@@ -25,12 +25,12 @@ def to_markdown(diagnosis: Diagnosis, *, title: str = "mailpath diagnosis") -> s
     lines += _section("Could not check", diagnosis.could_not_check)
     if diagnosis.healthy_layers:
         lines += ["## Healthy layers", ""]
-        lines += [f"- ✓ {layer.title}" for layer in diagnosis.healthy_layers] + [""]
+        lines += [f"- ✓ {layer.display_name}" for layer in diagnosis.healthy_layers] + [""]
     lines += ["## All checks", ""]
     for layer in Layer:
         rows = [r for r in diagnosis.results if r.layer is layer]
         if rows:
-            lines += [f"### {layer.title}", ""]
+            lines += [f"### {layer.display_name}", ""]
             lines += [f"- {r.status.label} `{r.check_id}`: {r.summary}" for r in rows] + [""]
     lines += _evidence(diagnosis)
     return "\n".join(lines).rstrip() + "\n"
@@ -59,7 +59,7 @@ def _plain_text(diagnosis: Diagnosis) -> str:
         lines += [f"Started from {ev.label}:", *(f"  {row}" for row in ev.content.splitlines()),
                   ""]
     for n, r in enumerate(diagnosis.root_causes, 1):
-        lines.append(f"{n}. [{r.layer.title}] {r.summary}  ({r.check_id})")
+        lines.append(f"{n}. [{r.layer.display_name}] {r.summary}  ({r.check_id})")
         if r.outcome.explanation:
             lines.append(f"   {r.outcome.explanation}")
         if r.outcome.fix:
@@ -70,7 +70,7 @@ def _plain_text(diagnosis: Diagnosis) -> str:
     for layer in Layer:
         rows = [r for r in diagnosis.results if r.layer is layer]
         if rows:
-            lines.append(layer.title)
+            lines.append(layer.display_name)
             lines += [f"  {r.status.label:<8} {r.check_id:<34} {r.summary}" for r in rows]
     return "\n".join(lines) + "\n"
 
@@ -80,7 +80,7 @@ def _section(heading: str, rows: tuple[CheckResult, ...], *, with_fix: bool = Fa
         return []
     out = [f"## {heading}", ""]
     for r in rows:
-        out.append(f"### {r.status.label} {r.layer.title}: {r.summary}")
+        out.append(f"### {r.status.label} {r.layer.display_name}: {r.summary}")
         out.append(f"Check `{r.check_id}`.")
         if r.outcome.explanation:
             out += ["", r.outcome.explanation]
