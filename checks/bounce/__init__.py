@@ -24,6 +24,7 @@ from checks.bounce import (
     rhost,
     scan,
     ses_json,
+    signs,
     smtp_line,
     tables,
 )
@@ -50,10 +51,15 @@ def parse_bounce(data: bytes | str, *, name: str | None = None) -> BounceReport:
     raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else bytes(data)
     if not raw or raw.isspace():  # (no stripped copy of a large input)
         return BounceReport("unknown", name=name, error="empty input")
+    raw = signs.utf16_as_utf8(raw[:MAX_BYTES])
+    if signs.is_binary(raw):
+        return BounceReport("not_bounce", name=name, error=signs.BINARY)
     try:
-        return _parse(raw[:MAX_BYTES], name)
+        return _parse(raw, name)
     except ses_json.NotSesJson as exc:
-        return BounceReport("unknown", name=name, error=str(exc))
+        return BounceReport("not_bounce", name=name, error=f"not a bounce: {exc}")
+    except ses_json.BadNotification as exc:
+        return BounceReport("ses_json", "Amazon SES", name=name, error=str(exc))
     except _PARSE_ERRORS as exc:
         return BounceReport("unknown", name=name, error=f"unreadable input ({type(exc).__name__})")
 
@@ -105,6 +111,8 @@ def _from_parts(parts: mail.MailParts, name: str | None) -> BounceReport:
     parts = _returned_bounce(parts) or parts
     family = family_of(parts)
     shape = layout.pick(parts, family)
+    if not (family or shape or signs.in_mail(parts) or _is_autoreply(parts)):
+        return BounceReport("not_bounce", name=name, subject=subject, error=signs.NOT_A_BOUNCE)
     rcpts = tuple(_refine(r, family, subject) for r in _recipients(parts, shape))
     marked = shape.header_reason(parts.headers) if shape else ""
     if marked:
@@ -194,19 +202,13 @@ def _kind(parts: mail.MailParts, rcpts: tuple[RecipientResult, ...]) -> str:
 
 def _is_autoreply(parts: mail.MailParts) -> bool:
     """An auto-reply (RFC 3834) rather than a bounce: no DSN, no bouncing sender, no codes."""
-    if parts.dsn or _BOUNCER.search(mail.header(parts.headers, "from")):
+    if parts.dsn or signs.BOUNCER.search(mail.header(parts.headers, "from")):
         return False
     subject = mail.header(parts.headers, "subject")
-    if _BOUNCE_SUBJECT.search(subject):
+    if signs.BOUNCE_SUBJECT.search(subject):
         return False
     auto = mail.header(parts.headers, "auto-submitted").lower().startswith("auto-replied")
     return auto or bool(classify.VACATION.search(subject.lower()))
-
-
-_BOUNCER = re.compile(r"mailer-daemon|postmaster|mail delivery|daemon@|bounce", re.I)
-_BOUNCE_SUBJECT = re.compile(
-    r"undeliver|returned|failure|failed|delivery status|non[- ]?delivery|not delivered|"
-    r"could not|bounce|error|warning|delayed|problem|rejected", re.I)
 
 
 def _as_vacation(rcpt: RecipientResult) -> RecipientResult:

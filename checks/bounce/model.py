@@ -10,6 +10,7 @@ from checks.model import Evidence, Layer
 #: kinds of input parse_bounce tells apart
 KINDS = (
     "dsn", "text", "arf", "vacation", "delivered", "ses_json", "smtp", "gmail_relay", "unknown",
+    "not_bounce",
 )
 
 

@@ -12,7 +12,8 @@ _REPLY = re.compile(
     r"([245](?<![\w.#:/-].)[0-5]\d)(?:[ -]|$)(?![\w.]*\.\d{1,3}\.\d{1,3}\.\d)", re.M)
 #: an address is found from each "@": its local part read backwards (on the reversed text,
 #: a whole run of local-part characters, at most 64), its domain read forwards
-_LOCAL_CHARS = r"[\w.+=!#$%&'*/?^`{|}~-]"
+#: (a backtick, though RFC 5322 allows it, is left out: in text it is a quote mark)
+_LOCAL_CHARS = r"[\w.+=!#$%&'*/?^{|}~-]"
 _LOCAL_REVERSED = re.compile(f"{_LOCAL_CHARS}{{1,64}}(?!{_LOCAL_CHARS})")
 _DOMAIN = re.compile(r"[\w-]{1,63}(?:\.[\w-]{1,63})+")
 #: the same as one scan (the look-behind starts a match only where a local part can begin),
@@ -61,17 +62,31 @@ def addresses(text: str) -> list[str]:
         return []
     if text.count("@", at) > _MANY_ATS:
         for match in _ADDRESS.finditer(text):
-            seen.setdefault(match[0].rstrip(".").lower(), None)
+            seen.setdefault(_tidy(match[0]), None)
         return list(seen)
     reversed_text, size, done = text[::-1], len(text), 0
     while at >= 0:
         local = _LOCAL_REVERSED.match(reversed_text, size - at)
         domain = _DOMAIN.match(text, at + 1) if local and at - len(local[0]) >= done else None
         if local and domain:
-            seen.setdefault(f"{local[0][::-1]}@{domain[0]}".rstrip(".").lower(), None)
+            seen.setdefault(_tidy(f"{local[0][::-1]}@{domain[0]}"), None)
             done = domain.end()
         at = text.find("@", at + 1)
     return list(seen)
+
+
+def _tidy(address: str) -> str:
+    """Quote marks and dots around an address found in text are not part of it."""
+    return address.rstrip(".").lstrip("'.").lower()
+
+
+#: a whole value that is one address (word characters, no quotes, no controls)
+_VALID = re.compile(r"(?!['.])[\w.+=!#$%&'*/?^{|}~-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+")
+
+
+def is_address(value: str) -> bool:
+    """Is the value one syntactically valid address (and nothing else)?"""
+    return _VALID.fullmatch(value) is not None
 
 
 def has_code(text: str) -> bool:

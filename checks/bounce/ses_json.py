@@ -8,13 +8,17 @@ from typing import Any
 from checks.bounce import tables
 from checks.bounce.classify import Signals, is_hard, layer_for, reason_for
 from checks.bounce.model import BounceReport, RecipientResult
-from checks.bounce.scan import status_in
+from checks.bounce.scan import is_address, status_in
 
 _SUBTYPES: dict[str, str] = tables.load("ses.json")["bounce"]
 
 
 class NotSesJson(ValueError):
     """The JSON is not an SES notification."""
+
+
+class BadNotification(ValueError):
+    """An SES notification with a field missing or of the wrong type (the message names it)."""
 
 
 def parse(text: str, name: str | None) -> BounceReport:
@@ -45,26 +49,66 @@ def _unwrap(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _section(note: dict[str, Any], key: str) -> dict[str, Any]:
-    value = note.get(key) or note.get(key.lower())
-    return value if isinstance(value, dict) else {}
+    if key not in note:
+        raise BadNotification(f"{key} is missing")
+    value = note[key]
+    if not isinstance(value, dict):
+        raise BadNotification(f"{key} is not an object")
+    return value
+
+
+def _text(doc: dict[str, Any], key: str, where: str) -> str:
+    """An optional string field ("" when absent); any other type is an error."""
+    value = doc.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadNotification(f"{where}.{key} is not a string")
+    return value
+
+
+def _address(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        problem = "is missing" if value is None else "is not a string"
+        raise BadNotification(f"{where} {problem}")
+    if not is_address(value.strip()):
+        raise BadNotification(f"{where} is not an email address: {value[:80]!r}")
+    return value.strip()
+
+
+def _status(doc: dict[str, Any], where: str) -> str:
+    """The recipient's enhanced status code, "" when SES gives none; never made up."""
+    value = _text(doc, "status", where).strip()
+    if value and status_in(value) != value:
+        raise BadNotification(f"{where}.status is not a status code: {value[:40]!r}")
+    return value
+
+
+_BOUNCE_TYPES = ("Permanent", "Transient", "Undetermined")
 
 
 def _bounce(note: dict[str, Any]) -> tuple[RecipientResult, ...]:
     bounce = _section(note, "bounce")
-    btype, sub = str(bounce.get("bounceType", "")), str(bounce.get("bounceSubType", ""))
+    btype, sub = _text(bounce, "bounceType", "bounce"), _text(bounce, "bounceSubType", "bounce")
+    if btype not in _BOUNCE_TYPES:
+        raise BadNotification(f"bounce.bounceType is not one of {', '.join(_BOUNCE_TYPES)}")
     by_subtype = _SUBTYPES.get(f"{btype}/{sub}") or _SUBTYPES.get(f"{btype}/*", "undefined")
-    mta = str(bounce.get("reportingMTA", "")).removeprefix("dns;").strip()
-    return tuple(_bounced(r, by_subtype, btype, mta) for r in _list(bounce, "bouncedRecipients"))
+    mta = _text(bounce, "reportingMTA", "bounce").removeprefix("dns;").strip()
+    rcpts = _list(bounce, "bouncedRecipients", "bounce")
+    return tuple(_bounced(r, f"bounce.bouncedRecipients[{i}]", by_subtype, btype, mta)
+                 for i, r in enumerate(rcpts))
 
 
-def _bounced(rcpt: dict[str, Any], by_subtype: str, btype: str, mta: str) -> RecipientResult:
-    status = str(rcpt.get("status") or "")
-    diag = str(rcpt.get("diagnosticCode") or "")
-    sig = Signals(status=status, diagnostic=diag, action=str(rcpt.get("action") or "failed"))
+def _bounced(rcpt: dict[str, Any], where: str, by_subtype: str, btype: str,
+             mta: str) -> RecipientResult:
+    status = _status(rcpt, where)
+    diag = _text(rcpt, "diagnosticCode", where)
+    sig = Signals(status=status, diagnostic=diag, action=_text(rcpt, "action", where) or "failed")
     known = by_subtype not in ("onhold", "undefined")
     reason, conf = (by_subtype, 0.9) if known else reason_for(sig)
     return RecipientResult(
-        address=str(rcpt.get("emailAddress", "")), action=sig.action, status=status,
+        address=_address(rcpt.get("emailAddress"), f"{where}.emailAddress"), action=sig.action,
+        status=status,
         replycode=diag[:3] if diag[:3].isdigit() else "", diagnostic=diag, remote_mta=mta,
         reason=reason, hard=btype == "Permanent" and is_hard(reason, status),
         layer=layer_for(reason), confidence=conf,
@@ -73,31 +117,42 @@ def _bounced(rcpt: dict[str, Any], by_subtype: str, btype: str, mta: str) -> Rec
 
 def _complaint(note: dict[str, Any]) -> tuple[RecipientResult, ...]:
     complaint = _section(note, "complaint")
-    ftype = str(complaint.get("complaintFeedbackType", "abuse"))
+    ftype = _text(complaint, "complaintFeedbackType", "complaint") or "abuse"
+    where = "complaint.complainedRecipients"
     return tuple(
-        RecipientResult(address=str(r.get("emailAddress", "")), action="", reason="feedback",
-                        diagnostic=f"feedback-type: {ftype}", layer="content", confidence=0.9)
-        for r in _list(complaint, "complainedRecipients")
+        RecipientResult(address=_address(r.get("emailAddress"), f"{where}[{i}].emailAddress"),
+                        action="", reason="feedback", diagnostic=f"feedback-type: {ftype}",
+                        layer="content", confidence=0.9)
+        for i, r in enumerate(_list(complaint, "complainedRecipients", "complaint"))
     )
 
 
 def _delivery(note: dict[str, Any]) -> tuple[RecipientResult, ...]:
     delivery = _section(note, "delivery")
-    reply = str(delivery.get("smtpResponse", ""))
+    reply = _text(delivery, "smtpResponse", "delivery")
     return tuple(
-        RecipientResult(address=str(a), action="delivered", status=status_in(reply) or "2.0.0",
-                        replycode=reply[:3], diagnostic=reply,
-                        remote_mta=str(delivery.get("remoteMtaIp", "")), reason="delivered",
-                        layer=None, confidence=0.95)
-        for a in _list(delivery, "recipients")
+        RecipientResult(address=_address(a, f"delivery.recipients[{i}]"), action="delivered",
+                        status=status_in(reply) or "2.0.0", replycode=reply[:3],
+                        diagnostic=reply, remote_mta=_text(delivery, "remoteMtaIp", "delivery"),
+                        reason="delivered", layer=None, confidence=0.95)
+        for i, a in enumerate(_list(delivery, "recipients", "delivery", of=str))
     )
 
 
-def _list(section: dict[str, Any], key: str) -> list[Any]:
-    value = section.get(key)
+def _list(section: dict[str, Any], key: str, where: str, of: type = dict) -> list[Any]:
+    """A list field whose items are all of one type (objects, or strings)."""
+    if key not in section:
+        raise BadNotification(f"{where}.{key} is missing")
+    value = section[key]
     if not isinstance(value, list):
-        return []
-    return [v if isinstance(v, dict) or key == "recipients" else {} for v in value]
+        raise BadNotification(f"{where}.{key} is not a list")
+    if not value:
+        raise BadNotification(f"{where}.{key} is empty")
+    for i, item in enumerate(value):
+        if not isinstance(item, of):
+            kind = "an object" if of is dict else "a string"
+            raise BadNotification(f"{where}.{key}[{i}] is not {kind}")
+    return value
 
 
 _HANDLERS = {"Bounce": _bounce, "Complaint": _complaint, "Delivery": _delivery}
