@@ -124,10 +124,17 @@ async def working_alternatives(ctx: Context, relay: RelaySettings) -> list[Probe
 def _alternative_text(found: list[ProbeResult]) -> str:
     if not found:
         return "No other port/mode combination worked either."
-    best = found[0]
-    return (f"Port {best.port} with \"{GMAIL_MODE[best.mode]}\" works"
-            + (f" (also: {', '.join(f'{r.port}/{r.mode}' for r in found[1:])})"
-               if found[1:] else "") + ".")
+    return f"{_use(found)[0].upper()}{_use(found)[1:]} works{_also(found)}."
+
+
+def _use(found: list[ProbeResult]) -> str:
+    """'port 465 with "Secured connection using SSL"' for the best working combination."""
+    return f"port {found[0].port} with \"{GMAIL_MODE[found[0].mode]}\""
+
+
+def _also(found: list[ProbeResult]) -> str:
+    rest = ", ".join(f"{r.port}/{r.mode}" for r in found[1:])
+    return f" (also: {rest})" if rest else ""
 
 
 @check(CONNECT, Layer.GMAIL_RELAY, "Connect to the SMTP relay")
@@ -149,7 +156,38 @@ def connect_outcome(ctx: Context, relay: RelaySettings, res: ProbeResult,
     """The verdict on a failed connection, given the port/mode alternatives that worked."""
     if not found and res.failure is Failure.NO_BANNER and res.slow_network:
         return _greeting_late(relay, res)
+    if not found and unreached_from_here(res):
+        return _not_reached(relay, res, ctx)
     return _connect_failed(relay, res, found, ctx)
+
+
+#: connection-level failures: from this machine they prove nothing about the relay
+UNREACHED = frozenset({Failure.REFUSED, Failure.CONNECT_TIMEOUT, Failure.UNREACHABLE})
+#: getaddrinfo texts of a local resolver failure (as opposed to "no such host")
+LOCAL_DNS = ("Temporary failure in name resolution", "System error")
+
+
+def unreached_from_here(res: ProbeResult) -> bool:
+    """The probe never reached a server, for reasons that may be this machine's network."""
+    if res.failure is Failure.DNS:
+        return any(text in res.detail for text in LOCAL_DNS)
+    return res.failure in UNREACHED
+
+
+def _not_reached(relay: RelaySettings, res: ProbeResult, ctx: Context) -> Outcome:
+    """Refused or unanswered from this machine, and no other port answered either: this
+    network may block it; Gmail connects from Google's network, so nothing is proven."""
+    return errored(
+        f"Could not reach {relay.host}:{relay.port} from here ({describe(res, ctx.redactor)}); "
+        "many networks block outbound mail ports",
+        "The probe runs from this machine, but Gmail connects to the relay from Google's "
+        "network, not from yours: a refused or unanswered connection here (a firewall, an "
+        "ISP or office network that blocks outbound SMTP ports, or a slow link) says nothing "
+        "about what Gmail sees, and no other port or mode answered here either. Run mailpath "
+        "from another network, or use Gmail's own test (Send mail as → edit info): its "
+        "message says what Google's servers met.",
+        evidence=(transcript(res),),
+        facts={"failure": res.failure.value if res.failure else "", "working": []})
 
 
 def _greeting_late(relay: RelaySettings, res: ProbeResult) -> Outcome:
@@ -171,7 +209,7 @@ def _connect_failed(relay: RelaySettings, res: ProbeResult, found: list[ProbeRes
         speaks = "implicit TLS" if right.mode == "tls" else "STARTTLS"
         summary = (f"Port {relay.port} speaks {speaks}, but the relay is set to "
                    f"\"{GMAIL_MODE[relay.tls]}\"")
-    fix = Fix(f"Use {_alternative_text(found)}" if found else NO_SERVER_FIX.summary,
+    fix = Fix(f"Use {_use(found)}{_also(found)}" if found else NO_SERVER_FIX.summary,
               (GMAIL_EDIT,) if found else NO_SERVER_FIX.steps)
     return failed(summary, f"{describe(res, ctx.redactor)}. {_alternative_text(found)} "
                   "Gmail's 'TLS' means STARTTLS (ports 587, 2587, 25); 'SSL' means implicit TLS "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -28,6 +29,9 @@ class HttpsResult:
     error: str = ""
     #: where the request really went (the lab routes hosts to loopback)
     connected_to: str = ""
+    #: the failure proves nothing about the server: refused, unreachable or timed out from
+    #: this machine (its network may block the port, or be slow), or a local resolver failure
+    inconclusive: bool = False
 
     @property
     def ok(self) -> bool:
@@ -56,17 +60,59 @@ async def fetch(
             verify=_ssl_context(endpoints), timeout=timeout, follow_redirects=False
         ) as client:
             response = await client.get(target, headers={"Host": host})
-    except httpx.TimeoutException:
-        return HttpsResult(url, error=f"no answer within {timeout:g} s", connected_to=via)
     except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
-        return HttpsResult(url, error=_plain_error(exc), connected_to=via)
+        error, inconclusive = failure_text(exc, timeout)
+        return HttpsResult(url, error=error, connected_to=via, inconclusive=inconclusive)
     text = response.content[:MAX_BYTES].decode("utf-8", errors="replace")
     ctype = response.headers.get("content-type", "")
     return HttpsResult(url, response.status_code, ctype, text, connected_to=via)
 
 
-def _plain_error(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    if "CERTIFICATE_VERIFY_FAILED" in text:
-        return f"the certificate is not trusted or does not match the host ({text})"
-    return text
+#: httpx timeouts -> what happened, in words
+_TIMEOUTS: tuple[tuple[type[BaseException], str], ...] = (
+    (httpx.ConnectTimeout, "no answer to the connection attempt within {t:g} s"),
+    (httpx.TimeoutException, "no answer within {t:g} s"),
+)
+#: getaddrinfo texts of a local resolver failure (as opposed to "no such host")
+_LOCAL_DNS = ("Temporary failure in name resolution", "System error")
+
+
+def failure_text(exc: BaseException, timeout: float) -> tuple[str, bool]:
+    """(what went wrong in plain words, whether it is inconclusive about the server)."""
+    for kind, text in _TIMEOUTS:
+        if isinstance(exc, kind):
+            return text.format(t=timeout), True
+    cause = _root_cause(exc)
+    if isinstance(cause, socket.gaierror):
+        local = any(t in str(cause) for t in _LOCAL_DNS)
+        return f"the host name does not resolve ({cause.strerror or cause})", local
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        why = cause.verify_message or str(cause.reason)
+        return f"the certificate is not trusted or does not match the host ({why})", False
+    if isinstance(cause, ssl.SSLError):
+        return f"the TLS handshake failed ({cause.reason or cause})", False
+    if isinstance(cause, OSError | httpx.ConnectError):
+        return _connection_text(cause), True
+    return f"the server's answer is not valid HTTP ({type(cause).__name__})", False
+
+
+def _connection_text(cause: BaseException) -> str:
+    if isinstance(cause, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(cause, ConnectionError):
+        return "the connection was closed"
+    if isinstance(cause, OSError) and cause.strerror:
+        return f"could not connect ({cause.strerror.lower()})"
+    return "could not connect"
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost exception httpx wrapped (a refused connection, a certificate error…)."""
+    seen: list[BaseException] = []
+    while exc not in seen:
+        seen.append(exc)
+        nxt = exc.__cause__ or exc.__context__
+        if nxt is None:
+            break
+        exc = nxt
+    return exc

@@ -19,7 +19,7 @@ from checks.layers.dns.common import (
 from checks.model import Evidence, Fix, Layer, Outcome, failed, passed, skipped, warned
 from checks.net import https
 from checks.net.dns import lookup
-from checks.registry import Deps, check
+from checks.registry import CheckError, Deps, check
 
 
 @check("dns.mta_sts.policy", Layer.DNS, "Recipient MTA-STS policy covers its MX hosts")
@@ -42,19 +42,46 @@ async def _sts_for(ctx: Context, domain: str) -> Outcome:
             "MTA-STS is optional; senders then use opportunistic TLS.",
             evidence=(evidence_of(txt),),
         )
-    fetched = await https.fetch(ctx.endpoints, f"mta-sts.{domain}", "/.well-known/mta-sts.txt")
+    fetched = await https.fetch(
+        ctx.endpoints,
+        f"mta-sts.{domain}",
+        "/.well-known/mta-sts.txt",
+        timeout=fetch_timeout(ctx.endpoints.timeout),
+    )
     evidence = (
         evidence_of(txt),
         Evidence(f"MTA-STS policy of {domain}", fetched.evidence(), "http"),
     )
+    if fetched.inconclusive:
+        raise CheckError(
+            f"Could not fetch the MTA-STS policy of {domain} from here: {fetched.error}",
+            explanation=_NOT_REACHED,
+            evidence=evidence,
+        )
     if not fetched.ok:
+        why = fetched.error or f"its policy URL answers HTTP {fetched.status}"
         return failed(
-            f"The MTA-STS policy of {domain} cannot be fetched",
-            f"{domain} announces MTA-STS but {fetched.error or f'HTTP {fetched.status}'}.",
+            f"The MTA-STS policy of {domain} cannot be fetched: {why}",
+            f"{domain} announces MTA-STS (_mta-sts.{domain}), but the policy at "
+            f"https://mta-sts.{domain}/.well-known/mta-sts.txt cannot be fetched: {why}.",
             evidence=evidence,
             fix=_sts_fix(domain, []),
         )
     return await _sts_policy_outcome(ctx, domain, text, fetched, evidence)
+
+
+_NOT_REACHED = (
+    "The HTTPS request went out from this machine: a refused or unanswered connection here "
+    "may be this network (a firewall or proxy that blocks outbound HTTPS, or a slow link), "
+    "so nothing is known to be wrong with the recipient's policy. Try again, or from "
+    "another network, with a longer --timeout."
+)
+
+
+def fetch_timeout(check_timeout: float) -> float:
+    """The HTTPS fetch gets a share of the check's time: the check also makes DNS lookups
+    before and after it, and must still say why the fetch failed."""
+    return max(0.1, min(https.TIMEOUT, check_timeout * 0.4))
 
 
 async def _sts_policy_outcome(
