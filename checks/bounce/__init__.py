@@ -31,7 +31,7 @@ from checks.bounce import (
 from checks.bounce import reason as reasons
 from checks.bounce import status as codes
 from checks.bounce.classify import Signals
-from checks.bounce.model import BounceReport, RecipientResult, RelayFailure
+from checks.bounce.model import BounceReport, Malformed, RecipientResult, RelayFailure
 from checks.bounce.mta import DEFAULTS as mta_defaults
 from checks.bounce.mta import reporter as family_of
 from checks.bounce.mta import text as mta_text
@@ -58,8 +58,8 @@ def parse_bounce(data: bytes | str, *, name: str | None = None) -> BounceReport:
         return _parse(raw, name)
     except ses_json.NotSesJson as exc:
         return BounceReport("not_bounce", name=name, error=f"not a bounce: {exc}")
-    except ses_json.BadNotification as exc:
-        return BounceReport("ses_json", "Amazon SES", name=name, error=str(exc))
+    except Malformed as exc:
+        return BounceReport(exc.kind, exc.reporter, name=name, error=str(exc))
     except _PARSE_ERRORS as exc:
         return BounceReport("unknown", name=name, error=f"unreadable input ({type(exc).__name__})")
 
@@ -229,10 +229,23 @@ def _recipients(parts: mail.MailParts,
         fields = ""
     message, groups = dsn.groups(fields) if fields else ({}, [])
     findings = _findings(parts, shape)
+    for group in groups:
+        _check_group(group, findings)
     local = dsn.untype(message.get("reporting-mta", "")).lower()
     if groups:
         return tuple(_from_group(g, findings, parts.text, local, shape) for g in groups)
     return tuple(_from_finding(f, parts.text, shape) for f in findings)
+
+
+def _check_group(group: dict[str, str], findings: list[mta_text.TextFinding]) -> None:
+    """A recipient group whose Status is no status code, or that names no recipient while
+    the text names none either, is not read as a bounce (no status is made up for it)."""
+    status = group.get("status", "").strip()
+    if status and not scan.status_in(status):
+        raise Malformed(f"Status: {status[:40]!r} is not a delivery status code")
+    named = dsn.untype(group.get("final-recipient") or group.get("original-recipient", ""))
+    if not named and not any(f.address for f in findings):
+        raise Malformed("Final-Recipient is empty and the text names no recipient")
 
 
 def _findings(parts: mail.MailParts, shape: layout.Layout | None) -> list[mta_text.TextFinding]:

@@ -14,6 +14,14 @@ KINDS = (
 )
 
 
+class Malformed(ValueError):
+    """Input of a known kind with a field missing or invalid (the message names the field)."""
+
+    def __init__(self, message: str, kind: str = "dsn", reporter: str = "") -> None:
+        super().__init__(message)
+        self.kind, self.reporter = kind, reporter
+
+
 @dataclass(frozen=True)
 class RecipientResult:
     """One recipient's outcome. `layer` is a Layer value, "content", or None for non-failures."""

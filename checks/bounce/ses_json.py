@@ -7,7 +7,7 @@ from typing import Any
 
 from checks.bounce import tables
 from checks.bounce.classify import Signals, is_hard, layer_for, reason_for
-from checks.bounce.model import BounceReport, RecipientResult
+from checks.bounce.model import BounceReport, Malformed, RecipientResult
 from checks.bounce.scan import is_address, status_in
 
 _SUBTYPES: dict[str, str] = tables.load("ses.json")["bounce"]
@@ -17,8 +17,11 @@ class NotSesJson(ValueError):
     """The JSON is not an SES notification."""
 
 
-class BadNotification(ValueError):
+class BadNotification(Malformed):
     """An SES notification with a field missing or of the wrong type (the message names it)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "ses_json", "Amazon SES")
 
 
 def parse(text: str, name: str | None) -> BounceReport:

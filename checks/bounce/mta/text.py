@@ -121,7 +121,7 @@ def _spans(section: str, rcpts: list[str], chunked: bool = False) -> list[tuple[
     whole text, unless the family's layout names recipient lines (`chunked`): then each
     recipient's lines are its own."""
     lower = section.lower()
-    starts = sorted((lower.find(a), a) for a in rcpts)
+    starts = sorted((_opening(section, lower.find(a)), a) for a in rcpts)
     out = []
     for i, (pos, addr) in enumerate(starts):
         end = starts[i + 1][0] if i + 1 < len(starts) else len(section)
@@ -132,6 +132,11 @@ def _spans(section: str, rcpts: list[str], chunked: bool = False) -> list[tuple[
     head = section[: starts[0][0]]
     return [(addr, chunk if has or len(chunk.strip()) > 60 else head + chunk)
             for (addr, chunk), has in zip(out, coded, strict=True)]
+
+
+def _opening(section: str, at: int) -> int:
+    """An address's position, moved onto the bracket or quote that opens it ("<a@b>")."""
+    return at - 1 if at > 0 and section[at - 1] in "<\"'(" else at
 
 
 def finding(address: str, chunk: str) -> TextFinding:
