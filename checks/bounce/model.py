@@ -129,6 +129,8 @@ def _relay_json(relay: RelayFailure | None) -> dict[str, Any]:
 
 def describe(report: BounceReport) -> str:
     """A short plain-text account of the report, one line per fact."""
+    if report.kind == "not_bounce":
+        return report.error
     lines = [f"kind: {report.kind}", f"reported by: {report.reporter or 'unknown'}"]
     if report.error:
         lines.append(f"could not parse: {report.error}")

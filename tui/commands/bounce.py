@@ -7,26 +7,36 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import sys
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checks.bounce import BounceReport, parse_bounce
+from checks.bounce import MAX_BYTES, BounceReport, parse_bounce
 from checks.bounce.model import describe
+from checks.bounce.signs import BINARY, SAMPLE, is_binary
 from checks.report import terminal_safe
 
-#: larger inputs are read only this far (a bounce's report is at its start)
-READ_LIMIT = 16 * 1024 * 1024
+#: larger inputs are read only this far (the parser reads no further)
+READ_LIMIT = MAX_BYTES
+#: a directory walk reads at most this many files
+MAX_FILES = 10000
 
 HELP = """\
 Each PATH is a bounce email (.eml), pasted text, an SES notification (JSON) or an SMTP reply;
-a directory means every file in it (recursively); - reads standard input.
+a directory means every regular file in it (recursively; hidden entries and symbolic links
+are left out, and files that are binary or not a bounce are skipped and counted on stderr);
+- reads standard input.
 With --json, one JSON object per input on its own line:
   {"file","kind","reporter","reason","status","replycode","layer","recipients":[...]}
 (top-level fields describe the first recipient).
-Exit status: 0 every input was read; 1 some input could not be parsed (its line says why);
-2 usage error (a PATH does not exist or cannot be read)."""
+Exit status: 0 every input was read; 1 some input could not be parsed or is not a bounce
+(its line says why), or no bounce was found; 2 usage error (a PATH does not exist, is not a
+regular file or directory, or cannot be read)."""
 
 
 def add_parser(subparsers: Any) -> None:
@@ -38,46 +48,123 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+@dataclass
+class _Skipped:
+    """What a directory walk left out, by reason."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    capped: bool = False
+
+
 def run(args: argparse.Namespace) -> int:
-    inputs = list(_expand(args.paths))
-    unreadable = 0
-    for name, data in _read_all(inputs):
-        report = parse_bounce(data, name=name)
-        unreadable += not report.parsed
+    skipped = _Skipped()
+    inputs = [item for raw in args.paths for item in _expand(raw, skipped)]
+    counts: Counter[str] = Counter()
+    for name, walked, data in _read_all(inputs, skipped):
+        report = _report(name, data)
+        if walked and report.kind == "not_bounce":
+            skipped.counts["binary or not a bounce"] += 1
+            continue
+        counts["read" if report.parsed else "unreadable"] += 1
         _emit(report, as_json=args.json)
-    return 1 if unreadable else 0
+    _say_skipped(skipped)
+    return 1 if counts["unreadable"] or not counts["read"] else 0
 
 
-def _expand(paths: list[str]) -> Iterator[str]:
+def _report(name: str, data: bytes | None) -> BounceReport:
+    """The parsed input; a file whose start is binary is not read further."""
+    if data is None:
+        return BounceReport("not_bounce", name=name, error=BINARY)
+    return parse_bounce(data, name=name)
+
+
+def _expand(raw: str, skipped: _Skipped) -> Iterator[tuple[str, bool]]:
+    """(path, found by walking a directory) for one PATH argument."""
     from tui.cli import UsageError
 
-    for raw in paths:
-        path = Path(raw)
-        if raw == "-":
-            yield raw
-        elif path.is_dir():
-            yield from (str(p) for p in sorted(path.rglob("*")) if p.is_file())
-        elif path.is_file():
-            yield raw
-        else:
-            raise UsageError(f"{raw}: no such file or directory")
+    if raw == "-":
+        yield raw, False
+        return
+    path = Path(raw)
+    if path.is_dir():
+        yield from ((p, True) for p in _walk(path, skipped))
+    elif path.is_file():
+        yield raw, False
+    elif path.exists():
+        raise UsageError(f"{raw}: not a regular file")
+    else:
+        raise UsageError(f"{raw}: no such file or directory")
 
 
-def _read_all(names: list[str]) -> Iterator[tuple[str, bytes]]:
+def _walk(top: Path, skipped: _Skipped) -> Iterator[str]:
+    """Regular files under `top`, in name order: hidden entries, symbolic links and
+    special files are left out (and counted), at most MAX_FILES files."""
+    found = 0
+    for root, dirs, files in os.walk(top, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if _kept(os.path.join(root, d), d, skipped))
+        for path in (os.path.join(root, f) for f in sorted(files)):
+            if not _kept(path, os.path.basename(path), skipped):
+                continue
+            if found >= MAX_FILES:
+                skipped.capped = True
+                return
+            found += 1
+            yield path
+
+
+def _kept(path: str, name: str, skipped: _Skipped) -> bool:
+    reason = _why_left_out(path, name)
+    if reason:
+        skipped.counts[reason] += 1
+    return not reason
+
+
+def _why_left_out(path: str, name: str) -> str:
+    if name.startswith("."):
+        return "hidden"
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return "unreadable"
+    if stat.S_ISLNK(mode):
+        return "symbolic link"
+    return "" if stat.S_ISDIR(mode) or stat.S_ISREG(mode) else "not a regular file"
+
+
+def _say_skipped(skipped: _Skipped) -> None:
+    """One line on stderr per kind of entry left out of a directory walk."""
+    if skipped.capped:
+        print(f"mailpath: stopped after {MAX_FILES} files", file=sys.stderr)
+    for reason, count in sorted(skipped.counts.items()):
+        noun = "entry" if count == 1 else "entries"
+        if reason == "binary or not a bounce":
+            noun = "file" if count == 1 else "files"
+        print(f"mailpath: skipped {count} {noun}: {reason}", file=sys.stderr)
+
+
+def _read_all(inputs: list[tuple[str, bool]],
+              skipped: _Skipped) -> Iterator[tuple[str, bool, bytes | None]]:
     from tui.cli import UsageError
 
-    for name in names:
+    for name, walked in inputs:
         try:
-            yield name, _read(name)
+            yield name, walked, _read(name)
         except OSError as exc:
+            if walked:
+                skipped.counts["unreadable"] += 1
+                continue
             raise UsageError(f"{name}: cannot read ({exc.strerror or exc})") from None
 
 
-def _read(name: str) -> bytes:
+def _read(name: str) -> bytes | None:
+    """At most READ_LIMIT bytes of the input; None when its first 64 KB are binary."""
     if name == "-":
         return sys.stdin.buffer.read(READ_LIMIT)
     with open(name, "rb") as fh:
-        return fh.read(READ_LIMIT)
+        head = fh.read(SAMPLE)
+        if is_binary(head):
+            return None
+        return head + fh.read(READ_LIMIT - len(head))
 
 
 def _emit(report: BounceReport, *, as_json: bool) -> None:
@@ -86,7 +173,8 @@ def _emit(report: BounceReport, *, as_json: bool) -> None:
         return
     print(terminal_safe(f"== {report.name}"))
     print(terminal_safe(describe(report)))
-    entry = report.entry_layer
-    where = entry.display_name if entry else "no delivery layer (see above)"
-    print(f"start the diagnosis at: {where}")
+    if report.parsed:
+        entry = report.entry_layer
+        where = entry.display_name if entry else "no delivery layer (see above)"
+        print(f"start the diagnosis at: {where}")
     print()
