@@ -21,23 +21,32 @@ _CONTROLS = bytes(sorted(set(range(32)) - {9, 10, 11, 12, 13, 27})) + b"\x7f"
 _CONTROL_SHARE = 0.02
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
-#: an SMTP reply code where replies are written: at a line's start (after quoting or a
+#: a failure reply code (4xx, 5xx) where replies are written: at a line's start (after quoting or a
 #: transcript marker), or after "said:", "returned '", "response:", "error ...:", "#"
 _REPLY_SPOT = re.compile(
     r"(?:^[ \t>]*(?:[SC]:|<<<|<-|\#)?[ \t]*"
     r"|said:?[ \t]*\n?[ \t]*|returned[ \t]*['\"]?|repl(?:y|ied)(?: was)?:?[ \t]*\n?[ \t]*"
     r"|response(?: was)?:?[ \t]*\n?[ \t]*|error[^:\n]{0,80}:[ \t]*\n?[ \t]*|\#)"
-    r"[245]\d\d(?:[ -]|$)",
+    r"[45]\d\d(?:[ -]|$)",
     re.I | re.M,
 )
-#: an enhanced status code opening a line ("5.1.1 user unknown")
-_STATUS_LINE = re.compile(r"^[ \t>]*[245]\.\d{1,3}\.\d{1,3}\b", re.M)
+#: a failure status code (4.x.x, 5.x.x) opening a line ("5.1.1 user unknown")
+_STATUS_LINE = re.compile(r"^[ \t>]*[45]\.\d{1,3}\.\d{1,3}\b", re.M)
 #: RFC 3464 fields, written as fields (at a line's start)
 _DSN_FIELD = re.compile(
     r"^(?:final-recipient|original-recipient|diagnostic-code)[ \t]*:[ \t]*\S"
     r"|^status[ \t]*:[ \t]*[245]\.\d"
     r"|^action[ \t]*:[ \t]*(?:failed|delayed|delivered|relayed|expanded)\b",
     re.I | re.M,
+)
+#: what a delivery failure notice says in words (a bounce pasted without its codes)
+_NOTICE = re.compile(
+    r"(?:was ?n[o']t|could ?n[o']t be|cannot be|has not been) delivered to"
+    r"|could not be delivered|delivery (?:has failed|to the following recipients? (?:failed|was)"
+    r"|status notification|failure)|did not reach the following recipient|undeliverable"
+    r"|undelivered mail returned|returned to sender|following address(?:es)? failed"
+    r"|permanent(?:ly)? (?:error|failure|fatal)",
+    re.I,
 )
 #: fields only bounces carry (DSN fields pasted at the top of an input read as headers)
 _BOUNCE_HEADERS = frozenset({
@@ -71,7 +80,8 @@ def is_binary(raw: bytes) -> bool:
 def in_text(text: str) -> bool:
     """Does free text (a report's human-readable part) show a delivery report's signs?"""
     head = text[:20000]
-    return any(rx.search(head) is not None for rx in (_DSN_FIELD, _REPLY_SPOT, _STATUS_LINE))
+    signs = (_DSN_FIELD, _REPLY_SPOT, _STATUS_LINE, _NOTICE)
+    return any(rx.search(head) is not None for rx in signs)
 
 
 def in_headers(headers: Headers) -> bool:
