@@ -113,6 +113,9 @@ def _needs_terminal(args: argparse.Namespace) -> None:
     """The TUI cannot run without a terminal (cron, CI, a pipe): say so instead of hanging."""
     opens_tui = args.command == "demo" and not (args.headless or args.json)
     if opens_tui and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        from tui.commands.demo import scenario_or_usage
+
+        scenario_or_usage(args.scenario)  # name a bad scenario before the missing terminal
         raise UsageError("no terminal for the TUI; use `mailpath demo --headless` (or --json)")
 
 

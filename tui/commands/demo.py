@@ -36,22 +36,33 @@ def run(args: argparse.Namespace) -> int:
     from tui.cli import UsageError
 
     if args.headless or args.json:
-        from checks.lab import ScenarioError, load_scenario
+        from checks.lab import ScenarioError
         from tui.commands._output import diagnose_and_print
 
+        scenario = scenario_or_usage(args.scenario)
         try:
-            scenario = load_scenario(args.scenario)
-        except ScenarioError as exc:
+            with _lab_module().start_lab(scenario) as lab:
+                ctx = Context(endpoints=lab.endpoints, inputs=lab.inputs)
+                return diagnose_and_print(ctx, None, as_json=args.json)
+        except ScenarioError as exc:  # refused by the lab before anything started
             raise UsageError(str(exc)) from None
-        with _lab_module().start_lab(scenario) as lab:
-            ctx = Context(endpoints=lab.endpoints, inputs=lab.inputs)
-            return diagnose_and_print(ctx, None, as_json=args.json)
     from tui.app import run_tui_with
     from tui.startup import StartupRefused
 
     try:
         return run_tui_with(partial(lab_context, args.scenario), scenario_name=args.scenario)
     except StartupRefused as exc:
+        raise UsageError(str(exc)) from None
+
+
+def scenario_or_usage(name: str) -> Scenario:
+    """The scenario, or a UsageError with the loader's one line."""
+    from checks.lab import ScenarioError, load_scenario
+    from tui.cli import UsageError
+
+    try:
+        return load_scenario(name)
+    except ScenarioError as exc:
         raise UsageError(str(exc)) from None
 
 
