@@ -28,7 +28,14 @@ from checks.endpoints import Endpoints
 from checks.lab.aws import LAB_CREDENTIALS, AwsStandIn, KeyInfo
 from checks.lab.certs import LabCerts, make_certs, make_extra_leaf
 from checks.lab.https_server import HttpsStandIn
-from checks.lab.scenario import KeyRef, PasswordSpec, Scenario, ScenarioError, load_scenario
+from checks.lab.scenario import (
+    MAX_DELAY,
+    KeyRef,
+    PasswordSpec,
+    Scenario,
+    ScenarioError,
+    load_scenario,
+)
 from checks.lab.smtp_servers import KeyView, mta_factory, ses_relay_factory
 from checks.secrets import Secret
 
@@ -295,9 +302,10 @@ def _resolve(scenario: Scenario | str) -> Scenario:
 
 
 def checked_delay(delay: float) -> float:
-    """A per-round-trip delay the servers can sleep: finite and not negative."""
-    if not math.isfinite(delay) or delay < 0:
-        raise ScenarioError(f"delay must be a finite number of seconds, 0 or more, not {delay}")
+    """A per-round-trip delay the servers can sleep: finite, 0 to MAX_DELAY seconds."""
+    if not (math.isfinite(delay) and 0 <= delay <= MAX_DELAY):
+        raise ScenarioError(f"delay must be a number of seconds from 0 to {MAX_DELAY:g}, "
+                            f"not {delay}")
     return delay
 
 

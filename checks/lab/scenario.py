@@ -7,6 +7,7 @@ naming the file, the field and the bad value. The format is documented in docs/S
 from __future__ import annotations
 
 import datetime as dt
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import dns.exception
 import dns.name
 import dns.zone
 
+from checks import validate
 from checks.model import Layer
 
 SCENARIO_DIR = Path(__file__).with_name("scenarios")
@@ -38,6 +40,9 @@ VERIFICATION_ERRORS = (
 DNS_FAULTS = ("servfail", "refused", "timeout", "garbage", "truncate_no_tcp")
 #: Recipient MTA fault knobs (booleans); see docs/SCENARIOS.md.
 MTA_FAULTS = ("no_banner", "close_after_banner", "reject_starttls", "tempfail_ehlo")
+#: largest `delay` (seconds per round trip) and `generate_suppressed` a lab accepts
+MAX_DELAY = 10.0
+MAX_GENERATED = 200_000
 DEFAULT_RCPT_REPLY = "250 2.1.5 Recipient OK"
 DEFAULT_BANNER = "mx.example ESMTP ready"
 
@@ -269,6 +274,27 @@ class _Table:
             self.fail(f"{value!r} is not one of {', '.join(choices)}", key)
         return value
 
+    def region(self, key: str, default: Any = _MISSING) -> str:
+        """An AWS region name the lab serves (as `check --region` validates it)."""
+        value = self.text(key, default)
+        return value if value is None else self.region_name(value, key)
+
+    def region_name(self, value: str, key: str) -> str:
+        try:
+            name = validate.region(value, "")
+        except validate.InvalidValue as exc:
+            return cast(str, self.fail(str(exc).strip(), key))
+        if name not in validate.KNOWN_REGIONS:
+            self.fail(f"{value!r} is not a region the lab serves (e.g. us-east-1, eu-west-1)", key)
+        return name
+
+    def number(self, key: str, kind: type[T], default: T, high: float) -> T:
+        """A finite number from 0 to `high`."""
+        value = self.typed(key, kind, default)
+        if not (math.isfinite(cast(float, value)) and 0 <= cast(float, value) <= high):
+            self.fail(f"must be a number from 0 to {high:,g}, not {value}", key)
+        return value
+
     def when(self, key: str, default: Any = _MISSING) -> dt.datetime:
         value = self.raw(key, default)
         if value is None:
@@ -382,7 +408,7 @@ def _password(t: _Table, region: str) -> PasswordSpec:
     if kind == "literal":
         spec = PasswordSpec("literal", literal=sub.text("literal"))
     else:
-        pw_region = sub.text("region", region) if kind == "smtp_password_of" else ""
+        pw_region = sub.region("region", region) if kind == "smtp_password_of" else ""
         spec = PasswordSpec(kind, label=sub.text(kind), region=pw_region)  # type: ignore[arg-type]
     sub.done()
     return spec
@@ -401,7 +427,7 @@ def _iam_key(t: _Table) -> IamKey:
         label=t.text("label"),
         status=t.choice("status", KEY_STATUSES),  # type: ignore[arg-type]
         last_used=t.when("last_used", None),
-        last_used_region=t.text("last_used_region", None),
+        last_used_region=t.region("last_used_region", None),
         last_used_service=t.text("last_used_service", None),
     )
     t.done()
@@ -432,7 +458,7 @@ def _identity(t: _Table, region: str) -> SesIdentity:
         t.fail(f"SES Easy DKIM has exactly 3 tokens, got {len(tokens)}", "dkim_tokens")
     ident = SesIdentity(
         identity=t.text("identity").lower(),
-        region=t.text("region", region),
+        region=t.region("region", region),
         verification=t.choice("verification", VERIFICATION, "Success"),
         verification_error=t.choice("verification_error", VERIFICATION_ERRORS, None),
         dkim_status=t.choice("dkim_status", VERIFICATION, "Success"),
@@ -450,7 +476,7 @@ def _suppressed(t: _Table, region: str, date: dt.datetime) -> Suppressed:
         email=_email(t, "email", t.text("email")).lower(),
         reason=t.choice("reason", REASONS),
         last_update=t.when("last_update", date),
-        region=t.text("region", region),
+        region=t.region("region", region),
         message_id=t.text("message_id", None),
         feedback_id=t.text("feedback_id", None),
     )
@@ -465,13 +491,14 @@ def _ses(t: _Table | None, region: str, date: dt.datetime) -> Ses:
     regions = t.sub("regions")
     for other in sorted(regions.data) if regions else ():
         sub = regions.sub(other, required=True)  # type: ignore[union-attr]
+        regions.region_name(other, other)  # type: ignore[union-attr]
         accounts.append(_account(sub, other))  # type: ignore[arg-type]
         sub.done()  # type: ignore[union-attr]
     ses = Ses(
         accounts=tuple(accounts),
         identities=tuple(_identity(i, region) for i in t.tables("identities")),
         suppressed=tuple(_suppressed(s, region, date) for s in t.tables("suppressed")),
-        generate_suppressed=t.typed("generate_suppressed", int, 0),
+        generate_suppressed=t.number("generate_suppressed", int, 0, MAX_GENERATED),
     )
     if regions:
         regions.done()
@@ -590,7 +617,7 @@ def _inputs(t: _Table) -> tuple[str, tuple[str, ...], str, str | None]:
 
 
 def _scenario(top: _Table, default_name: str) -> Scenario:
-    region = top.text("region")
+    region = top.region("region")
     date = top.when("date", dt.datetime(2026, 9, 14, 12, 0, tzinfo=dt.UTC))
     inputs = top.sub("input", required=True)
     assert inputs is not None
@@ -606,7 +633,7 @@ def _scenario(top: _Table, default_name: str) -> Scenario:
         iam_users=tuple(_iam_user(u) for u in _iam_tables(top)),
         ses=_ses(ses_t, region, date), zones=_zones(top.sub("zones")),
         dns_faults=_dns(top.sub("dns")), mtas=tuple(_mta(m) for m in top.tables("mta")),
-        mta_sts=_mta_sts(top.sub("mta_sts")), delay=top.typed("delay", float, 0.0),
+        mta_sts=_mta_sts(top.sub("mta_sts")), delay=top.number("delay", float, 0.0, MAX_DELAY),
         resolver_zones=_zones(top.sub("resolver_zones")),
         source=top.source,
     )

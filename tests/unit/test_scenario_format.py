@@ -218,3 +218,48 @@ def test_identity_defaults_without_dkim_tokens() -> None:
     text = MINIMAL + '[[ses.identities]]\nidentity = "S.example"\n'
     ident = parse_scenario(text).ses.identities[0]
     assert (ident.identity, ident.dkim_tokens, ident.verification) == ("s.example", (), "Success")
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (('region = "us-east-1"', 'region = "xx-nope-1"'), "t.toml: region: 'xx-nope-1' is not"),
+        (('region = "us-east-1"', 'region = "us-east-9"'), "is not a region the lab serves"),
+        (('[expected]', '[ses]\n[[ses.identities]]\nidentity = "sender.example"\n'
+          'region = "nope"\n[expected]'), "ses.identities[0].region: 'nope' is not an AWS"),
+        (('[expected]', '[ses]\n[[ses.suppressed]]\nemail = "a@b.example"\nreason = "BOUNCE"\n'
+          'region = "eu-wst-1"\n[expected]'), "did you mean eu-west-1?"),
+        (('[expected]', '[ses.regions."mars-1"]\nproduction = true\n[expected]'),
+         "ses.regions.mars-1: 'mars-1' is not an AWS region"),
+    ],
+)
+def test_region_names_are_validated(change: tuple[str, str], expected: str) -> None:
+    assert expected in error_of(MINIMAL.replace(*change))
+
+
+def test_password_region_is_validated() -> None:
+    text = MINIMAL + RELAY.replace('{ smtp_password_of = "old" }',
+                                   '{ smtp_password_of = "old", region = "nope" }')
+    assert "relay.password.region: 'nope' is not an AWS region" in error_of(text)
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("delay = -5", "delay: must be a number from 0 to 10, not -5.0"),
+        ("delay = 1e308", "delay: must be a number from 0 to 10"),
+        ("delay = nan", "delay: must be a number from 0 to 10, not nan"),
+        ("delay = inf", "delay: must be a number from 0 to 10, not inf"),
+    ],
+)
+def test_delay_is_bounded(line: str, expected: str) -> None:
+    assert expected in error_of(line + "\n" + MINIMAL)
+
+
+def test_generate_suppressed_is_bounded() -> None:
+    ok = parse_scenario(MINIMAL.replace("[expected]", "[ses]\ngenerate_suppressed = 200000\n"
+                                        "[expected]"))
+    assert ok.ses.generate_suppressed == 200_000
+    for n in (-1, 200_001, 100_000_000):
+        text = MINIMAL.replace("[expected]", f"[ses]\ngenerate_suppressed = {n}\n[expected]")
+        assert "ses.generate_suppressed: must be a number from 0 to 200,000" in error_of(text)

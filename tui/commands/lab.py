@@ -68,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"the lab needs extra packages ({exc.name}): pip install -e '.[lab]'"
         ) from None
-    if args.delay is not None and (not math.isfinite(args.delay) or args.delay < 0):
-        raise UsageError(f"--delay must be a finite number of seconds, 0 or more, not {args.delay}")
+    if args.delay is not None and not (math.isfinite(args.delay) and 0 <= args.delay <= 10):
+        raise UsageError(f"--delay must be a number of seconds from 0 to 10, not {args.delay}")
     try:
         scenario = load_scenario(args.scenario)
     except ScenarioError as exc:
