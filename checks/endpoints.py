@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -60,13 +60,10 @@ class Endpoints:
             "aws_endpoint_url": env.get("AWS_ENDPOINT_URL") or None,
             "aws_region": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             "aws_profile": env.get("AWS_PROFILE") or None,
-            "nameservers": parse_nameservers(env.get("MAILPATH_NAMESERVER", "")),
-            "smtp_routes": parse_smtp_routes(env.get("MAILPATH_SMTP_ROUTES", "")),
-            "dns_routes": parse_dns_routes(env.get("MAILPATH_DNS_ROUTES", "")),
-            "https_routes": parse_https_routes(env.get("MAILPATH_HTTPS_ROUTES", "")),
             "ca_file": env.get("MAILPATH_CA_FILE") or None,
-            "dnsbl_zones": parse_dnsbl_zones(env.get("MAILPATH_DNSBL_ZONES", "")),
         }
+        for key, (variable, parse) in _PARSED_VARIABLES.items():
+            values[key] = _parse_variable(env, variable, parse)
         values.update({k: v for k, v in overrides.items() if v is not None})
         if values["ca_file"]:
             check_ca_file(str(values["ca_file"]))
@@ -100,6 +97,15 @@ class Endpoints:
         if self.dnsbl_zones:
             env["MAILPATH_DNSBL_ZONES"] = ",".join(self.dnsbl_zones)
         return env
+
+
+def _parse_variable(env: Mapping[str, str], variable: str,
+                    parse: Callable[[str], object]) -> object:
+    """One variable's parsed value; a bad value is an EndpointError naming the variable."""
+    try:
+        return parse(env.get(variable, ""))
+    except EndpointError as exc:
+        raise EndpointError(f"{variable}: {exc}") from None
 
 
 def _join(host: str, port: int) -> str:
@@ -151,13 +157,31 @@ def parse_host_port(text: str, default_port: int) -> tuple[str, int]:
         host, _, port_text = text.partition(":")
     else:
         host, port_text = text, ""
-    if not host or any(c in host for c in "[]/@ \t,="):
+    if not host or any(c in host for c in "[]/@ \t,=") or (":" in host and not _is_ipv6(host)):
         raise EndpointError(f"bad host in {text!r}")
     if not port_text:
         return host, default_port
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise EndpointError(f"bad port in {text!r}")
     return host, int(port_text)
+
+
+def _is_ipv6(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _explicit_port(text: str, what: str) -> tuple[str, int]:
+    """HOST:PORT (or [V6]:PORT) with the port written out."""
+    host, port = parse_host_port(text, 0)
+    if port == 0:
+        raise EndpointError(f"{what} {text.strip()!r} has no port (HOST:PORT)")
+    return host, port
 
 
 def parse_nameservers(text: str) -> tuple[tuple[str, int], ...]:
@@ -170,7 +194,10 @@ def parse_smtp_routes(text: str) -> dict[str, tuple[str, int]]:
         key, sep, target = part.partition("=")
         if not sep or ":" not in key:
             raise EndpointError(f"SMTP route {part!r} is not HOST:PORT=HOST:PORT")
-        routes[key.strip().lower()] = parse_host_port(target, 25)
+        host, _, port = key.strip().lower().rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise EndpointError(f"SMTP route {part!r}: {key.strip()!r} is not HOST:PORT")
+        routes[f"{host}:{int(port)}"] = _explicit_port(target, f"SMTP route {part!r}: target")
     return routes
 
 
@@ -205,3 +232,13 @@ def parse_dnsbl_zones(text: str) -> tuple[str, ...]:
         if not _ZONE.match(zone):
             raise EndpointError(f"DNSBL zone {zone!r} is not a domain name")
     return tuple(dict.fromkeys(zones))
+
+
+#: Endpoints field -> (environment variable, parser), read by Endpoints.from_env.
+_PARSED_VARIABLES: dict[str, tuple[str, Callable[[str], object]]] = {
+    "nameservers": ("MAILPATH_NAMESERVER", parse_nameservers),
+    "smtp_routes": ("MAILPATH_SMTP_ROUTES", parse_smtp_routes),
+    "dns_routes": ("MAILPATH_DNS_ROUTES", parse_dns_routes),
+    "https_routes": ("MAILPATH_HTTPS_ROUTES", parse_https_routes),
+    "dnsbl_zones": ("MAILPATH_DNSBL_ZONES", parse_dnsbl_zones),
+}

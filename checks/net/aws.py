@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 import boto3
@@ -157,7 +158,13 @@ def local_error(exc: Exception, service: str, operation: str) -> AwsError:
     explanation = next((text for kind, text in EXCEPTION_TEXT if isinstance(exc, kind)),
                        f"{type(exc).__name__}: {exc}")
     return AwsError(f"{action_name(service, operation)} could not be called: "
-                    f"{explanation.split('.')[0]}", explanation=explanation)
+                    f"{first_sentence(explanation)}", explanation=explanation)
+
+
+def first_sentence(text: str) -> str:
+    """Up to the first '.' that ends a sentence (not the dot in `~/.aws` or `e.g.`)."""
+    head = re.split(r"(?<!e\.g)\.(?:\s|$)", text, maxsplit=1)[0]
+    return head.rstrip(".")
 
 
 def iam_policy() -> str:

@@ -212,3 +212,53 @@ def test_stored_profile_errors_name_the_profile(memory: Any, tmp_path: Path,
     monkeypatch.setenv("MAILPATH_CONFIG", str(config))
     with pytest.raises(UsageError, match="profile 'ok2' has no relay_user"):
         relay_from_args(argparse.Namespace(profile_name="ok2"), env=os.environ)
+
+
+# --------------------------------------------------------------------------- audit: variables
+
+
+@pytest.mark.parametrize(
+    "variable, value, needle",
+    [
+        ("MAILPATH_NAMESERVER", "::::", "MAILPATH_NAMESERVER: bad host in '::::'"),
+        ("MAILPATH_NAMESERVER", "1.2.3:4:5", "MAILPATH_NAMESERVER: bad host"),
+        ("MAILPATH_SMTP_ROUTES", "a:1=b", "MAILPATH_SMTP_ROUTES: SMTP route 'a:1=b': target 'b' "
+         "has no port"),
+        ("MAILPATH_SMTP_ROUTES", "a:x=b:1", "MAILPATH_SMTP_ROUTES: SMTP route 'a:x=b:1'"),
+        ("MAILPATH_DNS_ROUTES", "=1.2.3.4", "MAILPATH_DNS_ROUTES: DNS route"),
+        ("MAILPATH_HTTPS_ROUTES", "a=http://b", "MAILPATH_HTTPS_ROUTES: HTTPS route"),
+    ],
+)
+def test_bad_endpoint_variables_are_usage_errors_naming_them(
+        variable: str, value: str, needle: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv(variable, value)
+    assert main(["check", "--from", "a@sender.example", "--to", "b@recipient.example"]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_good_endpoint_variables_still_parse() -> None:
+    from checks.endpoints import Endpoints
+
+    ep = Endpoints.from_env({"MAILPATH_NAMESERVER": "[::1]:53,::1,127.0.0.1:5353",
+                             "MAILPATH_SMTP_ROUTES": "*:25=127.0.0.1:2525,h.example:587=[::1]:1"})
+    assert ep.nameservers == (("::1", 53), ("::1", 53), ("127.0.0.1", 5353))
+    assert ep.smtp_address("x.example", 25) == ("127.0.0.1", 2525)
+    assert ep.smtp_address("H.example", 587) == ("::1", 1)
+    assert Endpoints.from_env(ep.to_env()).smtp_routes == ep.smtp_routes
+
+
+def test_a_nameserver_flag_error_names_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["check", "--from", "a@sender.example", "--to", "b@recipient.example"]
+    assert main([*args, "--nameserver", "::::"]) == 2
+    assert "--nameserver: bad host in '::::'" in capsys.readouterr().err
+
+
+def test_aws_error_summary_keeps_the_whole_first_sentence() -> None:
+    import botocore.exceptions as bce
+
+    from checks.net.aws import local_error
+
+    err = local_error(bce.ProfileNotFound(profile="nosuch"), "sesv2", "get_account")
+    assert str(err).endswith("does not exist in ~/.aws/config or ~/.aws/credentials")

@@ -60,6 +60,9 @@ def endpoints_from(args: argparse.Namespace, env: Mapping[str, str]) -> Endpoint
     _timeout(args.timeout)
     try:
         nameservers = parse_nameservers(args.nameserver) if args.nameserver else None
+    except EndpointError as exc:
+        raise UsageError(f"--nameserver: {exc}") from None
+    try:
         return Endpoints.from_env(
             env,
             aws_region=_region(args.region),
@@ -166,15 +169,20 @@ def _bounce(path: str | None, args: argparse.Namespace) -> object:
         return None
     if path == "-" and getattr(args, "relay_password_stdin", False):
         raise UsageError("--bounce - and --relay-password-stdin cannot both read standard input")
-    try:
-        data = Path(path).read_bytes() if path != "-" else sys.stdin.buffer.read()
-    except OSError as exc:
-        raise UsageError(f"cannot read bounce {path}: {exc.strerror}") from None
-    from checks.bounce import parse_bounce
+    from checks.bounce import parse_bounce, source
+    from checks.bounce.signs import BINARY
 
-    report = parse_bounce(data, name=path)
+    shown = source.display(path)
+    try:
+        data = (source.read_stream(getattr(sys.stdin, "buffer", None)) if path == "-"
+                else source.read_path(path))
+    except source.Unreadable as exc:
+        raise UsageError(f"cannot read bounce {shown}: {exc}") from None
+    if data is None:
+        raise UsageError(f"cannot start from bounce {shown}: {BINARY}")
+    report = parse_bounce(data, name=shown)
     if getattr(report, "error", ""):
-        raise UsageError(f"cannot start from bounce {path}: {report.error}")
+        raise UsageError(f"cannot start from bounce {shown}: {report.error}")
     return report
 
 
