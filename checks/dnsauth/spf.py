@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from checks.dnsauth import macros
 from checks.dnsauth.records import select_one
-from checks.net.dns import DnsAnswer, DnsStatus
+from checks.net.dns import DnsAnswer
 
 Lookup = Callable[[str, str], Awaitable[DnsAnswer]]
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -338,7 +338,7 @@ def _final(state: _State, result: SpfResult, reason: str) -> tuple[SpfResult, st
 async def _fetch_record(state: _State, domain: str) -> tuple[SpfRecord | None, str]:
     """The domain's parsed SPF record, or None with the reason (result none)."""
     answer = await state.lookup(domain, "TXT")
-    if answer.status in (DnsStatus.SERVFAIL, DnsStatus.TIMEOUT, DnsStatus.ERROR):
+    if answer.status.is_failure:
         raise _Stop(SpfResult.TEMPERROR, f"TXT {domain}: {answer.plain()}")
     if answer.status.is_negative:
         state.void(f"TXT {domain}")

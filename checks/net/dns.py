@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+import dns._asyncbackend
 import dns.asyncquery
 import dns.asyncresolver
 import dns.exception
 import dns.flags
 import dns.message
+import dns.name
 import dns.nameserver
 import dns.rcode
 import dns.rdatatype
@@ -41,20 +43,34 @@ class DnsStatus(StrEnum):
     OK = "ok"
     NXDOMAIN = "nxdomain"  # the name does not exist
     NODATA = "nodata"  # the name exists, but has no record of this type
-    SERVFAIL = "servfail"  # the server(s) failed or refused to answer
+    SERVFAIL = "servfail"  # the server answered SERVFAIL
+    REFUSED = "refused"  # the server answered REFUSED
+    TRUNCATED = "truncated"  # the UDP answer was truncated and TCP gave none
+    MALFORMED = "malformed"  # the reply did not parse as a DNS message
+    BAD_NAME = "bad_name"  # the name cannot be asked (a label over 63 characters, ...)
     TIMEOUT = "timeout"
-    ERROR = "error"  # a malformed answer or another DNS failure
+    ERROR = "error"  # another DNS failure
 
     @property
     def is_negative(self) -> bool:
         """A definite "no such record" (as opposed to "could not find out")."""
         return self in (DnsStatus.NXDOMAIN, DnsStatus.NODATA)
 
+    @property
+    def is_failure(self) -> bool:
+        """Neither records nor a definite "no such record": the lookup itself failed."""
+        return self is not DnsStatus.OK and not self.is_negative
+
 
 _PLAIN = {
     DnsStatus.NXDOMAIN: "the name does not exist (NXDOMAIN)",
     DnsStatus.NODATA: "the name exists but has no {rdtype} record (NODATA)",
-    DnsStatus.SERVFAIL: "the DNS server {server} failed to answer (SERVFAIL or REFUSED)",
+    DnsStatus.SERVFAIL: "the DNS server {server} failed to answer (SERVFAIL)",
+    DnsStatus.REFUSED: "the DNS server {server} refused to answer (REFUSED)",
+    DnsStatus.TRUNCATED: "the DNS server {server} sent a truncated UDP answer and gave no "
+    "answer over TCP",
+    DnsStatus.MALFORMED: "the DNS server {server} sent a reply that is not a valid DNS message",
+    DnsStatus.BAD_NAME: "{name} is not a valid DNS name ({detail})",
     DnsStatus.TIMEOUT: "the DNS server {server} did not answer (timeout)",
     DnsStatus.ERROR: "the answer of the DNS server {server} could not be read",
 }
@@ -81,7 +97,9 @@ class DnsAnswer:
         """What happened, in words."""
         if self.ok:
             return f"{len(self.records)} {self.rdtype} record(s)"
-        return _PLAIN[self.status].format(rdtype=self.rdtype, server=self.server or "(system)")
+        return _PLAIN[self.status].format(
+            rdtype=self.rdtype, server=self.server or "(system)", name=self.name, detail=self.detail
+        )
 
     def evidence(self) -> str:
         """dig-like text of the answer, for Evidence.content."""
@@ -107,10 +125,49 @@ def make_resolver(
             res.nameservers = ["127.0.0.1"]
     else:
         res = dns.asyncresolver.Resolver(configure=False)
-        res.nameservers = [dns.nameserver.Do53Nameserver(h, port=p) for h, p in nameservers]
+        res.nameservers = [_StrictDo53(h, port=p) for h, p in nameservers]
+    if not nameservers:
+        res.nameservers = [_strict(ns) for ns in res.nameservers]
     res.cache = None  # the per-run memo is the cache; nothing outlives the run
     res.timeout, res.lifetime = budget(check_timeout)
     return res
+
+
+class _StrictDo53(dns.nameserver.Do53Nameserver):
+    """Do53 that reports a reply it cannot parse (dnspython ignores it and waits, so a
+    garbage reply would read as a timeout)."""
+
+    async def async_query(
+        self,
+        request: dns.message.QueryMessage,
+        timeout: float,
+        source: str | None,
+        source_port: int,
+        max_size: bool,
+        backend: dns._asyncbackend.Backend,
+        one_rr_per_rrset: bool = False,
+        ignore_trailing: bool = False,
+    ) -> dns.message.Message:
+        if max_size:
+            return await super().async_query(
+                request, timeout, source, source_port, max_size, backend,
+                one_rr_per_rrset, ignore_trailing,
+            )
+        return await dns.asyncquery.udp(
+            request, self.address, timeout=timeout, port=self.port, source=source,
+            source_port=source_port, raise_on_truncation=True, backend=backend,
+            one_rr_per_rrset=one_rr_per_rrset, ignore_trailing=ignore_trailing,
+            ignore_errors=False, ignore_unexpected=True,
+        )
+
+
+def _strict(ns: str | dns.nameserver.Nameserver) -> str | dns.nameserver.Nameserver:
+    """The system's plain-DNS servers as _StrictDo53 (others unchanged)."""
+    if isinstance(ns, str):
+        return _StrictDo53(ns, port=53)
+    if type(ns) is dns.nameserver.Do53Nameserver:
+        return _StrictDo53(ns.address, port=ns.port)
+    return ns
 
 
 def _server_label(res: dns.asyncresolver.Resolver) -> str:
@@ -136,6 +193,9 @@ async def _resolve(ctx: Context, name: str, rdtype: str) -> DnsAnswer:
         "dns.resolver", lambda: make_resolver(endpoints.nameservers, endpoints.timeout)
     )
     label = _server_label(res)
+    bad = _bad_name(name)
+    if bad:
+        return DnsAnswer(name, rdtype, DnsStatus.BAD_NAME, detail=bad, server=label)
     try:
         answer = await res.resolve(name, rdtype, search=False, raise_on_no_answer=False)
     except dns.exception.DNSException as exc:
@@ -160,6 +220,9 @@ async def _query_direct(
 ) -> DnsAnswer:
     host, port = server
     label = f"{host}:{port}"
+    bad = _bad_name(name)
+    if bad:
+        return DnsAnswer(name, rdtype, DnsStatus.BAD_NAME, detail=bad, server=label)
     query = dns.message.make_query(name, rdtype)
     query.flags &= ~dns.flags.RD
     try:
@@ -175,7 +238,7 @@ def _from_reply(reply: dns.message.Message, name: str, rdtype: str, label: str) 
         return DnsAnswer(name, rdtype, DnsStatus.NXDOMAIN, server=label)
     if rcode != dns.rcode.NOERROR:
         detail = f"rcode {dns.rcode.to_text(rcode)}"
-        return DnsAnswer(name, rdtype, DnsStatus.SERVFAIL, detail=detail, server=label)
+        return DnsAnswer(name, rdtype, _status_of_rcode(rcode), detail=detail, server=label)
     wanted = dns.rdatatype.from_text(rdtype)
     records = tuple(_text(r) for rrset in reply.answer if rrset.rdtype == wanted for r in rrset)
     status = DnsStatus.OK if records else DnsStatus.NODATA
@@ -187,15 +250,61 @@ _STATUS_BY_EXCEPTION: tuple[tuple[type[BaseException], DnsStatus], ...] = (
     (dns.resolver.NoAnswer, DnsStatus.NODATA),
     (dns.resolver.LifetimeTimeout, DnsStatus.TIMEOUT),
     (dns.exception.Timeout, DnsStatus.TIMEOUT),
-    (dns.resolver.NoNameservers, DnsStatus.SERVFAIL),
+    (dns.message.Truncated, DnsStatus.TRUNCATED),
+    (dns.exception.FormError, DnsStatus.MALFORMED),
 )
+
+_STATUS_BY_RCODE = {
+    dns.rcode.SERVFAIL: DnsStatus.SERVFAIL,
+    dns.rcode.REFUSED: DnsStatus.REFUSED,
+}
+
+
+def _status_of_rcode(rcode: int) -> DnsStatus:
+    return _STATUS_BY_RCODE.get(dns.rcode.Rcode(rcode), DnsStatus.ERROR)
 
 
 def _status_of(exc: BaseException) -> DnsStatus:
+    if isinstance(exc, dns.resolver.NoNameservers):
+        return _status_of_servers(exc)
     for kind, status in _STATUS_BY_EXCEPTION:
         if isinstance(exc, kind):
             return status
     return DnsStatus.ERROR
+
+
+def _status_of_servers(exc: dns.resolver.NoNameservers) -> DnsStatus:
+    """Why every server failed, from the resolver's list of (server, tcp, port, error, reply);
+    the last server's reason names the failure."""
+    errors = exc.kwargs.get("errors") or []
+    if not errors:
+        return DnsStatus.ERROR
+    statuses = [_status_of_error(e[3]) for e in errors]
+    if any(s is DnsStatus.TRUNCATED for s in statuses[:-1]) and errors[-1][1]:
+        return DnsStatus.TRUNCATED  # UDP said TC; the TCP retry then failed
+    return statuses[-1]
+
+
+def _status_of_error(error: object) -> DnsStatus:
+    if isinstance(error, str):  # an rcode the resolver did not accept
+        return _status_of_rcode(dns.rcode.from_text(error))
+    if isinstance(error, BaseException) and not isinstance(error, dns.resolver.NoNameservers):
+        return _status_of(error)
+    return DnsStatus.ERROR
+
+
+def _bad_name(name: str) -> str:
+    """Why name cannot be asked at all ('' when it can): RFC 1035 2.3.4 limits."""
+    try:
+        dns.name.from_text(name)
+    except dns.name.LabelTooLong:
+        label = max(name.rstrip(".").split("."), key=len)
+        return f"the label {label[:20]}... has {len(label)} characters; at most 63 are allowed"
+    except dns.name.NameTooLong:
+        return "the name is longer than 255 octets"
+    except dns.exception.DNSException as exc:
+        return str(exc) or type(exc).__name__
+    return ""
 
 
 def _detail(exc: BaseException) -> str:

@@ -96,7 +96,16 @@ async def test_https_fault(fault: str, cause: str, seed_lab: Any,
 
 # --------------------------------------------------------------------------- DNS
 
-DNS_FAULTS = ("timeout", "servfail", "refused", "truncate_no_tcp", "garbage")
+#: DNS fault -> the cause the error must name (and words it must not use)
+DNS_CAUSES = {
+    "timeout": ("did not answer (timeout)", ("SERVFAIL", "REFUSED")),
+    "servfail": ("(SERVFAIL)", ("REFUSED", "timeout")),
+    "refused": ("refused to answer (REFUSED)", ("SERVFAIL", "timeout")),
+    "truncate_no_tcp": ("truncated UDP answer and gave no answer over TCP",
+                        ("SERVFAIL", "REFUSED", "timeout")),
+    "garbage": ("not a valid DNS message", ("SERVFAIL", "REFUSED", "timeout")),
+}
+DNS_FAULTS = tuple(DNS_CAUSES)
 
 
 @pytest.mark.parametrize("fault", DNS_FAULTS)
@@ -111,6 +120,9 @@ async def test_dns_fault(fault: str, lab_factory: Any) -> None:
     dmarc = results["dns.dmarc.record"]
     assert dmarc.status in (Status.ERROR, Status.FAIL), _text(dmarc)
     assert _text(dmarc).strip(), dmarc
+    cause, wrong = DNS_CAUSES[fault]
+    assert cause in dmarc.summary, dmarc.summary
+    assert not [w for w in wrong if w in dmarc.summary], dmarc.summary
     assert results["dns.spf.record"].status is Status.PASS
     assert results["ses.suppression.recipient"].status is Status.FAIL
 
