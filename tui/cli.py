@@ -77,6 +77,8 @@ def _chosen_command(argv: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if not _streams_open():
+        return EXIT_USAGE
     command = _chosen_command(argv)
     top_level = ("-h", "--help", "--version")
     if command is None and not any(a in top_level or not a.startswith("-") for a in argv):
@@ -90,7 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _needs_terminal(args)
         code = int(func(args))
-        sys.stdout.flush()  # a write error shows here, not at interpreter exit
+        if sys.stdout is not None:
+            sys.stdout.flush()  # a write error shows here, not at interpreter exit
         return code
     except UsageError as exc:
         print(f"mailpath: {exc}", file=sys.stderr)
@@ -109,6 +112,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
 
+def _streams_open() -> bool:
+    """A closed stderr is replaced by /dev/null (messages are dropped, never mixed into
+    stdout); a closed stdout, where every command writes its data, is an error."""
+    import os
+
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the process)
+    if sys.stdout is None:
+        print("mailpath: standard output is closed; nowhere to write the output",
+              file=sys.stderr)
+        return False
+    return True
+
+
 def _needs_terminal(args: argparse.Namespace) -> None:
     """The TUI cannot run without a terminal (cron, CI, a pipe): say so instead of hanging."""
     opens_tui = args.command == "demo" and not (args.headless or args.json)
@@ -123,6 +140,6 @@ def _discard_stdout() -> None:
     """Point stdout at /dev/null so the interpreter's last flush cannot fail again."""
     import os
 
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError, AttributeError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 

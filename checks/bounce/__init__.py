@@ -35,11 +35,10 @@ from checks.bounce.model import BounceReport, Malformed, RecipientResult, RelayF
 from checks.bounce.mta import DEFAULTS as mta_defaults
 from checks.bounce.mta import reporter as family_of
 from checks.bounce.mta import text as mta_text
+from checks.bounce.source import MAX_BYTES
 
-__all__ = ["BounceReport", "RecipientResult", "RelayFailure", "parse_bounce", "to_json"]
-
-#: input beyond this many bytes is not read (a bounce's report is near its start)
-MAX_BYTES = 4 * 1024 * 1024
+__all__ = ["MAX_BYTES", "BounceReport", "RecipientResult", "RelayFailure", "parse_bounce",
+           "to_json"]
 
 _SES_HOSTS = re.compile(tables.load("ses.json")["smtp_hosts"], re.I)
 _PARSE_ERRORS = (ValueError, LookupError, UnicodeError, RecursionError, TypeError,

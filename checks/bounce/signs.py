@@ -4,6 +4,7 @@ report (no DSN fields, no SMTP reply where a reply is written, no known reporter
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from checks.bounce.mail import Headers, MailParts, header
@@ -61,18 +62,20 @@ BOUNCE_SUBJECT = re.compile(
 
 
 def utf16_as_utf8(raw: bytes) -> bytes:
-    """A UTF-16 file with a byte-order mark, re-encoded as UTF-8 (other input unchanged)."""
+    """A UTF-16 file with a byte-order mark, re-encoded as UTF-8 (other input unchanged).
+    A code unit cut off at the end (a read stopped mid-character) is dropped."""
     if not raw.startswith(_UTF16_BOMS):
         return raw
     try:
-        return raw.decode("utf-16").encode("utf-8")
+        return codecs.getincrementaldecoder("utf-16")().decode(raw, final=False).encode("utf-8")
     except UnicodeError:
         return raw
 
 
 def is_binary(raw: bytes) -> bool:
-    """More control bytes (NUL among them) in the input's first 64 KB than text holds."""
-    sample = raw[:SAMPLE]
+    """More control bytes (NUL among them) in the input's first 64 KB than text holds,
+    judged after a UTF-16 input is re-encoded as UTF-8."""
+    sample = utf16_as_utf8(raw[:SAMPLE])[:SAMPLE]
     controls = len(sample) - len(sample.translate(None, _CONTROLS))
     return controls > len(sample) * _CONTROL_SHARE
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checks.bounce import MAX_BYTES, BounceReport, parse_bounce
+from checks.bounce import MAX_BYTES, BounceReport, parse_bounce, source
 from checks.bounce.model import describe
-from checks.bounce.signs import BINARY, SAMPLE, is_binary
+from checks.bounce.signs import BINARY
 from checks.report import terminal_safe
 
 #: larger inputs are read only this far (the parser reads no further)
@@ -57,11 +57,12 @@ class _Skipped:
 
 
 def run(args: argparse.Namespace) -> int:
+    _safe_stdout()
     skipped = _Skipped()
     inputs = [item for raw in args.paths for item in _expand(raw, skipped)]
     counts: Counter[str] = Counter()
     for name, walked, data in _read_all(inputs, skipped):
-        report = _report(name, data)
+        report = _report(source.display(name), data)
         if walked and report.kind == "not_bounce":
             skipped.counts["binary or not a bounce"] += 1
             continue
@@ -85,15 +86,17 @@ def _expand(raw: str, skipped: _Skipped) -> Iterator[tuple[str, bool]]:
     if raw == "-":
         yield raw, False
         return
-    path = Path(raw)
-    if path.is_dir():
-        yield from ((p, True) for p in _walk(path, skipped))
-    elif path.is_file():
+    try:
+        kind = source.kind_of(raw)
+    except source.Unreadable as exc:
+        raise UsageError(f"{source.display(raw) or repr(raw)}: {exc}") from None
+    if kind == "file":
         yield raw, False
-    elif path.exists():
-        raise UsageError(f"{raw}: not a regular file")
-    else:
-        raise UsageError(f"{raw}: no such file or directory")
+        return
+    found = list(_walk(Path(raw), skipped))
+    if not found:
+        print(f"mailpath: no files in {source.display(raw)}", file=sys.stderr)
+    yield from ((p, True) for p in found)
 
 
 def _walk(top: Path, skipped: _Skipped) -> Iterator[str]:
@@ -149,27 +152,23 @@ def _read_all(inputs: list[tuple[str, bool]],
     for name, walked in inputs:
         try:
             yield name, walked, _read(name)
-        except OSError as exc:
+        except source.Unreadable as exc:
             if walked:
                 skipped.counts["unreadable"] += 1
                 continue
-            raise UsageError(f"{name}: cannot read ({exc.strerror or exc})") from None
+            raise UsageError(f"{source.display(name)}: cannot read ({exc})") from None
 
 
 def _read(name: str) -> bytes | None:
     """At most READ_LIMIT bytes of the input; None when its first 64 KB are binary."""
     if name == "-":
-        return sys.stdin.buffer.read(READ_LIMIT)
-    with open(name, "rb") as fh:
-        head = fh.read(SAMPLE)
-        if is_binary(head):
-            return None
-        return head + fh.read(READ_LIMIT - len(head))
+        return source.read_stream(getattr(sys.stdin, "buffer", None), READ_LIMIT)
+    return source.read_path(name, READ_LIMIT)
 
 
 def _emit(report: BounceReport, *, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(report.to_json(), ensure_ascii=False))
+        print(json.dumps(report.to_json(), ensure_ascii=not _utf8_stdout()))
         return
     print(terminal_safe(f"== {report.name}"))
     print(terminal_safe(describe(report)))
@@ -178,3 +177,16 @@ def _emit(report: BounceReport, *, as_json: bool) -> None:
         where = entry.display_name if entry else "no delivery layer (see above)"
         print(f"start the diagnosis at: {where}")
     print()
+
+
+def _utf8_stdout() -> bool:
+    """Can stdout take any text as UTF-8? (Otherwise JSON is written as ASCII escapes.)"""
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
+    return encoding in ("utf8", "utf8sig")
+
+
+def _safe_stdout() -> None:
+    """Text the terminal's encoding cannot show is written as escapes, not a traceback."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
