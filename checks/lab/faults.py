@@ -62,6 +62,8 @@ class FaultServer:
             await self.handler(reader, writer)
         except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError):
             pass  # the client gave up: expected in a fault test
+        except asyncio.CancelledError:
+            pass  # our own __aexit__ ends held sessions; a cancelled task would log a traceback
         finally:
             self.tasks.discard(task)
             writer.close()
@@ -74,8 +76,11 @@ class FaultServer:
     async def __aexit__(self, *exc: object) -> None:
         assert self.server is not None
         self.server.close()
-        for task in list(self.tasks):
+        held = list(self.tasks)
+        for task in held:
             task.cancel()
+        if held:  # let each end quietly before the loop goes on
+            await asyncio.wait(held, timeout=2)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.server.wait_closed(), 2)
 

@@ -34,6 +34,17 @@ UNREACHED = frozenset(
 )
 #: getaddrinfo texts of a local resolver failure (as opposed to "no such host")
 _LOCAL_DNS = ("Temporary failure in name resolution", "System error")
+#: a session that broke after connecting: from here, "could not check" with the cause named
+#: (a filter on this network's port 25, or the server treating this IP unlike SES's)
+BROKEN_SESSION: dict[smtp.Failure, str] = {
+    smtp.Failure.NO_BANNER: "no greeting",
+    smtp.Failure.DROPPED: "connection dropped",
+    smtp.Failure.TIMEOUT: "no reply",
+    smtp.Failure.GARBAGE: "garbage reply",
+    smtp.Failure.REJECTED: "session refused",
+    smtp.Failure.TLS_PROTOCOL: "TLS handshake failure",
+}
+_TLS_UP = "-- TLS established --"
 
 
 def unreached_from_here(result: smtp.ProbeResult) -> bool:
@@ -153,11 +164,17 @@ def _mx_host_problems(hosts: Sequence[str], addresses: Sequence[DnsAnswer]) -> l
     return problems
 
 
+def probe_step(ctx: Context) -> float:
+    """Seconds the probe waits per step: a third of the check's time, at most PROBE_TIMEOUT,
+    so a stalled step is named before the check's own time limit ends it."""
+    return max(0.5, min(PROBE_TIMEOUT, ctx.endpoints.timeout / 3))
+
+
 async def _probe(ctx: Context, host: str) -> smtp.ProbeResult:
     """The port-25 STARTTLS probe of one MX host, once per run."""
     return await ctx.memo(
         ("recipient.probe", host),
-        lambda: smtp.probe(host, 25, "starttls", ctx.endpoints, timeout=PROBE_TIMEOUT),
+        lambda: smtp.probe(host, 25, "starttls", ctx.endpoints, timeout=probe_step(ctx)),
     )
 
 
@@ -194,6 +211,8 @@ async def mta_reachable(ctx: Context, deps: Deps) -> Outcome:
         )
     if unreached_from_here(result):
         return _not_reached(hosts[0], result, evidence, facts)
+    if result.failure in BROKEN_SESSION:
+        return _broken_session(hosts[0], result, evidence, facts)
     detail = f" ({result.detail})" if result.detail else ""
     what = (
         "The MX host name does not resolve"
@@ -224,4 +243,48 @@ def _not_reached(
         + (f"\n{result.detail}" if result.detail else ""),
         evidence=evidence,
         facts=facts,
+    )
+
+
+def stage(result: smtp.ProbeResult) -> str:
+    """Where the session stopped, read from the probe's transcript (the QUIT sent after a
+    refusal does not count)."""
+    log = result.transcript
+    sent = [line[3:].split(" ")[0].upper() for line in log if line.startswith("C: ")]
+    while sent and sent[-1] == "QUIT":
+        sent.pop()
+    if not sent:
+        heard = any(line.startswith("S: ") for line in log)
+        return "instead of the greeting" if heard else "before the greeting"
+    return f"after {sent[-1]}" + (" (in TLS)" if _TLS_UP in log else "")
+
+
+def session_cause(result: smtp.ProbeResult) -> str:
+    """The broken session named: what broke, when, and the server's words (if any)."""
+    assert result.failure is not None
+    where = stage(result)
+    label = BROKEN_SESSION[result.failure]
+    in_handshake = where == "after STARTTLS" and result.tls_version is None
+    if in_handshake and result.failure is not smtp.Failure.REJECTED:
+        label = "TLS handshake failure"
+    elif result.failure is smtp.Failure.REJECTED and where.startswith("after"):
+        code = result.detail[:3]
+        label = f"{code} mid-session" if code.isdigit() else label
+    detail = f" ({result.detail})" if result.detail else ""
+    when = "" if result.failure is smtp.Failure.NO_BANNER else f" {where}"
+    return f"{label}{when}: {result.failure.value}{detail}"
+
+
+def _broken_session(
+    host: str, result: smtp.ProbeResult, evidence: tuple[Evidence, ...], facts: dict[str, Any]
+) -> Outcome:
+    """The server was reached but the session broke: named, yet "could not check"."""
+    return errored(
+        f"Could not check {host}:25 from here: {session_cause(result)}",
+        "The probe runs from this machine, not from SES's sending network. A session that "
+        "breaks here may be a filter on this network's port 25, or the server treating this "
+        "address unlike SES's; it does not show what SES meets. If mail to this recipient "
+        "bounces, the bounce's own reply says what the server told SES.",
+        evidence=evidence,
+        facts={**facts, "cause": session_cause(result)},
     )
