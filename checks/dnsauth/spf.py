@@ -189,6 +189,32 @@ def _check_domain_spec(spec: str) -> None:
         macros.validate(spec)
     except macros.MacroError as exc:
         raise SpfSyntaxError(str(exc)) from None
+    problem = "" if "%" in spec else name_problem(spec)
+    if problem:
+        raise SpfSyntaxError(f"{spec[:40]}{'...' if len(spec) > 40 else ''}: {problem}")
+
+
+def passes_everyone(record: str | None) -> bool:
+    """True when the record ends in +all (or a bare all): every host on the internet passes."""
+    try:
+        parsed = parse(record) if record else None
+    except (SpfSyntaxError, macros.MacroError):
+        return False
+    return parsed is not None and any(t.name == "all" and t.qualifier == "+" for t in parsed.terms)
+
+
+def name_problem(name: str) -> str:
+    """Why name is not a usable domain name ('' when it is): RFC 1035 2.3.4 allows labels
+    of 1 to 63 octets and names of up to 253 characters (RFC 7208 4.3, 4.8)."""
+    labels = name.rstrip(".").split(".")
+    long = next((label for label in labels if len(label) > 63), None)
+    if long is not None:
+        return f"the label {long[:16]}... has {len(long)} characters (at most 63)"
+    if "" in labels:
+        return "it has an empty label (two dots in a row)"
+    if len(name.rstrip(".")) > 253:
+        return f"the name has {len(name.rstrip('.'))} characters (at most 253)"
+    return ""
 
 
 def _parse_ip_term(raw: str, qualifier: str, name: str, arg: str) -> Term:
@@ -404,12 +430,18 @@ def _expand(state: _State, spec: str, domain: str, node: Node) -> str | None:
     """Expand a domain-spec; None when it needs the (unknown) client IP."""
     env = macros.MacroVars(state.sender, domain, state.ip, state.helo)
     try:
-        return macros.expand(spec, env).rstrip(".").lower()
+        target = macros.expand(spec, env).rstrip(".").lower()
     except macros.NeedsClientIp:
         node.note = "depends on the client IP; not evaluated without one"
         return None
     except macros.MacroError as exc:
         raise _Stop(SpfResult.PERMERROR, str(exc)) from None
+    while len(target) > 253 and "." in target:  # RFC 7208 7.3: drop labels from the left
+        target = target.partition(".")[2]
+    problem = name_problem(target)
+    if problem:
+        raise _Stop(SpfResult.PERMERROR, f"{node.label} expands to an invalid name: {problem}")
+    return target
 
 
 def _loop(state: _State, target: str, stack: tuple[str, ...], node: Node) -> bool:

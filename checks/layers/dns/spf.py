@@ -125,11 +125,39 @@ async def spf_record(ctx: Context, deps: Deps) -> Outcome:
     if out.result is spf.SpfResult.PERMERROR:
         summary = f"SPF of {domain} is broken: {out.reason}"
         return _broken(summary, domain, out, where, evidence, facts)
+    if spf.passes_everyone(out.record):
+        return _plus_all(domain, out, where, evidence, facts)
     return passed(
         f"One valid SPF record on {domain} ({out.lookups}/10 DNS lookups)",
         f"{where} The record parses and stays within RFC 7208's limits "
         f"({out.lookups} of 10 lookups, {out.voids} of 2 void lookups).",
         evidence=evidence,
+        facts=facts,
+    )
+
+
+def _plus_all(
+    domain: str,
+    out: spf.SpfOutcome,
+    where: str,
+    evidence: tuple[Evidence, ...],
+    facts: dict[str, Any],
+) -> Outcome:
+    """+all (RFC 7208 5.1): SPF passes for any host at all, so it proves nothing."""
+    record = (out.record or "").replace("+all", "~all")
+    record = " ".join("~all" if t.lower() == "all" else t for t in record.split())
+    return warned(
+        f"SPF of {domain} ends in +all: it authorises every host on the internet",
+        f"{where} With +all any server may send as {domain} and still pass SPF, so SPF "
+        "tells receivers nothing; RFC 7208 5.1 warns against it, and receivers may distrust "
+        "the domain. Authorise your senders and end with ~all or -all.",
+        evidence=evidence,
+        fix=Fix(
+            f"End the SPF record of {domain} with ~all (or -all) instead of +all",
+            (f'{domain}. TXT "{record}"',),
+            action="copy_record",
+            action_args={"name": domain, "type": "TXT", "value": record},
+        ),
         facts=facts,
     )
 
