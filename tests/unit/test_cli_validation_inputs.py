@@ -262,3 +262,14 @@ def test_aws_error_summary_keeps_the_whole_first_sentence() -> None:
 
     err = local_error(bce.ProfileNotFound(profile="nosuch"), "sesv2", "get_account")
     assert str(err).endswith("does not exist in ~/.aws/config or ~/.aws/credentials")
+
+
+def test_creds_show_and_set_tell_only_that_a_password_is_set_and_its_length(
+        memory: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "c.toml"
+    assert _creds(monkeypatch, config, "set", "p1", *GOOD, stdin="pw-1234567890WXYZ\n") == 0
+    assert _creds(monkeypatch, config, "show", "p1") == 0
+    out = capsys.readouterr().out
+    assert "password: set, 17 characters" in out and "(17 characters)" in out
+    assert "WXYZ" not in out and "7890" not in out

@@ -72,8 +72,8 @@ def set_(args: argparse.Namespace) -> int:
     password = read_password(sys.stdin, "--password-stdin") if args.password_stdin \
         else _prompt()
     path = _save_then_store(profile, password)
-    print(f"Saved profile {profile.name!r} in {path}; password {password.masked()} in the OS "
-          "keyring (service mailpath).")
+    print(f"Saved profile {profile.name!r} in {path}; password ({password_length(password)}) "
+          "in the OS keyring (service mailpath).")
     return 0
 
 
@@ -125,8 +125,14 @@ def show(args: argparse.Namespace) -> int:
     secret = _store(lambda: get_secret(profile.name), "show")
     for key, value in profile.to_toml().items():
         print(f"{key}: {value}")
-    print(f"password: {secret.masked() if secret else '(none stored)'}")
+    print(f"password: {'set, ' + password_length(secret) if secret else '(none stored)'}")
     return 0
+
+
+def password_length(secret: Secret) -> str:
+    """How long a stored password is: the only thing `creds` ever tells about it."""
+    n = len(secret.reveal())
+    return f"{n} character{'s' if n != 1 else ''}"
 
 
 def test(args: argparse.Namespace) -> int:
