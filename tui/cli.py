@@ -20,6 +20,7 @@ COMMANDS = {
     "bounce": "read bounces, NDRs, SES notifications or SMTP replies",
     "creds": "relay credentials in the OS keyring",
     "suppression": "explore and edit the SES account suppression list",
+    "iam-policy": "print the least-privilege IAM policy mailpath needs",
 }
 
 
@@ -62,10 +63,11 @@ class _VersionAction(argparse.Action):
 
 
 def _command_module(name: str) -> ModuleType | None:
+    module = f"tui.commands.{name.replace('-', '_')}"
     try:
-        return importlib.import_module(f"tui.commands.{name}")
+        return importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        if exc.name != f"tui.commands.{name}":
+        if exc.name != module:
             raise
         return None
 

@@ -23,16 +23,28 @@ from checks.registry import CheckError
 #: boto3 service name -> IAM action prefix.
 IAM_PREFIX = {"sesv2": "ses", "ses": "ses", "iam": "iam", "sts": "sts"}
 
-#: What mailpath's read-only checks call: the least-privilege policy is built from this.
+#: What mailpath's read-only checks and `suppression list|show|export|stats` call: the
+#: least-privilege policy is built from this (tests/integration/test_iam_policy.py keeps it so).
 READ_ONLY_ACTIONS = (
     "ses:GetAccount",
     "ses:GetEmailIdentity",
-    "ses:ListEmailIdentities",
     "ses:GetSuppressedDestination",
     "ses:ListSuppressedDestinations",
     "iam:GetAccessKeyLastUsed",
     "iam:ListAccessKeys",
-    "iam:ListUsers",
+)
+#: `mailpath creds rotate`: a new IAM key for the SMTP user, the old one deactivated, deleted.
+ROTATION_ACTIONS = (
+    "iam:ListAccessKeys",
+    "iam:GetAccessKeyLastUsed",
+    "iam:CreateAccessKey",
+    "iam:UpdateAccessKey",
+    "iam:DeleteAccessKey",
+)
+#: `mailpath suppression remove|add`.
+SUPPRESSION_WRITE_ACTIONS = (
+    "ses:PutSuppressedDestination",
+    "ses:DeleteSuppressedDestination",
 )
 
 _DENIED = "AWS refused the call: the credentials lack the IAM permission {action}."
@@ -167,8 +179,14 @@ def first_sentence(text: str) -> str:
     return head.rstrip(".")
 
 
-def iam_policy() -> str:
-    """The least-privilege IAM policy for mailpath's read-only checks, as JSON."""
-    statement = {"Sid": "MailpathReadOnly", "Effect": "Allow",
-                 "Action": list(READ_ONLY_ACTIONS), "Resource": "*"}
-    return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, indent=2)
+def iam_policy(*, rotation: bool = False, suppression_write: bool = False) -> str:
+    """The least-privilege IAM policy for mailpath's read-only checks, as JSON; the write
+    actions of rotation and suppression edits only when asked for."""
+    parts = [("MailpathReadOnly", READ_ONLY_ACTIONS)]
+    if rotation:
+        parts.append(("MailpathRotateSmtpKeys", ROTATION_ACTIONS))
+    if suppression_write:
+        parts.append(("MailpathEditSuppressionList", SUPPRESSION_WRITE_ACTIONS))
+    statements = [{"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": "*"}
+                  for sid, actions in parts]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2)
