@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -50,9 +51,11 @@ class MailpathApp(Guarded, App[int]):
     def __init__(self, ctx: Context | None = None, *, registry: Registry | None = None,
                  scenario_name: str | None = None, start: str = "walkthrough",
                  theme: str = THEMES[0], source: EventSource | None = None,
-                 provider: ContextProvider | None = None) -> None:
+                 provider: ContextProvider | None = None, config: Path | None = None) -> None:
         super().__init__()
         self.base_ctx, self.registry, self.start = ctx or Context(), registry, start
+        #: the settings file (profiles, recent inputs, rotation state); None: the user's own
+        self.config = config
         self.initial_theme, self.source = theme, source
         self.sub_title = f"lab scenario: {scenario_name}" if scenario_name else ""
         self._walkthrough: WalkthroughScreen | None = None
@@ -137,7 +140,9 @@ class MailpathApp(Guarded, App[int]):
             return
         inputs = self.base_ctx.inputs
         recipient = inputs.recipients[0] if inputs.recipients else None
-        self.push_screen(IntakeScreen(inputs.sender, recipient))
+        relay_user = inputs.relay.username if inputs.relay else None
+        self.push_screen(IntakeScreen(inputs.sender, recipient, config=self.config,
+                                      relay_user=relay_user))
 
     def on_intake_submitted(self, message: IntakeSubmitted) -> None:
         from checks.tree import SYMPTOMS
@@ -147,10 +152,21 @@ class MailpathApp(Guarded, App[int]):
         inputs = self.base_ctx.inputs
         ctx = replace_inputs(self.base_ctx, sender=message.sender or inputs.sender,
                              recipients=message.recipients or inputs.recipients,
-                             bounce=message.bounce)
+                             bounce=message.bounce, relay=message.relay or inputs.relay,
+                             path=self._path_for(message))
         while isinstance(self.screen, IntakeScreen):
             self.pop_screen()
-        self.walkthrough.start(ctx, SYMPTOMS[message.symptom][1])
+        entry = SYMPTOMS[message.symptom][1]
+        if message.symptom == "check_setup" and ctx.inputs.relay is not None:
+            entry = "relay"  # the setup includes the relay Gmail sends through
+        self.walkthrough.start(ctx, entry)
+
+    def _path_for(self, message: IntakeSubmitted) -> str | None:
+        """A bounce or a missing message leaves the path open (the walkthrough asks),
+        unless the bounce shows it; checking the setup keeps the session's."""
+        if message.symptom == "check_setup":
+            return self.base_ctx.inputs.path
+        return message.path
 
     def action_settings(self) -> None:
         from tui.screens.settings import SettingsScreen, settings_of
@@ -167,7 +183,7 @@ class MailpathApp(Guarded, App[int]):
         self.base_ctx = apply_settings(self.base_ctx, settings)
         if self.walkthrough.ctx is not None:
             self.walkthrough.ctx = apply_settings(self.walkthrough.ctx, settings)
-        where, error = save_settings(settings)
+        where, error = save_settings(settings, self.config)
         if error:
             self.notify(f"Settings apply to this session; not saved: {error}", severity="error")
             return
@@ -183,7 +199,7 @@ class MailpathApp(Guarded, App[int]):
         from tui.screens.credentials import CredentialsScreen
 
         if not isinstance(self.screen, CredentialsScreen):
-            self.push_screen(CredentialsScreen(self.base_ctx, rotate=rotate))
+            self.push_screen(CredentialsScreen(self.base_ctx, rotate=rotate, config=self.config))
 
     def on_action_requested(self, message: ActionRequested) -> None:
         """A walkthrough fix button: open the screen that applies that fix."""
@@ -236,14 +252,26 @@ class MailpathApp(Guarded, App[int]):
     # ---- command palette: every binding of the screen and the app, by name -----------------
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        own = {b.description for b in self.BINDINGS if isinstance(b, Binding)}
         seen: set[str] = set()
+        for command in super().get_system_commands(screen):
+            if command.title not in own:  # ours (with its key) below stands for it
+                seen.add(command.title)
+                yield command
         for owner in (screen, self):
             for binding in owner.BINDINGS:
                 if isinstance(binding, Binding) and binding.description not in seen:
                     seen.add(binding.description)
                     run = partial(self.call_later, owner.run_action, binding.action)
-                    yield SystemCommand(binding.description, f"Key: {binding.key}", run)
+                    yield SystemCommand(binding.description, f"Key: {self._keys(binding)}", run)
+        extra = getattr(screen, "palette_commands", None)
+        if extra is not None:
+            yield from extra()
+
+    def _keys(self, binding: Binding) -> str:
+        """The keys as the footer shows them: "?, F1", not "question_mark,f1"."""
+        keys = [k.strip() for k in binding.key.split(",")]
+        return ", ".join(self.get_key_display(Binding(k, binding.action)) for k in keys)
 
 
 def _exit_code(result: object) -> int:
@@ -258,13 +286,15 @@ def run_tui(ctx: Context, *, scenario_name: str | None = None, start: str = "wal
 
 
 def run_tui_with(provider: ContextProvider, *, scenario_name: str | None = None,
-                 start: str = "walkthrough", registry: Registry | None = None) -> int:
-    """Run the TUI at once; `provider` makes its context after the first frame.
+                 start: str = "walkthrough", registry: Registry | None = None,
+                 config: Path | None = None) -> int:
+    """Run the TUI at once; `provider` makes its context after the first frame. `config`
+    is the settings file to use (None: the user's own).
 
     Raises the provider's StartupRefused (bad input) after the app has closed.
     """
     app = MailpathApp(None, registry=registry, scenario_name=scenario_name, start=start,
-                      provider=provider)
+                      provider=provider, config=config)
     result = app.run()
     if app.refusal is not None:
         raise app.refusal

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from textual.message import Message
 
+from checks.context import RelaySettings
 from checks.model import CheckResult
 
 
@@ -50,6 +51,11 @@ class IntakeSubmitted(Message):
     sender: str | None
     recipients: tuple[str, ...]
     bounce: object = None
+    #: the send path when the intake knows it (a Gmail relay bounce); None: ask the user
+    path: str | None = None
+    #: the relay of the stored profile the user named ("check my setup"), password included
+    relay: RelaySettings | None = None
+    profile: str | None = None
 
 
 @dataclass

@@ -39,8 +39,9 @@ def save_settings(settings: Settings, path: Path | None = None) -> tuple[Path, s
         return path, str(exc)
 
 
-def recent_path() -> Path:
-    return config_path().parent / RECENT_FILE
+def recent_path(config: Path | None = None) -> Path:
+    """recent.json beside the settings file (`config`, else the user's)."""
+    return (config or config_path()).parent / RECENT_FILE
 
 
 def load_recent(path: Path | None = None) -> dict[str, list[str]]:

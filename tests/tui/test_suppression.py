@@ -58,7 +58,7 @@ async def test_100000_entries_stream_in_and_the_screen_answers_keys_meanwhile(
         assert total > 100_000  # the synthetic ones and the scenario's own
         expected = filter_entries(screen.entries.values(), reasons=["COMPLAINT"])
         assert len(screen.matches) == len(expected)
-        assert f"{total:,} entries loaded · {len(expected):,} match · {MAX_ROWS:,} shown" \
+        assert f"{total:,} entries loaded · {len(expected):,} matches · {MAX_ROWS:,} shown" \
             in _status(screen)
         assert screen.query_one("#sup-table").row_count == MAX_ROWS
         assert "COMPLAINT" in str(screen.query_one("#sup-reasons").render())

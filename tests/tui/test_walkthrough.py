@@ -22,11 +22,11 @@ async def test_statuses_are_live_while_checks_run() -> None:
             await pilot.pause()
         lines = tree_lines(app)
         assert any("… running Who hosts the recipient domain" in line for line in lines)
-        assert "✗ fail  Relay accepts the stored credentials" in "\n".join(lines)
+        assert "✗ fail    Relay accepts the stored credentials" in "\n".join(lines)
         assert bar_text(app.walkthrough).startswith("Running: 7 of 8 checks done")
         gate.set()
         await settle(app, pilot)
-        assert "✓ pass  Recipient MTA" in tree_lines(app)
+        assert "✓ pass    Recipient MTA" in tree_lines(app)
         assert bar_text(app.walkthrough).startswith("2 root causes: Gmail relay, Amazon SES")
 
 
@@ -37,7 +37,7 @@ async def test_first_finding_is_shown_when_the_run_ends(app) -> None:
         assert detail.view.check_id == "gmail_relay.smtp.auth"  # type: ignore[union-attr]
         shown = " ".join(str(w.render()) for w in detail.query(".detail-summary"))
         assert "refused the stored credentials (535)" in shown
-        evidence = str(detail.query_one(".evidence").render())
+        evidence = str(detail.query_one(".evidence-text").render())
         assert "535 Authentication Credentials Invalid" in evidence
         assert "[REDACTED]" in evidence
 

@@ -8,6 +8,7 @@ import contextlib
 import importlib
 from collections.abc import AsyncIterator
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -47,12 +48,15 @@ def run(args: argparse.Namespace) -> int:
         except ScenarioError as exc:  # refused by the lab before anything started
             raise UsageError(str(exc)) from None
     from tui.app import run_tui_with
+    from tui.demo_home import private_config
     from tui.startup import StartupRefused
 
-    try:
-        return run_tui_with(partial(lab_context, args.scenario), scenario_name=args.scenario)
-    except StartupRefused as exc:
-        raise UsageError(str(exc)) from None
+    with private_config() as config:  # settings, keyring: the demo's own, never the user's
+        try:
+            return run_tui_with(partial(lab_context, args.scenario, config),
+                                scenario_name=args.scenario, config=config)
+        except StartupRefused as exc:
+            raise UsageError(str(exc)) from None
 
 
 def scenario_or_usage(name: str) -> Scenario:
@@ -67,13 +71,18 @@ def scenario_or_usage(name: str) -> Scenario:
 
 
 @contextlib.asynccontextmanager
-async def lab_context(name: str) -> AsyncIterator[Context]:
+async def lab_context(name: str, config: Path | None = None) -> AsyncIterator[Context]:
     """The lab as a context provider: the scenario is read, the lab's modules load and it
-    starts off the event loop, after the first frame. Bad input is a StartupRefused."""
+    starts off the event loop, after the first frame. Bad input is a StartupRefused.
+    With `config`, the demo's private settings and keyring are seeded from the lab."""
     from checks.context import Context
 
     lab, scenario = await asyncio.to_thread(_prepare_lab, name)
     async with lab.open_lab(scenario) as running:
+        if config is not None:
+            from tui.demo_home import private_state
+
+            await asyncio.to_thread(private_state, running, config)
         yield Context(endpoints=running.endpoints, inputs=running.inputs)
 
 

@@ -9,6 +9,7 @@ shown masked and revealed only to put them on the clipboard.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -81,9 +82,11 @@ class CredentialsScreen(Guarded, Screen[None]):
             "each change.")
 
     def __init__(self, ctx: Context, *, rotate: bool = False,
-                 options: RotationOptions | None = None) -> None:
+                 options: RotationOptions | None = None, config: Path | None = None) -> None:
         super().__init__(id="credentials")
         self.ctx, self.rotate_hint, self.rotation_options = ctx, rotate, options
+        #: the settings file the profiles (and rotation state) live in; None: the user's
+        self.config = config
         self.profiles: dict[str, Profile] = {}
         self.rotation: Rotation | None = None
         self.step_log: dict[str, str] = {}
@@ -103,7 +106,7 @@ class CredentialsScreen(Guarded, Screen[None]):
 
     def on_mount(self) -> None:
         try:
-            self.profiles = load_profiles()
+            self.profiles = load_profiles(self.config)
         except ConfigError as exc:
             self._detail(str(exc))
             return
@@ -141,7 +144,7 @@ class CredentialsScreen(Guarded, Screen[None]):
             return
         lines = [f"{k}: {v}" for k, v in profile.to_toml().items()]
         lines.append(f"password: {masked_password(profile.name)}")
-        if Rotation.in_progress(profile.name):
+        if Rotation.in_progress(profile.name, self.config):
             lines.append("A rotation is in progress: o resumes it.")
         elif self.rotate_hint:
             lines.append("The diagnosis found these credentials refused: o rotates them.")
@@ -202,8 +205,8 @@ class CredentialsScreen(Guarded, Screen[None]):
     async def rotate(self, name: str) -> None:
         """Start or resume the rotation, then run it; questions come back as modals."""
         try:
-            self.rotation = (Rotation.resume if Rotation.in_progress(name) else Rotation.start)(
-                name, options=self.rotation_options)
+            begin = Rotation.resume if Rotation.in_progress(name, self.config) else Rotation.start
+            self.rotation = begin(name, config=self.config, options=self.rotation_options)
         except RotationError as exc:
             self.notify(str(exc), severity="error", timeout=10)
             return

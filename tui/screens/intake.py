@@ -14,9 +14,12 @@ from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Footer, Header, Input, Label, TabbedContent, TabPane, TextArea
 
+from checks.config import ConfigError, Profile, get_profile, load_profiles
+from checks.context import RelaySettings
+from checks.creds.store import StoreError, get_secret
 from tui.errors import Guarded
 from tui.messages import IntakeSubmitted
-from tui.persist import load_recent, remember
+from tui.persist import load_recent, recent_path, remember
 
 ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_BOUNCE_BYTES = 5_000_000
@@ -65,6 +68,41 @@ def bounce_addresses(bounce: Any) -> tuple[str, ...]:
     return tuple(a for a in addresses if isinstance(a, str) and ADDRESS.match(a))
 
 
+def bounce_path(bounce: Any) -> str | None:
+    """The send path a parsed bounce shows: a Gmail relay failure means "Send mail as"."""
+    return "gmail_send_as" if getattr(bounce, "relay", None) is not None else None
+
+
+#: the relay port when a profile names none
+DEFAULT_PORT = {"starttls": 587, "tls": 465}
+
+
+def profile_relay(name: str, config: Path | None) -> tuple[RelaySettings | None, str | None]:
+    """The relay a stored profile describes, with its keyring password; or why not."""
+    try:
+        profile = get_profile(name, config)
+    except ConfigError as exc:
+        return None, str(exc)
+    if not (profile.relay_host and profile.relay_user):
+        return None, (f"Profile “{name}” has no relay host or user: set them with "
+                      f"mailpath creds set {name} --relay-host HOST --relay-user USER.")
+    try:
+        password = get_secret(name)
+    except StoreError as exc:
+        return None, str(exc)
+    tls = "tls" if profile.relay_tls == "tls" else "starttls"
+    return RelaySettings(profile.relay_host, profile.relay_port or DEFAULT_PORT[tls], tls,
+                         profile.relay_user, password), None
+
+
+def stored_profiles(config: Path | None) -> dict[str, Profile]:
+    """The stored profiles; none when the settings file cannot be read (said elsewhere)."""
+    try:
+        return load_profiles(config)
+    except ConfigError:
+        return {}
+
+
 def address_error(text: str, what: str) -> str | None:
     if not text:
         return f"Enter the {what} address."
@@ -81,11 +119,18 @@ class IntakeScreen(Guarded, Screen[None]):
         Binding("escape", "back", "Back"),
     ]
 
-    def __init__(self, sender: str | None = None, recipient: str | None = None) -> None:
+    def __init__(self, sender: str | None = None, recipient: str | None = None, *,
+                 config: Path | None = None, relay_user: str | None = None) -> None:
         super().__init__(id="intake")
-        self.recent = load_recent()
+        self.config = config
+        self.recent_file = recent_path(config)
+        self.recent = load_recent(self.recent_file)
         self.sender = sender or next(iter(self.recent["senders"]), "")
         self.recipient = recipient or next(iter(self.recent["recipients"]), "")
+        self.profiles = stored_profiles(config)
+        #: the profile whose relay user the session already uses, else none
+        self.profile = next((n for n, p in self.profiles.items()
+                             if relay_user and p.relay_user == relay_user), "")
 
     def _suggest(self, kind: str) -> SuggestFromList | None:
         """Completion from the recent inputs of this kind (→ accepts); none when there are none."""
@@ -115,11 +160,25 @@ class IntakeScreen(Guarded, Screen[None]):
                 yield Label("Sender address to check (SES identity, DNS, relay)")
                 yield Input(self.sender, placeholder="you@sender.example", id="setup-sender",
                             suggester=self._suggest("senders"))
+                yield Label(self._profile_label())
+                yield Input(self.profile, id="setup-profile", placeholder=self._profile_hint(),
+                            suggester=SuggestFromList(list(self.profiles), case_sensitive=False)
+                            if self.profiles else None)
                 yield Button("Check setup", id="go-setup", variant="primary")
         yield Footer()
 
+    def _profile_label(self) -> str:
+        known = ", ".join(self.profiles)
+        return f"Relay profile ({known})" if known else "Relay profile (none stored yet)"
+
+    def _profile_hint(self) -> str:
+        return "a stored profile name; empty: the session's relay, if any"
+
     def on_mount(self) -> None:
         self.query_one(TabbedContent).focus()
+
+    def _remember(self, kind: str, values: list[str]) -> None:
+        remember(kind, values, self.recent_file)
 
     def action_way(self, way: str) -> None:
         self.query_one(TabbedContent).active = way
@@ -137,7 +196,7 @@ class IntakeScreen(Guarded, Screen[None]):
         if error:
             self.notify(error, severity="error")
             return
-        remember("bounce_files", [str(Path(path.strip()).expanduser())])
+        self._remember("bounce_files", [str(Path(path.strip()).expanduser())])
         self.query_one("#bounce-text", TextArea).text = text or ""
         self.notify("Bounce loaded; press Diagnose.")
 
@@ -151,8 +210,9 @@ class IntakeScreen(Guarded, Screen[None]):
         if warning:
             self.notify(warning, severity="warning", timeout=6)
         recipients = bounce_addresses(bounce) or ((self.recipient,) if self.recipient else ())
-        remember("recipients", list(recipients))
-        self.post_message(IntakeSubmitted("bounce", self.sender or None, recipients, bounce))
+        self._remember("recipients", list(recipients))
+        self.post_message(IntakeSubmitted("bounce", self.sender or None, recipients, bounce,
+                                          path=bounce_path(bounce)))
 
     @on(Button.Pressed, "#go-not-arriving")
     @on(Input.Submitted, "#na-recipient")
@@ -163,17 +223,23 @@ class IntakeScreen(Guarded, Screen[None]):
         if error:
             self.notify(error, severity="error")
             return
-        remember("senders", [sender])
-        remember("recipients", [recipient])
+        self._remember("senders", [sender])
+        self._remember("recipients", [recipient])
         self.post_message(IntakeSubmitted("not_arriving", sender, (recipient,)))
 
     @on(Button.Pressed, "#go-setup")
     @on(Input.Submitted, "#setup-sender")
+    @on(Input.Submitted, "#setup-profile")
     def submit_setup(self) -> None:
         sender = self.query_one("#setup-sender", Input).value.strip()
+        name = self.query_one("#setup-profile", Input).value.strip()
         error = address_error(sender, "sender")
+        relay = None
+        if not error and name:
+            relay, error = profile_relay(name, self.config)
         if error:
-            self.notify(error, severity="error")
+            self.notify(error, severity="error", timeout=8)
             return
-        remember("senders", [sender])
-        self.post_message(IntakeSubmitted("check_setup", sender, ()))
+        self._remember("senders", [sender])
+        self.post_message(IntakeSubmitted("check_setup", sender, (), relay=relay,
+                                          profile=name or None))

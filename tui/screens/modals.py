@@ -92,6 +92,10 @@ class ConfirmModal(Guarded, ModalScreen[bool]):
                 yield Button(f"{self.verb} (y)", id="yes", variant="error")
                 yield Button("Cancel (Esc)", id="no")
 
+    def on_mount(self) -> None:
+        """Enter on the first focus must never destroy anything: Cancel has it."""
+        self.query_one("#no", Button).focus()
+
     @on(Button.Pressed, "#yes")
     def action_confirm(self) -> None:
         self.dismiss(True)

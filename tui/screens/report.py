@@ -49,28 +49,40 @@ class ReportScreen(Guarded, Screen[None]):
         Binding("c", "copy", "Copy"),
     ]
 
-    def __init__(self, diagnosis: Diagnosis) -> None:
+    def __init__(self, diagnosis: Diagnosis, folder: Path | None = None) -> None:
         super().__init__(id="report")
         self.diagnosis = diagnosis
         self.markdown = to_markdown(diagnosis)
+        #: where a saved report goes by default (shown in full in the save dialog)
+        self.folder = (folder or Path.cwd()).absolute()
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="report-body"):
-            yield Markdown(self.markdown, id="report-markdown", parser_factory=plain_parser)
+            yield Markdown(id="report-markdown", parser_factory=plain_parser)
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.query_one("#report-body").focus()
+    async def on_mount(self) -> None:
+        """The screen is up at once (keys come here); the Markdown fills in behind a
+        loading indicator."""
+        body = self.query_one("#report-body")
+        body.focus()
+        body.loading = True
+        self.call_after_refresh(self._fill)
+
+    async def _fill(self) -> None:
+        await self.query_one("#report-markdown", Markdown).update(self.markdown)
+        self.query_one("#report-body").loading = False
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.markdown)
         self.notify("Report copied to the clipboard as Markdown")
 
     def action_save(self, fmt: str) -> None:
-        default, _ = FORMATS[fmt]
+        name, _ = FORMATS[fmt]
         prompt = f"Save the report as {'JSON' if fmt == 'json' else 'Markdown'} to:"
-        self.app.push_screen(PathModal(prompt, default), lambda p: self._chosen(p, fmt))
+        self.app.push_screen(PathModal(prompt, str(self.folder / name)),
+                             lambda p: self._chosen(p, fmt))
 
     def _chosen(self, path: Path | None, fmt: str) -> None:
         if path is None:

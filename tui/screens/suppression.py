@@ -263,8 +263,8 @@ class SuppressionScreen(Guarded, Screen[None]):
         marked = f" · {len(self.marked)} marked" if self.marked else ""
         more = " (narrow the filter to see the rest)" if len(self.matches) > shown else ""
         self.query_one("#sup-status", Static).update(
-            f"{self.aws_region}: {len(self.entries):,} entries {state} · {len(self.matches):,} "
-            f"match · {shown:,} shown{more}{marked}")
+            f"{self.aws_region}: {_count(len(self.entries), 'entry', 'entries')} {state} · "
+            f"{_count(len(self.matches), 'match', 'matches')} · {shown:,} shown{more}{marked}")
         self.query_one("#sup-reasons", Static).update(reason_bars(counts_by_reason(self.matches)))
         days = counts_by_day(self.matches)
         self.query_one("#sup-days", Sparkline).data = list(days.values())
@@ -445,3 +445,8 @@ class AddModal(Guarded, ModalScreen[tuple[str, str] | None]):
     @on(Button.Pressed, "#add-no")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    """"1 entry", "2 entries" (with thousands separators)."""
+    return f"{n:,} {one if n == 1 else many}"

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import replace
+from functools import partial
 
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
@@ -28,7 +29,14 @@ from checks.tree import walk
 from tui.errors import Guarded
 from tui.messages import ActionRequested, CheckBegan, CheckDone, RunBegan, RunDone
 from tui.screens.modals import QuestionModal
-from tui.widgets.check_detail import CheckDetail, LayerView, View, copy_text, record_text
+from tui.widgets.check_detail import (
+    CheckDetail,
+    LayerView,
+    View,
+    action_label,
+    copy_text,
+    record_text,
+)
 from tui.widgets.layer_tree import PENDING, RUNNING, LayerTree
 from tui.widgets.status_bar import DiagnosisBar
 
@@ -95,6 +103,8 @@ class WalkthroughScreen(Guarded, Screen[None]):
         self.running: set[str] = set()
         self.run_id = 0
         self.selected: str | None = None
+        #: the user asked for the report while checks ran: it opens when the run ends
+        self.report_waiting = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -152,6 +162,7 @@ class WalkthroughScreen(Guarded, Screen[None]):
         if self.ctx is None:
             return
         self.run_id += 1
+        self.running = {c.id for c in checks}  # at once: a report asked for now must wait
         self.stream(self.run_id, fresh_context(self.ctx), checks)
 
     @work(exclusive=True, group="diagnosis", exit_on_error=False)
@@ -196,12 +207,28 @@ class WalkthroughScreen(Guarded, Screen[None]):
         self._refresh_bar()
         if self.selected is None:
             self.action_next_step()
+        if self.report_waiting:
+            self.report_waiting = False
+            self.action_report()
 
     # ---- what is shown --------------------------------------------------------------------
 
     def diagnosis(self) -> Diagnosis:
-        """The diagnosis of the results so far, in plan order."""
-        return diagnose(self.results[c] for c in self.checks if c in self.results)
+        """The diagnosis of the results so far, in plan order, with the bounce it began from."""
+        bounce = self.ctx.inputs.bounce if self.ctx is not None else None
+        return diagnose((self.results[c] for c in self.checks if c in self.results), bounce)
+
+    def guided_order(self) -> list[str]:
+        """Findings as an expert reads them: root causes, then what they explain, then
+        checks that could not run, then warnings; each group in tree order."""
+        d = self.diagnosis()
+        rest = tuple(r for r in d.results if r.status in NOTEWORTHY)  # e.g. explained errors
+        rank = {c: n for n, c in enumerate(self.query_one(LayerTree).check_order())}
+        ordered: list[str] = []
+        for group in (d.root_causes, d.consequences, d.could_not_check, d.warnings, rest):
+            fresh = {r.check_id for r in group} - set(ordered)
+            ordered += sorted(fresh, key=lambda c: rank.get(c, len(rank)))
+        return ordered
 
     def _refresh_bar(self) -> None:
         done = [self.results[c] for c in self.checks if c in self.results]
@@ -262,9 +289,7 @@ class WalkthroughScreen(Guarded, Screen[None]):
         if self.ctx is not None and not self.ctx.inputs.path and self.entry == "start":
             self.start(self.ctx, self.entry)
             return
-        findings = [c for c in self.checks if c in self.results
-                    and self.results[c].status in NOTEWORTHY]
-        findings.sort(key=lambda c: NOTEWORTHY.index(self.results[c].status))
+        findings = self.guided_order()
         if not findings:
             self.notify(self.diagnosis().headline() if self.results else "Nothing checked yet.")
             return
@@ -282,6 +307,12 @@ class WalkthroughScreen(Guarded, Screen[None]):
     def action_report(self) -> None:
         from tui.screens.report import ReportScreen
 
+        if self.running:
+            done = sum(1 for c in self.checks if c in self.results)
+            self.report_waiting = True
+            self.notify(f"Checks still running ({done} of {len(self.checks)} done); the report "
+                        "opens when they finish.")
+            return
         if not self.results:
             self.notify("Nothing checked yet.", severity="warning")
             return
@@ -305,6 +336,16 @@ class WalkthroughScreen(Guarded, Screen[None]):
         if result is None or result.outcome.fix is None:
             return
         self.run_fix(result)
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """One command per fix mailpath can apply (copy a record, remove a suppression,
+        rotate credentials), named with its check."""
+        for cid in self.query_one(LayerTree).check_order():
+            result = self.results.get(cid)
+            fix = result.outcome.fix if result is not None else None
+            if result is not None and fix is not None and fix.action:
+                yield SystemCommand(f"{action_label(fix.action)} ({result.title})", fix.summary,
+                                    partial(self.call_later, self.run_fix, result))
 
     def run_fix(self, result: CheckResult) -> None:
         """Run the fix's action: copy a record, or open the screen that applies the fix."""

@@ -24,6 +24,22 @@ ACTION_LABELS = {
 }
 
 
+def action_label(action: str) -> str:
+    """The button (and command palette) words for a fix action."""
+    return ACTION_LABELS.get(action, action.replace("_", " ").capitalize())
+
+
+class EvidenceView(VerticalScroll, can_focus=True):
+    """One piece of evidence, scrollable on its own (keys when focused, or the mouse wheel)
+    when it is taller than its box."""
+
+    HELP = ("**Evidence.** The raw record or transcript (secrets redacted). Tab here, then "
+            "↑↓, PgUp/PgDn, Home/End scroll it; the mouse wheel does too.")
+
+    def __init__(self, content: object) -> None:
+        super().__init__(Static(content, classes="evidence-text"), classes="evidence")  # type: ignore[arg-type]
+
+
 def plain_parser() -> MarkdownIt:
     """GitHub-like Markdown without linkify: host names in evidence are not links to open."""
     return MarkdownIt("gfm-like").disable("linkify")
@@ -92,6 +108,9 @@ class CheckDetail(Guarded, VerticalScroll):
         if out.fix:
             parts.append(Markdown(fix_markdown(out.fix), classes="detail-fix",
                                   parser_factory=plain_parser))
+        if out.fix and out.fix.action:  # the fix's own action on a row of its own: it fits
+            parts.append(Horizontal(self._action_button(out.fix.action),
+                                    classes="detail-actions"))
         parts.append(Horizontal(*self._buttons(out.fix), classes="detail-actions"))
         parts += self._evidence_parts(r)
         return parts
@@ -101,11 +120,12 @@ class CheckDetail(Guarded, VerticalScroll):
                    Button("Re-run layer", id="rerun-layer", compact=True)]
         if fix:
             buttons.append(Button("Copy fix", id="copy-fix", compact=True))
-        if fix and fix.action:
-            label = ACTION_LABELS.get(fix.action, fix.action.replace("_", " ").capitalize())
-            buttons.append(Button(label, id=f"action-{fix.action}",
-                                  classes="fix-action", variant="warning", compact=True))
         return buttons
+
+    @staticmethod
+    def _action_button(action: str) -> Button:
+        return Button(action_label(action), id=f"action-{action}", classes="fix-action",
+                      variant="warning", compact=True)
 
     def _evidence_parts(self, r: CheckResult) -> list[Widget]:
         evidence = r.outcome.evidence
@@ -114,7 +134,7 @@ class CheckDetail(Guarded, VerticalScroll):
         parts: list[Widget] = [Label("Evidence", classes="detail-heading")]
         for ev in evidence:
             parts.append(Static(f"{ev.label}  [{ev.kind}]", classes="evidence-label", markup=False))
-            parts.append(Static(highlight_evidence(ev.content), classes="evidence"))
+            parts.append(EvidenceView(highlight_evidence(ev.content)))
         return parts
 
     def _layer_parts(self, view: LayerView) -> list[Widget]:

@@ -15,6 +15,9 @@ from tui.errors import Guarded
 #: what a check shows before it has a result
 PENDING, RUNNING = ("·", "waiting"), ("…", "running")
 
+#: every status word takes this many columns, so titles line up ("running" is the longest)
+WORD_WIDTH = max(len(w) for w in (*(s.value for s in Status), PENDING[1], RUNNING[1]))
+
 #: Rich style per status word; the glyph and word carry the meaning, colour only helps
 STYLES = {"pass": "bold green", "warn": "bold yellow", "fail": "bold red",
           "error": "bold magenta", "skip": "dim", "waiting": "dim", "running": "bold cyan"}
@@ -26,7 +29,7 @@ SEVERITY = (Status.FAIL, Status.ERROR, Status.WARN, Status.PASS, Status.SKIP)
 def status_text(glyph: str, word: str, title: str) -> Text:
     """Glyph and word (never colour alone), then the title."""
     text = Text()
-    text.append(f"{glyph} {word:<5}", style=STYLES.get(word, ""))
+    text.append(f"{glyph} {word:<{WORD_WIDTH}}", style=STYLES.get(word, ""))
     text.append(" " + title)
     return text
 
@@ -62,13 +65,19 @@ class LayerTree(Guarded, Tree[str]):
         self._status: dict[str, Status] = {}
 
     def show_plan(self, checks: Iterable[Check], order: Iterable[Layer]) -> None:
-        """Draw every check as waiting, grouped by layer in the walk's order."""
+        """Draw every check as waiting, grouped by layer: the walk's layers in its order,
+        then any other layer some of these checks belong to (a walked check needs them)."""
         self.clear()
         for table in (self._leaves, self._layers, self._status):
             table.clear()
         self._checks = {c.id: c for c in checks}
-        for layer in order:
+        walked = list(dict.fromkeys(order))
+        for layer in walked + [layer for layer in Layer if layer not in walked]:
             self._add_layer(layer)
+
+    def check_order(self) -> list[str]:
+        """The check ids as drawn, top to bottom."""
+        return list(self._leaves)
 
     def _add_layer(self, layer: Layer) -> None:
         members = [c for c in self._checks.values() if c.layer is layer]
