@@ -21,6 +21,7 @@ from checks.bounce import (
     layout,
     lhost,
     mail,
+    replies,
     rhost,
     scan,
     ses_json,
@@ -228,22 +229,24 @@ def _recipients(parts: mail.MailParts,
         fields = ""
     message, groups = dsn.groups(fields) if fields else ({}, [])
     findings = _findings(parts, shape)
+    named = any(f.address for f in findings)
     for group in groups:
-        _check_group(group, findings)
+        _check_group(group, named)
     local = dsn.untype(message.get("reporting-mta", "")).lower()
     if groups:
-        return tuple(_from_group(g, findings, parts.text, local, shape) for g in groups)
+        text = _Text(parts.text, findings)
+        return tuple(_from_group(g, text, local, shape) for g in groups)
     return tuple(_from_finding(f, parts.text, shape) for f in findings)
 
 
-def _check_group(group: dict[str, str], findings: list[mta_text.TextFinding]) -> None:
+def _check_group(group: dict[str, str], named_in_text: bool) -> None:
     """A recipient group whose Status is no status code, or that names no recipient while
     the text names none either, is not read as a bounce (no status is made up for it)."""
     status = group.get("status", "").strip()
     if status and not scan.status_in(status):
         raise Malformed(f"Status: {status[:40]!r} is not a delivery status code")
     named = dsn.untype(group.get("final-recipient") or group.get("original-recipient", ""))
-    if not named and not any(f.address for f in findings):
+    if not named and not named_in_text:
         raise Malformed("Final-Recipient is empty and the text names no recipient")
 
 
@@ -280,12 +283,27 @@ def _header_fields(parts: mail.MailParts) -> str:
     return "\n".join(f"{k}: {v}" for k, v in parts.headers.items())
 
 
-def _from_group(group: dict[str, str], findings: list[mta_text.TextFinding],
-                context: str, local_mta: str = "",
+class _Text:
+    """The human-readable text and its per-recipient findings, indexed once for all groups."""
+
+    def __init__(self, context: str, findings: list[mta_text.TextFinding]) -> None:
+        self.context, self.replies = context, replies.Replies(context)
+        self.first = findings[0] if findings else None
+        self.by_address: dict[str, mta_text.TextFinding] = {}
+        for finding in findings:
+            self.by_address.setdefault(finding.address, finding)
+
+    def matching(self, address: str) -> mta_text.TextFinding | None:
+        """The finding for this address, else the first one."""
+        return self.by_address.get(address.lower(), self.first)
+
+
+def _from_group(group: dict[str, str], found: _Text, local_mta: str = "",
                 shape: layout.Layout | None = None) -> RecipientResult:
     address = _first_address(group.get("final-recipient") or group.get("original-recipient", ""))
-    text = _matching(findings, address)
-    diag = _continued(scan.squash(dsn.untype(group.get("diagnostic-code", ""))), context)
+    text = found.matching(address)
+    context = found.context
+    diag = found.replies.complete(scan.squash(dsn.untype(group.get("diagnostic-code", ""))))
     if not diag and text:
         diag = text.diagnostic
     status = scan.status_in(group.get("status", ""))
@@ -303,34 +321,6 @@ def _from_group(group: dict[str, str], findings: list[mta_text.TextFinding],
 def _family_command(shape: layout.Layout | None, text: mta_text.TextFinding | None) -> str:
     """The failed command named by the family's own wording in the recipient's text."""
     return shape.command_of(text.diagnostic.lower()) if shape and text else ""
-
-
-def _continued(diag: str, body: str) -> str:
-    """A multi-line reply cut short in the DSN field, completed from the transcript in the text."""
-    code = diag[:9]
-    if len(code) < 4 or code[3] != "-":
-        return diag
-    lines = body.splitlines()
-    for i, line in enumerate(lines):
-        if code in line and diag[10:40] in line:
-            tail = [_strip_reply(x, code[:3]) for x in lines[i + 1:i + 20]]
-            more = " ".join(t for t in _while_reply(tail))
-            return f"{diag} {more}".strip()
-    return diag
-
-
-def _strip_reply(line: str, reply: str) -> str | None:
-    text = line.strip().removeprefix("<<<").strip()
-    return text[4:] if text[:3] == reply and text[3:4] in ("-", " ") else None
-
-
-def _while_reply(lines: list[str | None]) -> list[str]:
-    out: list[str] = []
-    for line in lines:
-        if line is None:
-            break
-        out.append(line)
-    return out
 
 
 def _dtype(value: str) -> str:
@@ -353,13 +343,6 @@ def _better_status(field: str, in_text: str) -> str:
 def _first_address(value: str) -> str:
     found = scan.addresses(dsn.untype(value))
     return found[0] if found else dsn.untype(value)
-
-
-def _matching(findings: list[mta_text.TextFinding], address: str) -> mta_text.TextFinding | None:
-    for finding in findings:
-        if finding.address == address.lower():
-            return finding
-    return findings[0] if findings else None
 
 
 def _from_finding(f: mta_text.TextFinding, context: str,

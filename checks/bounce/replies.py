@@ -1,0 +1,80 @@
+"""Multi-line SMTP replies written out in a bounce's text, indexed once by how they open.
+
+A DSN's Diagnostic-Code often holds only the first line of a multi-line reply ("550-5.1.1
+..."); the rest is in the human-readable part. The index makes finding it one dictionary
+look-up per recipient, so a report with many recipient groups is read in linear time.
+"""
+
+from __future__ import annotations
+
+import re
+
+from checks.bounce.scan import squash
+
+#: a line of a multi-line reply: "550-5.1.1 text" (the status code may be missing)
+_OPEN = re.compile(r"([2-5]\d\d)-((?:[245]\.\d{1,3}\.\d{1,3}\b)?)[ \t]*(.*)")
+#: opening words compared (a Diagnostic-Code field may be cut shorter than the line)
+_KEY = 30
+#: lines looked at for a short opening that matches no line exactly
+_SCAN = 64
+#: continuation lines taken after the opening line
+_TAIL = 20
+
+
+class Replies:
+    """The text's multi-line reply lines, by (code and status, opening words)."""
+
+    def __init__(self, body: str) -> None:
+        self._body = body
+        self._lines: list[str] | None = None
+        self._head: dict[tuple[str, str], int] = {}
+        self._exact: dict[tuple[str, str], int] = {}
+        self._by_code: dict[str, list[tuple[int, str]]] = {}
+
+    def _index(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self._body.splitlines()
+            for i, line in enumerate(self._lines):
+                found = _OPEN.search(line) if "-" in line else None
+                if found:
+                    self._add(i, f"{found.group(1)}-{found.group(2)}", squash(found.group(3)))
+        return self._lines
+
+    def _add(self, i: int, code: str, rest: str) -> None:
+        self._head.setdefault((code, rest[:_KEY]), i)
+        self._exact.setdefault((code, rest), i)
+        self._by_code.setdefault(code, []).append((i, rest))
+
+    def complete(self, diag: str) -> str:
+        """`diag` with the lines that follow its first line in the text, when it opens a
+        multi-line reply written there."""
+        found = _OPEN.match(diag)
+        if found is None:
+            return diag
+        lines = self._index()
+        code, rest = f"{found.group(1)}-{found.group(2)}", squash(found.group(3))
+        at = self._find(code, rest)
+        if at is None:
+            return diag
+        more = _while_reply(lines[at + 1:at + 1 + _TAIL], found.group(1))
+        return f"{diag} {' '.join(more)}".strip()
+
+    def _find(self, code: str, rest: str) -> int | None:
+        if len(rest) >= _KEY:
+            return self._head.get((code, rest[:_KEY]))
+        at = self._exact.get((code, rest))
+        if at is not None or not rest:
+            return at
+        starts = (i for i, text in self._by_code.get(code, ())[:_SCAN] if text.startswith(rest))
+        return next(starts, None)
+
+
+def _while_reply(lines: list[str], reply: str) -> list[str]:
+    """The texts of the reply's lines, up to the first line that is not one of them."""
+    out: list[str] = []
+    for line in lines:
+        text = line.strip().removeprefix("<<<").strip()
+        if text[:3] != reply or text[3:4] not in ("-", " "):
+            break
+        out.append(text[4:])
+    return out
