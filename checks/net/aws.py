@@ -1,5 +1,6 @@
 """boto3 for the checks: one client per service and region per run, every call in a thread
-with timeouts and few retries, and AWS errors turned into plain words.
+with timeouts and throttling retried within the check's time limit, and AWS errors turned
+into plain words.
 
 The endpoint URL, region, profile and (for the lab) static credentials come from
 `ctx.endpoints`. Errors become `AwsError` (a CheckError, so the runner reports `error`
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import re
 from typing import Any
 
@@ -98,13 +100,24 @@ class AwsError(CheckError):
         self.code = code
 
 
+#: error codes worth a retry after a pause (AWS asks callers to back off)
+THROTTLED = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException",
+                       "RequestLimitExceeded", "SlowDown"})
+RETRIES = 3
+
+
 def _config(ctx: Context) -> Config:
+    """botocore retries nothing: `call` retries throttling itself, with pauses sized to the
+    check's time limit and waited on the event loop, not in a worker thread."""
     limit = max(1.0, min(5.0, ctx.endpoints.timeout / 2))
-    # Retry backoff (up to 1 s, then 2 s) must fit in the check's time limit, or a throttled
-    # check ends as a bare timeout instead of saying "throttled".
-    attempts = 3 if ctx.endpoints.timeout >= 6 else 2
     return Config(connect_timeout=limit, read_timeout=limit,
-                  retries={"max_attempts": attempts, "mode": "standard"})
+                  retries={"total_max_attempts": 1, "mode": "standard"})
+
+
+def backoff(ctx: Context, attempt: int) -> float:
+    """Seconds before retry `attempt` (0-based): doubling, all RETRIES together about a
+    sixth of the check's time limit, jittered so parallel checks do not retry in step."""
+    return ctx.endpoints.timeout / 40 * 2.0**attempt * random.uniform(0.5, 1.0)
 
 
 def _session(ctx: Context) -> boto3.session.Session:
@@ -147,22 +160,42 @@ async def call(ctx: Context, service: str, operation: str, *, region: str | None
     """Call one AWS operation in a thread; failures become AwsError with plain words."""
     try:
         api = getattr(await client_async(ctx, service, region), operation)
-        reply: dict[str, Any] = await asyncio.to_thread(api, **params)
-    except bce.ClientError as exc:
-        raise client_error(exc, service, operation) from None
+        reply = await _with_retries(ctx, api, params, (service, operation))
     except (bce.BotoCoreError, ValueError) as exc:
         raise local_error(exc, service, operation) from None
     reply.pop("ResponseMetadata", None)
     return reply
 
 
-def client_error(exc: bce.ClientError, service: str, operation: str) -> AwsError:
+async def _with_retries(ctx: Context, api: Any, params: dict[str, Any],
+                        what: tuple[str, str]) -> dict[str, Any]:
+    """One call in a thread; throttling retried RETRIES times, then named with the count."""
+    for attempt in range(RETRIES + 1):
+        try:
+            reply: dict[str, Any] = await asyncio.to_thread(api, **params)
+            return reply
+        except bce.ClientError as exc:
+            if _code(exc) not in THROTTLED or attempt == RETRIES:
+                raise client_error(exc, *what, retries=attempt) from None
+        await asyncio.sleep(backoff(ctx, attempt))
+    raise AssertionError("unreachable")
+
+
+def _code(exc: bce.ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def client_error(exc: bce.ClientError, service: str, operation: str,
+                 retries: int = 0) -> AwsError:
     err = exc.response.get("Error", {})
     code, message = str(err.get("Code", "")), str(err.get("Message", ""))
     action = action_name(service, operation)
     explanation = ERROR_TEXT.get(code, "AWS answered with an error: {code}.").format(
         action=action, code=code)
-    return AwsError(f"{action} failed: {code or 'error'}" + (f" ({message})" if message else ""),
+    what = code or "error"
+    if code in THROTTLED:
+        what = f"throttled ({code}) after {retries} retries"
+    return AwsError(f"{action} failed: {what}" + (f" ({message})" if message else ""),
                     code=code, explanation=explanation)
 
 
