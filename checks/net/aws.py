@@ -169,20 +169,24 @@ async def call(ctx: Context, service: str, operation: str, *, region: str | None
 
 async def _with_retries(ctx: Context, api: Any, params: dict[str, Any],
                         what: tuple[str, str]) -> dict[str, Any]:
-    """One call in a thread; throttling retried RETRIES times, then named with the count."""
+    """One call in a thread; throttling and 5xx retried RETRIES times, then named with the
+    count."""
     for attempt in range(RETRIES + 1):
         try:
             reply: dict[str, Any] = await asyncio.to_thread(api, **params)
             return reply
         except bce.ClientError as exc:
-            if _code(exc) not in THROTTLED or attempt == RETRIES:
+            if not _retryable(exc) or attempt == RETRIES:
                 raise client_error(exc, *what, retries=attempt) from None
         await asyncio.sleep(backoff(ctx, attempt))
     raise AssertionError("unreachable")
 
 
-def _code(exc: bce.ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
+def _retryable(exc: bce.ClientError) -> bool:
+    """Throttling, or AWS's own passing failure (HTTP 5xx), as botocore would retry."""
+    code = str(exc.response.get("Error", {}).get("Code", ""))
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return code in THROTTLED or int(status) >= 500
 
 
 def client_error(exc: bce.ClientError, service: str, operation: str,
@@ -195,6 +199,8 @@ def client_error(exc: bce.ClientError, service: str, operation: str,
     what = code or "error"
     if code in THROTTLED:
         what = f"throttled ({code}) after {retries} retries"
+    elif retries:
+        what = f"{what} after {retries} retries"
     return AwsError(f"{action} failed: {what}" + (f" ({message})" if message else ""),
                     code=code, explanation=explanation)
 
