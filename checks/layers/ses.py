@@ -338,8 +338,7 @@ def _entry_line(entry: dict[str, Any]) -> str:
     return ", ".join(str(p) for p in parts)
 
 
-@check("ses.suppression.recipient", Layer.SES, "Recipients on the account suppression list",
-       needs=("ses.account.sending",))
+@check("ses.suppression.recipient", Layer.SES, "Recipients on the account suppression list")
 async def suppression_recipient(ctx: Context, deps: Deps) -> Outcome:
     recipients = ctx.inputs.recipients
     if not recipients:
@@ -347,18 +346,29 @@ async def suppression_recipient(ctx: Context, deps: Deps) -> Outcome:
     region = working_region(ctx)
     found = await asyncio.gather(*(_suppressed(ctx, r, region) for r in recipients))
     entries = [e for e in found if e]
-    sandbox = deps.get("ses.account.sending", "production", True) is False
-    unverified = [r for r in recipients
-                  if sandbox and not await _recipient_verified(ctx, r, region)]
-    facts = {"region": region, "suppressed": [e.get("EmailAddress") for e in entries],
-             "unverified_in_sandbox": unverified}
+    facts = {"region": region, "suppressed": [e.get("EmailAddress") for e in entries]}
     if entries:
         return _suppressed_outcome(entries, region, facts)
-    if unverified:
-        return _sandbox_outcome(unverified, region, facts)
     return passed(f"No recipient is on the {region} account suppression list", facts=facts,
                   explanation="The global suppression list cannot be queried; SES reports it "
                   "only in a bounce ('Suppressed').")
+
+
+@check("ses.account.sandbox_recipients", Layer.SES, "In the sandbox: recipients verified",
+       needs=("ses.account.sending",))
+async def sandbox_recipients(ctx: Context, deps: Deps) -> Outcome:
+    recipients = ctx.inputs.recipients
+    if not recipients:
+        return skipped("No recipient given (use --to)")
+    if deps.get("ses.account.sending", "production", True) is not False:
+        return skipped("The account is not in the SES sandbox: any recipient is allowed")
+    region = working_region(ctx)
+    verified = await asyncio.gather(*(_recipient_verified(ctx, r, region) for r in recipients))
+    unverified = [r for r, ok in zip(recipients, verified, strict=True) if not ok]
+    facts = {"region": region, "unverified": unverified}
+    if unverified:
+        return _sandbox_outcome(unverified, region, facts)
+    return passed(f"Sandbox in {region}: every recipient is a verified identity", facts=facts)
 
 
 async def _recipient_verified(ctx: Context, email: str, region: str) -> bool:
@@ -394,11 +404,18 @@ def _sandbox_outcome(unverified: list[str], region: str, facts: dict[str, Any]) 
     lines += [f"{r}: neither the address nor {r.rpartition('@')[2]} is a verified identity "
               f"in {region}" for r in unverified]
     return failed(
-        f"Sandbox in {region}: recipient {', '.join(unverified)} is not verified",
+        f"Sandbox in {region}: {_recipients_phrase(unverified)} not verified",
         "In the SES sandbox every recipient must be a verified address or domain; SES rejects "
         "the rest with 'Email address is not verified' naming the recipient.",
         evidence=(Evidence("sandbox recipients", "\n".join(lines), "api"),),
         facts=facts, fix=_SANDBOX_FIX)
+
+
+def _recipients_phrase(addresses: list[str]) -> str:
+    """'recipient a is' / 'recipients a and b are' / 'recipients a, b and c are'."""
+    if len(addresses) == 1:
+        return f"recipient {addresses[0]} is"
+    return f"recipients {', '.join(addresses[:-1])} and {addresses[-1]} are"
 
 
 # --------------------------------------------------------------------------- envelope sender

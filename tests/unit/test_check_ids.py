@@ -27,3 +27,10 @@ def test_ids_start_with_their_layer_and_needs_exist():
     for c in checks:
         assert c.id.startswith(PREFIX[c.layer]), c.id
         assert set(c.needs) <= ids, f"{c.id} needs unknown checks"
+
+
+def test_sandbox_recipients_has_its_own_id():
+    checks = {c.id: c for c in load_all_checks().all()}
+    sandbox = checks["ses.account.sandbox_recipients"]
+    assert sandbox.layer is Layer.SES and "ses.account.sending" in sandbox.needs
+    assert "ses.suppression.recipient" in checks

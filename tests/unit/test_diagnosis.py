@@ -84,3 +84,12 @@ def test_terminal_output_shows_control_characters_instead_of_sending_them():
 def test_headline_counts_checks_that_could_not_run_beside_the_faults():
     d = diagnose([_r("a", Layer.DNS, Status.ERROR), _r("b", Layer.SES, Status.FAIL)])
     assert d.headline() == "1 root cause: Amazon SES; 1 of 2 checks could not run"
+
+
+def test_sandbox_recipient_phrase_is_grammatical():
+    from checks.layers.ses import _recipients_phrase
+
+    assert _recipients_phrase(["a@x.example"]) == "recipient a@x.example is"
+    assert _recipients_phrase(["a@x.example", "b@x.example"]) == (
+        "recipients a@x.example and b@x.example are")
+    assert _recipients_phrase(["a@x", "b@x", "c@x"]) == "recipients a@x, b@x and c@x are"
