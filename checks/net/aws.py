@@ -221,7 +221,7 @@ def first_sentence(text: str) -> str:
 def iam_policy(*, rotation: bool = False, suppression_write: bool = False) -> str:
     """The least-privilege IAM policy for mailpath's read-only checks, as JSON; the write
     actions of rotation and suppression edits only when asked for."""
-    parts = [("MailpathReadOnly", READ_ONLY_ACTIONS)]
+    parts: list[tuple[str, tuple[str, ...]]] = [("MailpathReadOnly", READ_ONLY_ACTIONS)]
     if rotation:
         parts.append(("MailpathRotateSmtpKeys", ROTATION_ACTIONS))
     if suppression_write:
