@@ -21,8 +21,12 @@ class AlignmentPrediction:
     from_domain: str
     mail_from_domain: str
     dkim_domains: tuple[str, ...]
+    #: SPF passes *and* its domain aligns (what DMARC counts)
     spf_aligned: bool
     dkim_aligned: bool
+    spf_passes: bool = True
+    #: the MAIL FROM domain aligns, whether or not its SPF passes
+    spf_domain_aligned: bool = False
 
     @property
     def passes(self) -> bool:
@@ -39,7 +43,15 @@ def predict(
     aspf: str = "r",
     spf_passes: bool = True,
 ) -> AlignmentPrediction:
-    """Assume SPF and DKIM pass as configured; say which of them align with From."""
-    spf_ok = spf_passes and aligned(from_domain, mail_from_domain, aspf)
+    """Assume DKIM passes for each d= given; SPF passes only when spf_passes says so."""
+    spf_domain = aligned(from_domain, mail_from_domain, aspf)
     dkim_ok = any(aligned(from_domain, d, adkim) for d in dkim_domains)
-    return AlignmentPrediction(from_domain, mail_from_domain, tuple(dkim_domains), spf_ok, dkim_ok)
+    return AlignmentPrediction(
+        from_domain,
+        mail_from_domain,
+        tuple(dkim_domains),
+        spf_passes and spf_domain,
+        dkim_ok,
+        spf_passes,
+        spf_domain,
+    )

@@ -1,11 +1,13 @@
-"""DMARC alignment predicted for mail SES sends: SPF via MAIL FROM, DKIM via d=."""
+"""DMARC alignment predicted for the actual path: SPF via the MAIL FROM SES uses (and whether
+that SPF passes), DKIM via d=; the policy that applies (p=, sp=, pct=) and what Gmail and
+Exchange Online then do."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from checks.context import Context
-from checks.dnsauth.alignment import predict
+from checks.dnsauth.alignment import AlignmentPrediction, predict
 from checks.layers.dns.common import (
     DKIM,
     DOMAIN,
@@ -14,6 +16,7 @@ from checks.layers.dns.common import (
     sender_domain,
     ses_mail_from,
 )
+from checks.layers.dns.receivers import applied_policy, receiver_lines
 from checks.model import (
     Evidence,
     Fix,
@@ -29,16 +32,23 @@ from checks.model import (
 from checks.registry import Deps, check
 
 _RECORD, _MX, _CNAMES = "dns.dmarc.record", "dns.mail_from.mx", "dns.dkim.cnames"
+_SPF = "dns.spf.authorises_ses"
+#: (MAIL FROM domain, why SES uses it, whether its SPF passes for SES's mail)
+MailFrom = tuple[str, str, bool]
+GMAIL = "gmail.com"
 
 
 @check(
     "dns.dmarc.alignment",
     Layer.DNS,
     "DMARC alignment for the SES path",
-    needs=(MAIL_FROM, DKIM, DOMAIN, _RECORD, _MX, _CNAMES),
+    needs=(MAIL_FROM, DKIM, DOMAIN, _RECORD, _MX, _CNAMES, _SPF),
 )
 async def dmarc_alignment(ctx: Context, deps: Deps) -> Outcome:
-    from_domain = ctx.inputs.sender_domain or sender_domain(ctx, deps)
+    from_domain = (ctx.inputs.sender_domain or sender_domain(ctx, deps)).rstrip(".")
+    unread = _record_unread(deps, from_domain)
+    if _gmail_sends_itself(ctx):
+        return unread or _gmail_alias(deps, from_domain)
     custom, known = ses_mail_from(deps)
     if not known:
         return skipped(
@@ -46,20 +56,46 @@ async def dmarc_alignment(ctx: Context, deps: Deps) -> Outcome:
             "Run with the SES layer so mailpath knows the MAIL FROM domain and the "
             "DKIM signing domain SES uses.",
         )
-    unread = _record_unread(deps, from_domain)
     if unread is not None:
         return unread
-    adkim = deps.get(_RECORD, "adkim", "r")
-    aspf = deps.get(_RECORD, "aspf", "r")
-    mail_froms, dkims = _mail_from_options(deps, custom), _dkim_options(deps, from_domain)
+    mail_froms = _mail_from_options(deps, custom)
+    if not mail_froms:
+        return _ses_rejects(deps, str(custom))
+    adkim, aspf = deps.get(_RECORD, "adkim", "r"), deps.get(_RECORD, "aspf", "r")
     preds = [
-        (predict(from_domain, m, d, adkim=adkim, aspf=aspf), note)
-        for m, note in mail_froms
-        for d in dkims
+        (predict(from_domain, m, d, adkim=adkim, aspf=aspf, spf_passes=ok), note)
+        for m, note, ok in mail_froms
+        for d in _dkim_options(deps, from_domain)
     ]
     if len({p.passes for p, _ in preds}) > 1:
         return _depends_on_unknown(deps, from_domain)
     return _alignment_outcome(deps, *preds[0])
+
+
+def _gmail_sends_itself(ctx: Context) -> bool:
+    """Gmail "Send mail as" with no SMTP server given: Gmail's own servers send the mail."""
+    return ctx.inputs.path == "gmail_send_as" and ctx.inputs.relay is None
+
+
+def _gmail_alias(deps: Deps, from_domain: str) -> Outcome:
+    """The alias sent through Gmail: MAIL FROM and DKIM d= are Gmail's, not the From domain."""
+    adkim, aspf = deps.get(_RECORD, "adkim", "r"), deps.get(_RECORD, "aspf", "r")
+    pred = predict(from_domain, GMAIL, [GMAIL], adkim=adkim, aspf=aspf)
+    note = (
+        "No SMTP server was given for the Gmail alias, so Gmail sends it through its own "
+        f"servers ('Send through Gmail'): the envelope sender is the Gmail account ({GMAIL}) "
+        f"and Gmail signs with d={GMAIL}. If the alias relays through SES, give its SMTP "
+        "settings (--relay-host …) to predict that path instead."
+    )
+    fix = Fix(
+        f"Send the alias through {from_domain}'s own authenticated SMTP (for example SES with "
+        f"Easy DKIM for {from_domain} and a custom MAIL FROM), then publish its SPF and DKIM",
+        (
+            "Gmail → Settings → Accounts → Send mail as → edit info → Send through SMTP servers.",
+            "Relax the policy to p=none only while fixing, never as the fix.",
+        ),
+    )
+    return _alignment_outcome(deps, pred, note, fix=fix, path="via Gmail's own servers")
 
 
 def _record_unread(deps: Deps, from_domain: str) -> Outcome | None:
@@ -77,33 +113,61 @@ def _record_unread(deps: Deps, from_domain: str) -> Outcome | None:
 
 
 def _depends_on_unknown(deps: Deps, from_domain: str) -> Outcome:
-    unknown = [c for c in (_MX, _CNAMES) if deps.status(c) is Status.ERROR]
+    unknown = [c for c in (_MX, _CNAMES, _SPF) if deps.status(c) is Status.ERROR]
     return errored(
         f"Could not predict DMARC alignment for {from_domain}: it depends on "
-        f"{' and '.join(unknown)}, which could not be checked",
+        f"{' and '.join(unknown) or 'checks that did not run'}, which could not be checked",
         "Whether mail via SES aligns turns on what those checks would find (a failing MAIL "
         "FROM MX sends SES back to amazonses.com; broken DKIM CNAMEs stop signing with your "
-        "domain). Check again when they can run.",
+        "domain; an SPF that does not authorise SES fails). Check again when they can run.",
     )
 
 
-def _mail_from_options(deps: Deps, custom: str | None) -> list[tuple[str, str]]:
-    """The MAIL FROM SES uses (both candidates when the MX check could not run)."""
+def _ses_rejects(deps: Deps, custom: str) -> Outcome:
+    status = deps.get(MAIL_FROM, "status") or "not verified"
+    return skipped(
+        f"SES does not send this mail: MAIL FROM {custom} is {status} and the behaviour on "
+        "MX failure is REJECT_MESSAGE",
+        "SES rejects the message (MailFromDomainNotVerified) before any receiver sees it, "
+        "so DMARC never applies; see ses.identity.mail_from.",
+    )
+
+
+def _spf_passes(deps: Deps) -> list[bool]:
+    """Whether the custom MAIL FROM's SPF passes for SES (both when it could not be told)."""
+    status = deps.status(_SPF)
+    if status in (Status.PASS, Status.WARN):
+        return [True]
+    return [False] if status is Status.FAIL else [True, False]
+
+
+def _mail_from_options(deps: Deps, custom: str | None) -> list[MailFrom]:
+    """The MAIL FROM SES uses (every candidate when a check it depends on could not run);
+    empty when SES rejects the mail instead."""
+    fallback_to = (SES_DEFAULT_MAIL_FROM, True)
     if not custom:
-        return [(SES_DEFAULT_MAIL_FROM, "SES uses its own MAIL FROM domain (amazonses.com).")]
+        return [(fallback_to[0], "SES uses its own MAIL FROM domain (amazonses.com).", True)]
     behaviour = deps.get(MAIL_FROM, "behavior_on_mx_failure", "USE_DEFAULT_VALUE")
-    fallback = (
+    status = str(deps.get(MAIL_FROM, "status") or "SUCCESS").upper()
+    own = [(custom, f"SES uses the custom MAIL FROM domain {custom}.", ok)
+           for ok in _spf_passes(deps)]  # fmt: skip
+    if status != "SUCCESS":
+        why = f"SES reports the custom MAIL FROM {custom} as {status}"
+    elif deps.status(_MX) is Status.FAIL:
+        why = f"The MX of {custom} fails"
+    else:
+        unsure = deps.status(_MX) is Status.ERROR and behaviour == "USE_DEFAULT_VALUE"
+        return own + ([_fallback(custom, "Its MX could not be checked")] if unsure else [])
+    return [_fallback(custom, why)] if behaviour == "USE_DEFAULT_VALUE" else []
+
+
+def _fallback(custom: str, why: str) -> MailFrom:
+    return (
         SES_DEFAULT_MAIL_FROM,
-        f"The MX of {custom} fails, so SES falls back to amazonses.com as MAIL FROM "
-        "(USE_DEFAULT_VALUE).",
+        f"{why}, so SES falls back to amazonses.com as MAIL FROM (USE_DEFAULT_VALUE) "
+        f"instead of {custom}.",
+        True,
     )
-    own = (custom, f"SES uses the custom MAIL FROM domain {custom}.")
-    if behaviour != "USE_DEFAULT_VALUE":
-        return [own]
-    mx_status = deps.status(_MX)
-    if mx_status is Status.FAIL:
-        return [fallback]
-    return [own, fallback] if mx_status is Status.ERROR else [own]
 
 
 def _dkim_options(deps: Deps, from_domain: str) -> list[list[str]]:
@@ -119,63 +183,73 @@ def _dkim_options(deps: Deps, from_domain: str) -> list[list[str]]:
     return [signing, ["amazonses.com"]] if cnames is Status.ERROR else [signing]
 
 
-def _alignment_evidence(deps: Deps, pred: Any) -> Evidence:
+def _alignment_evidence(deps: Deps, pred: AlignmentPrediction) -> Evidence:
     """The inputs of the prediction, side by side, as a reviewer would check them."""
-    record = deps.get("dns.dmarc.record", "record") or "(no DMARC record)"
+    record = deps.get(_RECORD, "record") or "(no DMARC record)"
     rows = [
-        f"DMARC record: {record}",
-        f"adkim={deps.get('dns.dmarc.record', 'adkim', 'r')} "
-        f"aspf={deps.get('dns.dmarc.record', 'aspf', 'r')}",
+        f"DMARC record: {record} (at _dmarc.{deps.get(_RECORD, 'owner') or pred.from_domain})",
+        f"adkim={deps.get(_RECORD, 'adkim', 'r')} aspf={deps.get(_RECORD, 'aspf', 'r')}",
         f"From domain: {pred.from_domain}",
         f"MAIL FROM domain (SPF): {pred.mail_from_domain} -> "
-        f"{'aligned' if pred.spf_aligned else 'not aligned'}",
+        f"{'aligned' if pred.spf_domain_aligned else 'not aligned'}, SPF "
+        f"{'passes' if pred.spf_passes else 'does not pass'}",
         f"DKIM d= domains: {', '.join(pred.dkim_domains)} -> "
         f"{'aligned' if pred.dkim_aligned else 'not aligned'}",
     ]
     return Evidence("alignment inputs", "\n".join(rows))
 
 
-def _alignment_outcome(deps: Deps, pred: Any, note: str) -> Outcome:
+def _detail(pred: AlignmentPrediction, note: str) -> str:
+    spf = (
+        "SPF passes and aligns" if pred.spf_aligned
+        else "SPF aligns but does not pass" if pred.spf_domain_aligned
+        else "SPF not aligned"
+    )  # fmt: skip
+    return (
+        f"{note}\nFrom: {pred.from_domain}; MAIL FROM: {pred.mail_from_domain} ({spf}); "
+        f"DKIM d=: {', '.join(pred.dkim_domains)} "
+        f"({'aligned' if pred.dkim_aligned else 'not aligned'})."
+    )
+
+
+def _alignment_outcome(
+    deps: Deps,
+    pred: AlignmentPrediction,
+    note: str,
+    *,
+    fix: Fix | None = None,
+    path: str = "via SES",
+) -> Outcome:
     """The verdict once the prediction does not depend on anything unknown."""
-    policy = deps.get("dns.dmarc.record", "p")
-    facts = {
+    facts: dict[str, Any] = {
         "spf_aligned": pred.spf_aligned,
         "dkim_aligned": pred.dkim_aligned,
         "mail_from": pred.mail_from_domain,
         "dkim_domains": list(pred.dkim_domains),
     }
-    detail = (
-        f"{note}\nFrom: {pred.from_domain}; MAIL FROM: {pred.mail_from_domain} "
-        f"(SPF {'aligned' if pred.spf_aligned else 'not aligned'}); DKIM d=: "
-        f"{', '.join(pred.dkim_domains)} ({'aligned' if pred.dkim_aligned else 'not aligned'})."
-    )
-    evidence = (_alignment_evidence(deps, pred),)
+    detail, evidence = _detail(pred, note), (_alignment_evidence(deps, pred),)
     if pred.passes:
         return passed(
-            f"Mail from {pred.from_domain} via SES will pass DMARC at Gmail and Exchange Online",
-            detail,
+            f"Mail from {pred.from_domain} {path} will pass DMARC at Gmail and Exchange Online",
+            detail + "\nDMARC passes: an aligned SPF or DKIM pass exists (RFC 7489 4.2).",
             facts=facts,
             evidence=evidence,
         )
+    policy, why_policy = applied_policy(deps.result(_RECORD).facts)  # type: ignore[union-attr]
+    facts["policy"] = policy
+    lines = receiver_lines(policy)
+    facts["receivers"] = lines
     why = (
-        "DMARC needs SPF or DKIM to pass *and* align with the From domain; neither does. "
-        "Gmail answers 5.7.26 and Exchange Online 5.7.509."
+        "DMARC needs SPF or DKIM to pass *and* align with the From domain (RFC 7489 4.2); "
+        f"neither does.\n{why_policy}\n" + "\n".join(f"{k}: {v}" for k, v in lines.items())
     )
-    fix = Fix(
+    fix = fix or Fix(
         "Make DKIM align: enable Easy DKIM for the From domain and publish its CNAMEs; "
         "or set a custom MAIL FROM subdomain of the From domain with its MX and SPF."
     )
-    if policy in ("quarantine", "reject"):
-        return failed(
-            f"DMARC p={policy} and mail via SES will not align with {pred.from_domain}",
-            f"{why}\n{detail}",
-            fix=fix,
-            facts=facts,
-            evidence=evidence,
-        )
-    return warned(
-        f"Mail via SES will not align with {pred.from_domain} (policy "
-        f"{policy or 'absent'}, so not rejected yet)",
+    make = failed if policy.enforced else warned
+    return make(
+        f"Mail from {pred.from_domain} {path} will fail DMARC: {policy.summary}",
         f"{why}\n{detail}",
         fix=fix,
         facts=facts,

@@ -70,6 +70,7 @@ async def _dmarc_ok(
         "record": record.raw,
         "p": record.p,
         "sp": record.sp,
+        "sp_given": "sp" in record.tags,
         "adkim": record.adkim,
         "aspf": record.aspf,
         "pct": record.pct,
@@ -100,8 +101,9 @@ async def _dmarc_ok(
             evidence=evidence + more,
             facts=facts,
         )
+    applies = f"sp={record.sp} applies (p={record.p})" if owner != domain else f"p={record.p}"
     return passed(
-        f"DMARC record of {domain}{where}: p={record.p}",
+        f"DMARC record of {domain}{where}: {applies}",
         text + ("\n" + "\n".join(warnings) if warnings else ""),
         evidence=evidence + more,
         facts=facts,
