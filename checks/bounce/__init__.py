@@ -25,6 +25,7 @@ from checks.bounce import (
     rhost,
     scan,
     ses_json,
+    ses_smtp,
     signs,
     smtp_line,
     tables,
@@ -87,14 +88,15 @@ def _pasted(text: str) -> mail.MailParts:
 
 
 def _from_transcript(text: str, name: str | None) -> BounceReport:
-    code, reply, command = smtp_line.last_failure(text)
+    failed = smtp_line.last_failure(text)
     host = smtp_line.banner_host(text)
-    if not code:
+    if not failed.code:
         return _from_parts(_pasted(text), name)
-    named = scan.addresses(reply)
-    rcpt = _result(address=named[0] if named else "", action="failed",
-                   status=scan.status_in(reply), replycode=code,
-                   diagnostic=reply, remote_mta=host, command=command, context=text)
+    named = [a for a in scan.addresses(failed.reply) if a != failed.sender]
+    rcpt = _result(address=failed.recipient or (named[0] if named else ""), action="failed",
+                   status=scan.status_in(failed.reply), replycode=failed.code,
+                   diagnostic=failed.reply, remote_mta=host, command=failed.command,
+                   context=text)
     return BounceReport("smtp", host, (rcpt,), name=name)
 
 
@@ -182,6 +184,9 @@ def _relay_report(parts: mail.MailParts, name: str | None, subject: str) -> Boun
     rcpts = mta_text.findings(parts.text, _own_addresses(parts) | {relay.alias.lower()})
     reason, conf = classify.reason_for(Signals(status=scan.status_in(relay.reply), replycode=code,
                                                 diagnostic=relay.reply or parts.text))
+    known = ses_smtp.find(relay.reply, code, ses_named=_names_ses(relay.host))
+    if known is not None:
+        reason, conf = known.reason, 0.9
     rcpt = RecipientResult(
         address=rcpts[0].address if rcpts else "", action="failed",
         status=classify.status_for(reason, scan.status_in(relay.reply), code, "failed"),
@@ -366,7 +371,11 @@ def _result(*, address: str, action: str, status: str, replycode: str, diagnosti
     own = shape.reason(diag, command) if shape else ""
     fact = reasons.Fact(status=code, diagnostic=diag, command=command, replycode=reply,
                         action=action, dtype=dtype, preset=preset or own or _wording(diag, shape))
-    why = "delivered" if action in _DONE else _reason(fact, address, remote_mta, local_mta)
+    ses = None if action in _DONE else _ses_reply(diag, reply, remote_mta, context)
+    if ses is not None:
+        why = own = ses.reason
+    else:
+        why = "delivered" if action in _DONE else _reason(fact, address, remote_mta, local_mta)
     if not code:
         temporary = (reply[:1] == "4" if reply else codes.is_temporary(diag)) or bool(
             shape and own in shape.temporary)
@@ -376,9 +385,23 @@ def _result(*, address: str, action: str, status: str, replycode: str, diagnosti
     return RecipientResult(
         address=address, action=action, status=code, replycode=reply,
         diagnostic=diagnostic, remote_mta=remote_mta, reason=why,
-        hard=classify.is_hard(why, code), layer=_layer(why, remote_mta, context),
-        confidence=0.8 if why not in ("onhold", "undefined") else 0.3, command=command,
+        hard=classify.is_hard(why, code),
+        layer=ses.layer if ses else _layer(why, remote_mta, context),
+        confidence=_confidence(why, ses is not None), command=command,
     )
+
+
+def _ses_reply(diag: str, reply: str, remote_mta: str,
+               context: str) -> ses_smtp.SesReply | None:
+    """The SES SMTP reply this diagnostic is, if it is one (see tables/ses_smtp.json)."""
+    return ses_smtp.find(diag, reply, ses_named=_names_ses(remote_mta) or _names_ses(context))
+
+
+def _confidence(reason: str, from_table: bool) -> float:
+    """How sure the reading is: a known SES reply most, a reason from no evidence least."""
+    if from_table:
+        return 0.9
+    return 0.8 if reason not in ("onhold", "undefined") else 0.3
 
 
 def _wording(diagnostic: str, shape: layout.Layout | None) -> str:

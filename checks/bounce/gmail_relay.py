@@ -7,8 +7,13 @@ import re
 from checks.bounce import scan
 from checks.bounce.model import RelayFailure
 
-_SIGN = re.compile(r"send\s+mail\s+as.{0,200}?(?:misconfigured|out\s+of\s+date)|"
-                   r"(?:misconfigured|out\s+of\s+date).{0,200}?send\s+mail\s+as", re.I | re.S)
+#: what the relay's settings are called near "misconfigured or out of date", in either order
+_NAMED = r"(?:send\s+mail\s+as|smtp\s+(?:relay|server)\s+settings|relay\s+settings)"
+_STATE = r"(?:misconfigured|out\s+of\s+date)"
+_SIGN = re.compile(
+    rf"{_NAMED}.{{0,200}}?{_STATE}|{_STATE}.{{0,200}}?{_NAMED}"
+    rf"|misconfigured\s+or\s+out\s+of\s+date.{{0,400}}?response\s+from\s+the\s+remote\s+server",
+    re.I | re.S)
 _RELAY = re.compile(
     r"\(\s*([A-Za-z0-9.-]+\.[A-Za-z]{2,})\s*,\s*port\s*(\d{1,5})\s*(?:,\s*([A-Za-z]+))?", re.I)
 _ALIAS = re.compile(r"send\s+mail\s+as.{0,5}\s*address\s+<?([^\s>()]+@[^\s>()]+)", re.I)

@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks.model import Evidence, Layer
+from checks.tree import LAYER_NODE, SYMPTOMS
+
+#: the tree's entry for a bounce that names no delivery layer
+BOUNCE_ENTRY = SYMPTOMS["bounce"][1]
 
 #: kinds of input parse_bounce tells apart
 KINDS = (
@@ -38,6 +42,15 @@ class RecipientResult:
     confidence: float = 0.5
     command: str = ""
 
+    @property
+    def entry(self) -> str | None:
+        """The decision tree's node to start from for this recipient (checks/tree.py): its
+        layer's node; the tree's start for a failure with no delivery layer (content);
+        None when nothing failed."""
+        if self.layer in _LAYER_VALUES:
+            return LAYER_NODE[Layer(self.layer)]
+        return BOUNCE_ENTRY if self.layer else None
+
     def to_json(self) -> dict[str, Any]:
         return {
             "address": self.address,
@@ -49,6 +62,8 @@ class RecipientResult:
             "reason": self.reason,
             "hard": self.hard,
             "layer": self.layer,
+            "confidence": round(self.confidence, 2),
+            "entry": self.entry,
         }
 
 
@@ -97,6 +112,15 @@ class BounceReport:
         return None
 
     @property
+    def entry(self) -> str | None:
+        """The tree node the diagnosis starts from: the entry layer's node, else the
+        first recipient's entry."""
+        layer = self.entry_layer
+        if layer is not None:
+            return LAYER_NODE[layer]
+        return self.first.entry if self.first else None
+
+    @property
     def parsed(self) -> bool:
         return not self.error
 
@@ -114,6 +138,8 @@ class BounceReport:
             "status": first.status if first else None,
             "replycode": first.replycode if first else None,
             "layer": first.layer if first else None,
+            "confidence": round(first.confidence, 2) if first else None,
+            "entry": self.entry,
             "recipients": [r.to_json() for r in self.recipients],
         } | ({"error": self.error} if self.error else {}) | _relay_json(self.relay)
 
@@ -136,7 +162,8 @@ def describe(report: BounceReport) -> str:
         lines.append(f"could not parse: {report.error}")
     if report.relay:
         relay = report.relay
-        lines.append(f"relay: {relay.host}:{relay.port} replied {relay.reply!r}")
+        where = f"{relay.host}:{relay.port}" if relay.host else "(host not named)"
+        lines.append(f"relay: {where} replied {relay.reply!r}")
     for rcpt in report.recipients:
         lines.extend(_describe_recipient(rcpt))
     return "\n".join(lines)
@@ -146,7 +173,8 @@ def _describe_recipient(rcpt: RecipientResult) -> list[str]:
     hard = "hard" if rcpt.hard else "soft"
     code = " ".join(c for c in (rcpt.replycode, rcpt.status) if c) or "no code"
     lines = [f"- {rcpt.address or '(recipient not named)'}: {rcpt.reason} ({hard}), {code}"]
-    lines.append(f"  layer: {rcpt.layer or 'none'}; action: {rcpt.action}")
+    lines.append(f"  layer: {rcpt.layer or 'none'}; action: {rcpt.action}; "
+                 f"confidence: {rcpt.confidence:.2f}; tree entry: {rcpt.entry or 'none'}")
     if rcpt.remote_mta:
         lines.append(f"  remote MTA: {rcpt.remote_mta}")
     if rcpt.diagnostic:

@@ -24,7 +24,8 @@ def test_json_line_per_input(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert set(doc) >= {"file", "kind", "reporter", "reason", "status", "replycode", "layer",
                         "recipients"}
     assert set(doc["recipients"][0]) == {"address", "action", "status", "replycode",
-                                         "diagnostic", "remote_mta", "reason", "hard", "layer"}
+                                         "diagnostic", "remote_mta", "reason", "hard", "layer",
+                                         "confidence", "entry"}
     assert (doc["reason"], doc["layer"]) == ("userunknown", "recipient_mta")
 
 

@@ -32,8 +32,11 @@ a directory means every regular file in it (recursively; hidden entries and symb
 are left out, and files that are binary or not a bounce are skipped and counted on stderr);
 - reads standard input.
 With --json, one JSON object per input on its own line:
-  {"file","kind","reporter","reason","status","replycode","layer","recipients":[...]}
-(top-level fields describe the first recipient).
+  {"file","kind","reporter","reason","status","replycode","layer","confidence","entry",
+   "recipients":[{"address","action","status","replycode","diagnostic","remote_mta",
+                  "reason","hard","layer","confidence","entry"}, ...]}
+(top-level fields describe the first recipient; "entry" is the decision tree's node to
+start from, and the top-level one is where the diagnosis starts; "confidence" is 0 to 1).
 Exit status: 0 every input was read; 1 some input could not be parsed or is not a bounce
 (its line says why), or no bounce was found; 2 usage error (a PATH does not exist, is not a
 regular file or directory, or cannot be read)."""
@@ -175,7 +178,8 @@ def _emit(report: BounceReport, *, as_json: bool) -> None:
     if report.parsed:
         entry = report.entry_layer
         where = entry.display_name if entry else "no delivery layer (see above)"
-        print(f"start the diagnosis at: {where}")
+        node = f" (tree node: {report.entry})" if report.entry else ""
+        print(f"start the diagnosis at: {where}{node}")
     print()
 
 

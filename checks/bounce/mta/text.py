@@ -80,6 +80,11 @@ def findings(text: str, exclude: frozenset[str],
     """
     section = report_section(_unquoted(text))
     exclude = exclude | _message_ids(section)
+    if "=<" in section:
+        senders, logged = _log_fields(section)
+        exclude |= senders
+        if logged:
+            only = logged if only is None else only & logged
     rcpts = [a for a in scan.addresses(section) if a not in exclude and not _NOT_RECIPIENT.match(a)
              and (only is None or a in only)]
     if not rcpts:
@@ -99,6 +104,19 @@ def _message_ids(section: str) -> frozenset[str]:
         return frozenset()
     return frozenset(a for m in _MESSAGE_ID.finditer(section) if _line_start(section, m.start())
                      for a in scan.addresses(m[0]))
+
+
+#: key=value fields of MTA log lines (Postfix, Sendmail): `to=<...>` names a recipient,
+#: `from=<...>` and `ctladdr=<...>` the sender
+_LOG_FIELD = re.compile(r"(?<![\w-])(to|from|ctladdr)=<([^<>\s]*)>", re.I)
+
+
+def _log_fields(section: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(senders, recipients) named by the log lines' address fields."""
+    found: dict[str, set[str]] = {"to": set(), "from": set(), "ctladdr": set()}
+    for match in _LOG_FIELD.finditer(section):
+        found[match[1].lower()].update(scan.addresses(match[2]))
+    return frozenset(found["from"] | found["ctladdr"]), frozenset(found["to"])
 
 
 def _line_start(text: str, at: int) -> bool:

@@ -1,0 +1,50 @@
+"""Replies of the Amazon SES SMTP interface: their reason and the layer of the fix.
+
+The table is `tables/ses_smtp.json`. Wording only SES uses is read as SES's wherever it is
+pasted; generic wording ("Authentication required") counts only when an SES host is named.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from checks.bounce import tables
+
+
+@dataclass(frozen=True)
+class SesReply:
+    """One row of the table."""
+
+    code: str
+    words: re.Pattern[str]
+    reason: str
+    layer: str
+    distinctive: bool
+    meaning: str
+
+
+def _load() -> tuple[SesReply, ...]:
+    rows = tables.load("ses_smtp.json")["replies"]
+    return tuple(SesReply(r["code"], re.compile(r["words"]), r["reason"], r["layer"],
+                          bool(r["distinctive"]), r["meaning"]) for r in rows)
+
+
+REPLIES = _load()
+#: words one of the rows needs, looked for before the regular expressions
+_HINTS = ("throttling", "authentication", "concurrent", "temporary service", "timeout waiting",
+          "credentials", "not subscribed", "too long", "invalid email", "address unknown",
+          "ses:send", "not verified")
+
+
+def find(diagnostic: str, replycode: str = "", *, ses_named: bool = False) -> SesReply | None:
+    """The row this reply matches: its words, and its reply code when one is known."""
+    text = " ".join(diagnostic.lower().split())
+    if not any(h in text for h in _HINTS):
+        return None
+    for row in REPLIES:
+        if replycode and replycode != row.code:
+            continue
+        if (row.distinctive or ses_named) and row.words.search(text):
+            return row
+    return None
