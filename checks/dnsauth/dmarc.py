@@ -83,22 +83,49 @@ def parse(text: str) -> DmarcRecord:
     if tags.get("v") != "DMARC1" or next(iter(tags)) != "v":
         raise DmarcSyntaxError("the record must start with v=DMARC1")
     rua = _uris(tags.get("rua", ""), "rua")
-    p = _policy(tags, rua)
-    sp = _choice(tags, "sp", POLICIES, p)
+    p, sp, fallback = _policies(tags, rua)
     pct = _pct(tags.get("pct", "100"))
     adkim = _choice(tags, "adkim", ALIGN_MODES, "r")
     aspf = _choice(tags, "aspf", ALIGN_MODES, "r")
     ruf = _uris(tags.get("ruf", ""), "ruf")
-    return DmarcRecord(text, tags, p, sp, pct, adkim, aspf, rua, ruf, _warnings(tags))
+    warnings = (*fallback, *_warnings(tags), *_report_tag_problems(tags))
+    return DmarcRecord(text, tags, p, sp, pct, adkim, aspf, rua, ruf, warnings)
 
 
-def _policy(tags: Mapping[str, str], rua: tuple[ReportUri, ...]) -> str:
-    """RFC 7489 6.6.3: no p= but a valid rua= is read as p=none; otherwise invalid."""
-    if "p" not in tags:
-        if rua:
-            return "none"
-        raise DmarcSyntaxError("the required p= tag is missing")
-    return _choice(tags, "p", POLICIES, "none")
+def _policies(tags: Mapping[str, str], rua: tuple[ReportUri, ...]) -> tuple[str, str, list[str]]:
+    """(p, sp, warnings). RFC 7489 6.6.3: a missing or invalid p=, or an invalid sp=, with a
+    valid rua= is read as p=none; without a valid rua= the record is invalid."""
+    try:
+        if "p" not in tags:
+            raise DmarcSyntaxError("the required p= tag is missing")
+        p = _choice(tags, "p", POLICIES, "none")
+        return p, _choice(tags, "sp", POLICIES, p), []
+    except DmarcSyntaxError as exc:
+        if not rua:
+            raise
+        why = f"{exc}: with a valid rua= receivers act as p=none (RFC 7489 6.6.3)"
+        return "none", "none", [why]
+
+
+_REPORT_FORMATS = frozenset({"afrf"})
+
+
+def _report_tag_problems(tags: Mapping[str, str]) -> list[str]:
+    """fo= (0, 1, d, s joined by ':'), rf= (afrf), ri= (seconds, a 32-bit number): RFC 7489
+    6.3. A bad value there does not void the policy; receivers ignore the tag."""
+    problems = []
+    if "fo" in tags and not set(_colon_list(tags["fo"])) <= FO_VALUES:
+        problems.append(f"fo={tags['fo']} is not valid (0, 1, d or s, joined by ':')")
+    if "rf" in tags and not set(_colon_list(tags["rf"].lower())) <= _REPORT_FORMATS:
+        problems.append(f"rf={tags['rf']} is not valid (the only report format is afrf)")
+    ri = tags.get("ri", "86400")
+    if not ri.isdigit() or int(ri) > 2**32 - 1:
+        problems.append(f"ri={ri} is not valid (a number of seconds, for example 86400)")
+    return problems
+
+
+def _colon_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(":")]
 
 
 def _choice(tags: Mapping[str, str], name: str, allowed: frozenset[str], default: str) -> str:

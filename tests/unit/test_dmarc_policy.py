@@ -59,3 +59,38 @@ def test_aligned_spf_domain_without_spf_pass_does_not_pass() -> None:
     pred = predict("example.com", "mail.example.com", ["amazonses.com"], spf_passes=False)
     assert pred.spf_domain_aligned and not pred.spf_aligned and not pred.passes
     assert predict("example.com", "mail.example.com", ["amazonses.com"]).passes
+
+
+# --- record parsing (RFC 7489 6.3, 6.6.3) ----------------------------------------------
+
+def test_invalid_p_with_valid_rua_reads_as_none() -> None:
+    from checks.dnsauth import dmarc
+
+    record = dmarc.parse("v=DMARC1; p=bogus; rua=mailto:d@example.com")
+    assert (record.p, record.sp) == ("none", "none")
+    assert "6.6.3" in record.warnings[0]
+
+
+def test_invalid_sp_with_valid_rua_reads_as_none() -> None:
+    from checks.dnsauth import dmarc
+
+    assert dmarc.parse("v=DMARC1; p=reject; sp=bogus; rua=mailto:d@example.com").p == "none"
+
+
+def test_invalid_p_without_rua_is_invalid() -> None:
+    import pytest
+
+    from checks.dnsauth import dmarc
+
+    with pytest.raises(dmarc.DmarcSyntaxError, match="p=bogus"):
+        dmarc.parse("v=DMARC1; p=bogus")
+
+
+def test_fo_rf_ri_are_validated() -> None:
+    from checks.dnsauth import dmarc
+
+    good = dmarc.parse("v=DMARC1; p=none; rua=mailto:d@example.com; fo=0:d:s; rf=afrf; ri=3600")
+    assert not [w for w in good.warnings if w.startswith(("fo=", "rf=", "ri="))]
+    bad = dmarc.parse("v=DMARC1; p=none; rua=mailto:d@example.com; fo=2; rf=iodef; ri=-1")
+    assert [w.split("=")[0] for w in bad.warnings if w.startswith(("fo=", "rf=", "ri="))] == [
+        "fo", "rf", "ri"]

@@ -228,6 +228,14 @@ def _alignment_outcome(
         "dkim_domains": list(pred.dkim_domains),
     }
     detail, evidence = _detail(pred, note), (_alignment_evidence(deps, pred),)
+    if pred.passes and not deps.get(_RECORD, "record"):
+        return passed(
+            f"Mail from {pred.from_domain} {path} aligns, but no DMARC record applies",
+            detail + "\nSPF or DKIM passes aligned, so DMARC would pass once a record is "
+            "published (see dns.dmarc.record).",
+            facts=facts,
+            evidence=evidence,
+        )
     if pred.passes:
         return passed(
             f"Mail from {pred.from_domain} {path} will pass DMARC at Gmail and Exchange Online",

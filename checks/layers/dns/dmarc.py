@@ -24,10 +24,18 @@ async def _dmarc_lookup(ctx: Context, domain: str) -> tuple[str, DnsAnswer, list
     """(domain whose record applies, its answer, all answers asked) with org fallback."""
     answer = await lookup(ctx, f"_dmarc.{domain}", "TXT")
     org = org_domain(domain)
-    if answer.status.is_negative and org != domain:
+    if _no_dmarc_here(answer) and org != domain:
         fallback = await lookup(ctx, f"_dmarc.{org}", "TXT")
         return org, fallback, [answer, fallback]
     return domain, answer, [answer]
+
+
+def _no_dmarc_here(answer: DnsAnswer) -> bool:
+    """RFC 7489 6.6.3: the org-domain fallback applies when the name has no TXT at all, or
+    TXT records none of which starts with v=DMARC1."""
+    if answer.status.is_negative:
+        return True
+    return answer.ok and not any(map(dmarc.is_dmarc, answer.records))
 
 
 @check("dns.dmarc.record", Layer.DNS, "DMARC record of the From domain", needs=(DOMAIN,))
@@ -38,6 +46,8 @@ async def dmarc_record(ctx: Context, deps: Deps) -> Outcome:
     if unusable(answer):
         raise dns_error(answer, f"the DMARC record of {domain}")
     text, why = dmarc.select(answer.records)
+    if text is None and sum(map(dmarc.is_dmarc, answer.records)) > 1:
+        return _several_records(domain, owner, str(why), evidence)
     if text is None:
         return warned(
             f"No DMARC record for {domain}",
@@ -101,7 +111,10 @@ async def _dmarc_ok(
             evidence=evidence + more,
             facts=facts,
         )
-    applies = f"sp={record.sp} applies (p={record.p})" if owner != domain else f"p={record.p}"
+    applies = f"p={record.p}"
+    if owner != domain:
+        given = "sp" in record.tags
+        applies = f"sp={record.sp} applies (p={record.p})" if given else f"p={record.p} (no sp=)"
     return passed(
         f"DMARC record of {domain}{where}: {applies}",
         text + ("\n" + "\n".join(warnings) if warnings else ""),
@@ -126,6 +139,25 @@ async def _external_reports(
     missing = [h for h, a in pairs if not unusable(a) and not any(map(dmarc.is_dmarc, a.records))]
     unread = [f"{a.name}: {a.plain()}" for _, a in pairs if unusable(a)]
     return missing, unread, tuple(evidence_of(a) for a in answers)
+
+
+def _several_records(
+    domain: str, owner: str, why: str, evidence: tuple[Evidence, ...]
+) -> Outcome:
+    """RFC 7489 6.6.3: more than one v=DMARC1 record: receivers apply no policy at all."""
+    count = why.split()[0]
+    return failed(
+        f"{count} DMARC records at _dmarc.{owner}: receivers apply no DMARC policy",
+        f"{why}. RFC 7489 6.6.3 ends policy discovery when more than one record starts "
+        "with v=DMARC1, so mail from "
+        f"{domain} is treated as if it had no DMARC record: none of them is enforced.",
+        evidence=evidence,
+        fix=Fix(
+            f"Keep exactly one TXT record starting with v=DMARC1 at _dmarc.{owner}",
+            ("Delete the others (merge what you meant into the one you keep).",),
+        ),
+        facts={"domain": domain, "record": None, "owner": owner},
+    )
 
 
 def _dmarc_fix(domain: str) -> Fix:
