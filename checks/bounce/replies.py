@@ -17,6 +17,9 @@ _OPEN = re.compile(r"([2-5]\d\d)-((?:[245]\.\d{1,3}\.\d{1,3}\b)?)[ \t]*(.*)")
 _KEY = 30
 #: lines looked at for a short opening that matches no line exactly
 _SCAN = 64
+#: lines opening the same reply tried for one followed by the rest of it (a quotation of
+#: the first line, "(reason: 550-5.7.1 ...)", may come before the transcript)
+_TRIES = 4
 #: continuation lines taken after the opening line
 _TAIL = 20
 
@@ -27,8 +30,8 @@ class Replies:
     def __init__(self, body: str) -> None:
         self._body = body
         self._lines: list[str] | None = None
-        self._head: dict[tuple[str, str], int] = {}
-        self._exact: dict[tuple[str, str], int] = {}
+        self._head: dict[tuple[str, str], list[int]] = {}
+        self._exact: dict[tuple[str, str], list[int]] = {}
         self._by_code: dict[str, list[tuple[int, str]]] = {}
 
     def _index(self) -> list[str]:
@@ -41,8 +44,8 @@ class Replies:
         return self._lines
 
     def _add(self, i: int, code: str, rest: str) -> None:
-        self._head.setdefault((code, rest[:_KEY]), i)
-        self._exact.setdefault((code, rest), i)
+        self._head.setdefault((code, rest[:_KEY]), []).append(i)
+        self._exact.setdefault((code, rest), []).append(i)
         self._by_code.setdefault(code, []).append((i, rest))
 
     def complete(self, diag: str) -> str:
@@ -53,20 +56,20 @@ class Replies:
             return diag
         lines = self._index()
         code, rest = f"{found.group(1)}-{found.group(2)}", squash(found.group(3))
-        at = self._find(code, rest)
-        if at is None:
-            return diag
-        more = _while_reply(lines[at + 1:at + 1 + _TAIL], found.group(1))
-        return f"{diag} {' '.join(more)}".strip()
+        for at in self._find(code, rest)[:_TRIES]:
+            more = _while_reply(lines[at + 1:at + 1 + _TAIL], found.group(1))
+            if more:
+                return f"{diag} {' '.join(more)}".strip()
+        return diag
 
-    def _find(self, code: str, rest: str) -> int | None:
+    def _find(self, code: str, rest: str) -> list[int]:
+        """Lines (in text order) that open the same reply."""
         if len(rest) >= _KEY:
-            return self._head.get((code, rest[:_KEY]))
-        at = self._exact.get((code, rest))
-        if at is not None or not rest:
-            return at
-        starts = (i for i, text in self._by_code.get(code, ())[:_SCAN] if text.startswith(rest))
-        return next(starts, None)
+            return self._head.get((code, rest[:_KEY]), [])
+        exact = self._exact.get((code, rest), [])
+        if exact or not rest:
+            return exact
+        return [i for i, text in self._by_code.get(code, [])[:_SCAN] if text.startswith(rest)]
 
 
 def _while_reply(lines: list[str], reply: str) -> list[str]:

@@ -42,3 +42,21 @@ def test_short_first_line_continues_from_its_own_line() -> None:
     """u1's reply is not taken from u10's or u100's lines (a prefix of theirs)."""
     report = parse_bounce(_big_dsn(120))
     assert report.recipients[1].diagnostic == "550-5.1.1 No such user u1 5.1.1 see help"
+
+
+def test_reply_completed_from_the_transcript_not_a_quotation() -> None:
+    """A quotation of the reply's first line ("(reason: 550-5.7.1 ...)") before the
+    transcript does not hide the rest of the reply."""
+    first = "550-5.7.1 Unauthenticated email from example.com is not accepted due to domain's"
+    data = (
+        "From: MAILER-DAEMON@mx.example.net\nSubject: Returned mail\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+        f"--B\nContent-Type: text/plain\n\n   (reason: {first})\n\n"
+        f"<<< {first}\n<<< 550-5.7.1 DMARC policy. Please contact the administrator\n"
+        "<<< 550 5.7.1 of example.com. x1 - gsmtp\n\n"
+        "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n"
+        f"Final-Recipient: rfc822; u@example.org\nAction: failed\nStatus: 5.7.1\n"
+        f"Diagnostic-Code: SMTP; {first}\n\n--B--\n"
+    ).encode()
+    rcpt = parse_bounce(data).recipients[0]
+    assert "DMARC policy" in rcpt.diagnostic and rcpt.reason == "authfailure"
