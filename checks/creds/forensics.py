@@ -46,7 +46,8 @@ CAUSE_OWNER: dict[Cause, str] = {
 }
 
 CAUSE_TEXT: dict[Cause, str] = {
-    Cause.KEY_DELETED: "the IAM access key behind the SMTP username has been deleted",
+    Cause.KEY_DELETED: "the IAM access key behind the SMTP username is not a key of this AWS "
+    "account (deleted, or another account's)",
     Cause.KEY_INACTIVE: "the IAM access key behind the SMTP username is deactivated (Inactive)",
     Cause.IAM_SECRET: "the password is the IAM secret access key itself, not the SES SMTP "
     "password derived from it",

@@ -314,7 +314,7 @@ def _tls_fix(res: ProbeResult) -> Fix:
 # --------------------------------------------------------------------------- auth
 
 
-@check(AUTH, Layer.GMAIL_RELAY, "Log in with the stored credentials", needs=(TLS,))
+@check(AUTH, Layer.GMAIL_RELAY, "Log in with the stored credentials", needs=(TLS, KEY))
 async def smtp_auth(ctx: Context, deps: Deps) -> Outcome:
     deps.fact(TLS, "tls_version")
     relay = _relay(ctx)
@@ -331,21 +331,42 @@ async def smtp_auth(ctx: Context, deps: Deps) -> Outcome:
     facts = {"reply_code": res.auth.code, "reply": res.auth.text}
     if res.auth_ok:
         return passed(f"Login accepted: {res.auth.text}", evidence=(transcript(res),), facts=facts)
-    return _auth_failed(res, facts)
+    return _auth_failed(res, facts, _ses_535_text(ctx, relay, deps))
 
 
-def _auth_failed(res: ProbeResult, facts: dict[str, Any]) -> Outcome:
+_ANY_BAD_PAIR = ("SES answers 535 for any bad pair: a deactivated or deleted key, the IAM "
+                 "secret instead of the SMTP password, SigV2-era or other-region passwords. ")
+
+
+def _ses_535_text(ctx: Context, relay: RelaySettings, deps: Deps) -> str:
+    """Which cause the key and shape already name, or that none of them fits."""
+    if app_path(ctx):
+        return _ANY_BAD_PAIR + f"{APP_CREDS} looks for which."
+    if not looks_like_access_key_id(relay.username):
+        return _ANY_BAD_PAIR + f"Here the username is not an access key id ({KEY})."
+    if deps.get(KEY, "key_status") is None:
+        return _ANY_BAD_PAIR + ("The IAM key behind the username could not be looked up, so "
+                                "mailpath cannot tell which (see " + KEY + ").")
+    cause = _cause(relay, deps)
+    if cause is not Cause.UNKNOWN:
+        return _ANY_BAD_PAIR + f"Here {CAUSE_TEXT[cause]} ({CAUSE_OWNER[cause]})."
+    return _ANY_BAD_PAIR + (
+        f"Here the key is Active and the password has the SigV4 shape: {CAUSE_TEXT[cause]} "
+        f"(unless {REGION} finds it was derived for another region). Most likely it was "
+        "mistyped or derived from another key's secret: make a new pair.")
+
+
+def _auth_failed(res: ProbeResult, facts: dict[str, Any], ses_text: str) -> Outcome:
     assert res.auth is not None
     make = warned if res.auth.code // 100 == 4 else failed
     if not ses_region(res.host):
         return make(f"Login refused: {res.auth.text}",
                     f"{res.host} refused the username and password Gmail holds.",
                     evidence=(transcript(res),), facts=facts, fix=OTHER_LOGIN_FIX)
-    return make(f"Login refused: {res.auth.text}",
-                "SES answers 535 for any bad pair: a deactivated or deleted key, the IAM secret "
-                "instead of the SMTP password, SigV2-era or other-region passwords. The SES "
-                "checks below name which.", evidence=(transcript(res),), facts=facts,
-                fix=ROTATE_FIX)
+    if res.auth.code != 535:
+        ses_text = f"SES refused the login with {res.auth.code}, not the 535 of bad credentials."
+    return make(f"Login refused: {res.auth.text}", ses_text, evidence=(transcript(res),),
+                facts=facts, fix=ROTATE_FIX)
 
 
 OTHER_LOGIN_FIX = Fix("Re-enter the mail account's username and password for that server",
@@ -438,7 +459,7 @@ async def ses_key_state(ctx: Context, deps: Deps) -> Outcome:
     if not looks_like_access_key_id(relay.username):
         return failed(_not_a_key_id(relay.username),
                       "The SES SMTP username is the IAM access key id (AKIA…), not an address.",
-                      fix=ROTATE_FIX)
+                      fix=ROTATE_FIX, explains=(AUTH,))
     info = await key_info(ctx, relay.username)
     evidence = (Evidence("IAM access key", _info_text(info), "api"),)
     status = info["key_status"]
@@ -446,11 +467,16 @@ async def ses_key_state(ctx: Context, deps: Deps) -> Outcome:
         return passed(f"Key {relay.username} of IAM user {info['user']} is Active "
                       f"(last used {info['last_used']})", evidence=evidence, facts=info)
     cause = Cause.KEY_DELETED if status == "deleted" else Cause.KEY_INACTIVE
-    return failed(f"The IAM access key {relay.username} is {status}"
+    state = NOT_OURS if status == "deleted" else status
+    return failed(f"The IAM access key {relay.username} is {state}"
                   + (f" (user {info['user']})" if info.get("user") else ""),
                   f"SES refuses the login because {CAUSE_TEXT[cause]}. Gmail keeps the old "
                   "password and bounces every message sent as this address.",
                   evidence=evidence, facts=info, fix=ROTATE_FIX, explains=(AUTH,))
+
+
+#: what IAM's NoSuchEntity for a key id means: it cannot tell these apart
+NOT_OURS = "not a key of this AWS account (deleted, or another account's)"
 
 
 def _info_text(info: dict[str, Any]) -> str:

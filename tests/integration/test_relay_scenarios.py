@@ -64,3 +64,30 @@ def test_465_starttls_names_the_working_mode(lab_factory: Any) -> None:
     connect = next(r for r in diagnosis.results if r.check_id == "gmail_relay.smtp.connect")
     assert "465/tls" in connect.facts["working"]
     assert "SSL" in connect.outcome.explanation
+
+
+def _diagnose(lab: Any) -> Any:
+    return asyncio.run(run_diagnosis(Context(endpoints=lab.endpoints, inputs=lab.inputs)))
+
+
+def test_unknown_535_cause_is_named_on_the_gmail_path(lab_factory: Any) -> None:
+    diagnosis = _diagnose(lab_factory("relay-password-other-key"))
+    (auth,) = diagnosis.root_causes
+    assert auth.check_id == "gmail_relay.smtp.auth"
+    text = auth.outcome.explanation
+    assert "none of the known causes fits" in text and "below name which" not in text
+    assert "Active" in text and "SigV4" in text
+
+
+def test_a_username_that_is_no_key_id_explains_the_535(lab_factory: Any) -> None:
+    diagnosis = _diagnose(lab_factory("relay-username-address"))
+    assert [r.check_id for r in diagnosis.root_causes] == ["gmail_relay.ses.key_state"]
+    assert "gmail_relay.smtp.auth" in {r.check_id for r in diagnosis.consequences}
+
+
+def test_a_key_id_the_account_never_had_is_not_called_deleted(lab_factory: Any) -> None:
+    diagnosis = _diagnose(lab_factory("relay-key-other-account"))
+    (key,) = diagnosis.root_causes
+    assert key.summary.endswith("is not a key of this AWS account (deleted, or another "
+                                "account's)")
+    assert "is deleted" not in key.summary
