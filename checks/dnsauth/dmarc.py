@@ -52,6 +52,8 @@ class DmarcRecord:
     rua: tuple[ReportUri, ...] = ()
     ruf: tuple[ReportUri, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    #: why p=/sp= could not be read, when a valid rua= made receivers act as p=none
+    policy_error: str | None = None
 
     @property
     def enforcing(self) -> bool:
@@ -89,7 +91,8 @@ def parse(text: str) -> DmarcRecord:
     aspf = _choice(tags, "aspf", ALIGN_MODES, "r")
     ruf = _uris(tags.get("ruf", ""), "ruf")
     warnings = (*fallback, *_warnings(tags), *_report_tag_problems(tags))
-    return DmarcRecord(text, tags, p, sp, pct, adkim, aspf, rua, ruf, warnings)
+    policy_error = fallback[0] if fallback else None
+    return DmarcRecord(text, tags, p, sp, pct, adkim, aspf, rua, ruf, warnings, policy_error)
 
 
 def _policies(tags: Mapping[str, str], rua: tuple[ReportUri, ...]) -> tuple[str, str, list[str]]:

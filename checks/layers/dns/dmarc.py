@@ -104,6 +104,19 @@ async def _dmarc_ok(
             evidence=evidence + more,
             facts=facts,
         )
+    if record.policy_error:
+        return failed(
+            f"DMARC record of {owner} has an invalid policy: {record.policy_error}",
+            f"{text}\nThe policy you meant is not applied: receivers read the record as "
+            "p=none and deliver failing mail as usual.\n" + "\n".join(warnings[1:]),
+            evidence=evidence + more,
+            fix=Fix(
+                f"Correct the policy of _dmarc.{owner}: p= and sp= take none, quarantine or "
+                "reject",
+                (f"Current record: {record.raw}",),
+            ),
+            facts=facts,
+        )
     if [w for w in warnings if not w.startswith("p=none") and not w.startswith("no rua")]:
         return warned(
             f"DMARC record of {domain}{where}: {warnings[0]}",
