@@ -270,8 +270,9 @@ class MailpathApp(Guarded, App[int]):
 
     def _keys(self, binding: Binding) -> str:
         """The keys as the footer shows them: "?, F1", not "question_mark,f1"."""
-        keys = [k.strip() for k in binding.key.split(",")]
-        return ", ".join(self.get_key_display(Binding(k, binding.action)) for k in keys)
+        keys = [self.get_key_display(Binding(k.strip(), binding.action))
+                for k in binding.key.split(",")]
+        return ", ".join(k.upper() if k[:1] == "f" and k[1:].isdigit() else k for k in keys)
 
 
 def _exit_code(result: object) -> int:

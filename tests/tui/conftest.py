@@ -64,3 +64,8 @@ def private_config(tmp_path, monkeypatch):
 @pytest.fixture
 def app() -> MailpathApp:
     return make_app()
+
+
+def screen_text(app: MailpathApp) -> str:
+    """The top screen as the user sees it: its characters, line by line."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())

@@ -6,7 +6,7 @@ import json
 
 from tests.tui.conftest import SIZE, bar_text, make_app, notices, settle, tree_lines
 from tui.screens.intake import IntakeScreen
-from tui.screens.modals import ConfirmModal, PathModal
+from tui.screens.modals import ConfirmModal, PathModal, QuestionModal
 from tui.screens.report import ReportScreen
 from tui.screens.settings import SettingsScreen
 
@@ -25,8 +25,14 @@ async def test_intake_not_arriving_runs_the_walkthrough_then_the_report() -> Non
         await pilot.press("tab", "ctrl+a", "ctrl+k")  # keep the sender, clear the recipient
         await _type(pilot, "carol@example.net")
         await pilot.press("enter")
+        await pilot.pause()
+        # the intake does not know how the message was sent: the walkthrough asks
+        assert isinstance(app.screen, QuestionModal)
+        assert "Which path sent this message?" in app.screen.text
+        await pilot.press("1")  # Gmail "Send mail as"
         await settle(app, pilot)
         assert app.screen is app.walkthrough
+        assert app.walkthrough.ctx.inputs.path == "gmail_send_as"  # type: ignore[union-attr]
         inputs = app.walkthrough.ctx.inputs  # type: ignore[union-attr]
         assert inputs.sender == "admin@sender.example"
         assert inputs.recipients == ("carol@example.net",)
@@ -53,8 +59,12 @@ async def test_pasted_bounce_starts_a_diagnosis() -> None:
         await pilot.press("b")
         await _type(pilot, "550 5.7.606 Access denied")
         await pilot.click("#go-bounce")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionModal)  # a recipient's reply: the path is open
+        await pilot.press("2")  # an application over SES SMTP
         await settle(app, pilot)
         assert app.screen is app.walkthrough
+        assert app.walkthrough.ctx.inputs.path == "ses_smtp"  # type: ignore[union-attr]
         assert app.walkthrough.results
         # the bounce blames the recipient's server, so the walk starts there
         assert tree_lines(app)[0].endswith("Recipient MTA")

@@ -19,7 +19,7 @@ async def test_seed_walkthrough_shows_two_root_causes_and_healthy_layers(seed_la
         assert layers[1].startswith("✗ fail    Amazon SES")
         assert "✓ pass    DNS" in layers and "✓ pass    Recipient MTA" in layers
         assert bar_text(app.walkthrough).startswith("2 root causes: Gmail relay, Amazon SES")
-        assert app.walkthrough.selected == "gmail_relay.smtp.auth"
+        assert app.walkthrough.selected == "gmail_relay.ses.key_state"  # the root cause first
         await pilot.press("p")
         assert isinstance(app.screen, ReportScreen)
         causes = [r.check_id for r in app.screen.diagnosis.root_causes]

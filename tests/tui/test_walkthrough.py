@@ -34,6 +34,8 @@ async def test_first_finding_is_shown_when_the_run_ends(app) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         detail = app.walkthrough.query_one(CheckDetail)
+        assert detail.view.check_id == "gmail_relay.ses.key_state"  # type: ignore[union-attr]
+        await pilot.press("n", "n")  # then the other root cause, then what the first explains
         assert detail.view.check_id == "gmail_relay.smtp.auth"  # type: ignore[union-attr]
         shown = " ".join(str(w.render()) for w in detail.query(".detail-summary"))
         assert "refused the stored credentials (535)" in shown
@@ -42,15 +44,15 @@ async def test_first_finding_is_shown_when_the_run_ends(app) -> None:
         assert "[REDACTED]" in evidence
 
 
-async def test_next_step_visits_each_finding_fails_first(app) -> None:
+async def test_next_step_visits_root_causes_then_consequences_then_warnings(app) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         seen = [app.walkthrough.selected]
         for _ in range(4):
             await pilot.press("n")
             seen.append(app.walkthrough.selected)
-        assert seen == ["gmail_relay.smtp.auth", "gmail_relay.ses.key_state",
-                        "ses.suppression.recipient", "dns.dmarc.record", "gmail_relay.smtp.auth"]
+        assert seen == ["gmail_relay.ses.key_state", "ses.suppression.recipient",
+                        "gmail_relay.smtp.auth", "dns.dmarc.record", "gmail_relay.ses.key_state"]
 
 
 async def test_guided_mode_asks_the_trees_question_first() -> None:
@@ -71,7 +73,9 @@ async def test_rerun_one_check_runs_it_with_what_it_needs(app) -> None:
     began: list[RunBegan] = []
     async with app.run_test(size=SIZE, message_hook=_collect(began)) as pilot:
         await settle(app, pilot)
-        await pilot.press("r")  # the selected check is gmail_relay.smtp.auth
+        app.walkthrough.query_one(LayerTree).select_check("gmail_relay.smtp.auth")
+        await pilot.pause()
+        await pilot.press("r")
         await settle(app, pilot)
         assert began[-1].check_ids == ("gmail_relay.smtp.connect", "gmail_relay.smtp.auth")
         await pilot.press("l")
@@ -164,9 +168,9 @@ async def test_command_palette_reaches_every_action(app) -> None:
 async def test_copy_fix_puts_the_steps_on_the_clipboard(app) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("c")
-        assert "Rotate the SES SMTP credentials" in app.clipboard
-        assert "1. Create a new access key" in app.clipboard
+        await pilot.press("c")  # the first root cause is selected: the inactive key
+        assert "Rotate the credentials" in app.clipboard
+        assert "1. Create a new key" in app.clipboard
 
 
 async def test_quit_returns_the_diagnosis_exit_code(app) -> None:
