@@ -5,15 +5,44 @@
     def test_z(module_lab_factory):     # module-scoped labs for other scenarios
 
 `lab.endpoints`, `lab.inputs`, `lab.relay` build a `checks.context.Context`.
+
+Property tests take their size from one hypothesis profile, never their own max_examples:
+"ci" (the default, FUZZ_CI examples, derandomized) or "full" (FUZZ_FULL per test, random).
+Pick one with `pytest --hypothesis-profile=full`, or MAILPATH_FUZZ_EXAMPLES=N for N examples
+(tests/bench/fuzz.py runs the full size and prints the counts per parser).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+FUZZ_CI = 100
+FUZZ_FULL = 10_000
+_QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large]
+
+
+def _register_profiles() -> None:
+    """ci, full and (from MAILPATH_FUZZ_EXAMPLES) env; loads env if set, else ci."""
+    settings.register_profile("ci", max_examples=FUZZ_CI, deadline=None, derandomize=True,
+                              suppress_health_check=_QUIET)
+    settings.register_profile("full", max_examples=FUZZ_FULL, deadline=None,
+                              suppress_health_check=_QUIET)
+    examples = os.environ.get("MAILPATH_FUZZ_EXAMPLES", "")
+    if examples.isdigit() and int(examples) > 0:
+        settings.register_profile("env", max_examples=int(examples), deadline=None,
+                                  derandomize=int(examples) < 1000, suppress_health_check=_QUIET)
+        settings.load_profile("env")
+    else:
+        settings.load_profile("ci")
+
+
+_register_profiles()
 
 LabFactory = Callable[..., Any]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from checks.bounce import parse_bounce
@@ -92,20 +92,17 @@ def test_ses_bounce_in_sns_envelope() -> None:
     assert (report.first.reason, report.first.layer) == ("suppressed", "ses")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=3000))
 def test_any_bytes_give_a_report(data: bytes) -> None:
     assert isinstance(parse_bounce(data).to_json(), dict)
 
 
-@settings(max_examples=40, deadline=None)
 @given(st.text(max_size=2000), st.sampled_from(["Status: ", "Final-Recipient: rfc822; ",
                                                 "Diagnostic-Code: smtp; ", "S: 550 ", "{"]))
 def test_dsn_like_text_gives_a_report(text: str, prefix: str) -> None:
     assert isinstance(parse_bounce(prefix + text).to_json(), dict)
 
 
-@settings(max_examples=40, deadline=None)
 @given(st.integers(min_value=0, max_value=len(DSN)), st.binary(max_size=200))
 def test_corrupted_dsn_gives_a_report(cut: int, noise: bytes) -> None:
     assert isinstance(parse_bounce(DSN[:cut] + noise + DSN[cut:]).to_json(), dict)

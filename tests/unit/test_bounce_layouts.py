@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from checks.bounce import detect, layout, mail, mta, tables, vocab
@@ -70,7 +70,6 @@ def test_family_signs_do_not_claim_other_families() -> None:
 WORDS = ["user unknown", "unknown", "user", "mailbox full", "full", "no such user here"]
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.text(alphabet="usernkowmailbfx h", max_size=60))
 def test_vocabulary_hits_agree_with_substring_tests(text: str) -> None:
     hits = vocab.Vocabulary(WORDS).hits(text)
@@ -79,7 +78,6 @@ def test_vocabulary_hits_agree_with_substring_tests(text: str) -> None:
         assert starts == [i for i in range(len(text)) if text.startswith(word, i)]
 
 
-@settings(max_examples=100, deadline=None)
 @given(st.text(alphabet="abc xyz", max_size=40))
 def test_ordered_groups_agree_with_a_plain_search(text: str) -> None:
     entry = vocab.Entry([], [["ab", "xy"]])

@@ -1,19 +1,15 @@
 """Property tests for bounce intake: any bytes, any mail-like text, any SES JSON gives a
-report (parse_bounce never raises). MAILPATH_FUZZ_EXAMPLES=10000 for the full size."""
+report (parse_bounce never raises). Sizes come from the hypothesis profile (tests/conftest.py);
+tests/bench/fuzz.py runs 10,000 examples each."""
 
 from __future__ import annotations
 
 import json
-import os
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from checks.bounce import parse_bounce, to_json
-
-EXAMPLES = int(os.environ.get("MAILPATH_FUZZ_EXAMPLES", "60"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES < 1000,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 MAIL_LINES = [
     "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>", "Subject: Undeliverable:",
@@ -30,14 +26,12 @@ MAIL_LINES = [
 ]
 
 
-@FUZZ
 @given(st.binary(max_size=2000))
 def test_any_bytes(data: bytes) -> None:
     report = parse_bounce(data, name="fuzz")
     json.dumps(to_json(report))
 
 
-@FUZZ
 @given(st.lists(st.one_of(st.sampled_from(MAIL_LINES), st.text(max_size=40)), max_size=40),
        st.sampled_from(["\n", "\r\n"]))
 def test_mail_like_text(lines: list[str], eol: str) -> None:
@@ -69,7 +63,6 @@ SES_NOTE = st.fixed_dictionaries(
     })
 
 
-@FUZZ
 @given(SES_NOTE, st.booleans())
 def test_ses_json(note: dict[str, object], wrapped: bool) -> None:
     doc: object = {"Type": "Notification", "Message": json.dumps(note)} if wrapped else note

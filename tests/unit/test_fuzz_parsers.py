@@ -1,25 +1,21 @@
 """Property tests: every parser of outside input gives a result or its own clear error.
 
-CI runs a few examples per parser; MAILPATH_FUZZ_EXAMPLES=10000 runs the full size.
+Sizes come from the hypothesis profile (tests/conftest.py): "ci" in the test run;
+tests/bench/fuzz.py runs the "full" profile, 10,000 examples per parser.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from checks.dnsauth import dmarc, mta_sts, spf
 from checks.endpoints import EndpointError, Endpoints
 from checks.lab.scenario import ScenarioError, parse_scenario
 from checks.net.smtp import ProbeStop, Reply, _Session
-
-EXAMPLES = int(os.environ.get("MAILPATH_FUZZ_EXAMPLES", "60"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES < 1000,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 #: pieces real records are made of, so examples get past the first token
 SPF_TOKENS = ["v=spf1", "include:", "a", "mx", "ptr", "exists:", "ip4:", "ip6:", "all", "-all",
@@ -37,7 +33,6 @@ def tokens(vocabulary: list[str]) -> st.SearchStrategy[str]:
     return st.lists(pieces, max_size=24).map("".join)
 
 
-@FUZZ
 @given(tokens(SPF_TOKENS))
 def test_spf_parse(text: str) -> None:
     try:
@@ -49,7 +44,6 @@ def test_spf_parse(text: str) -> None:
     spf.select([text, text])
 
 
-@FUZZ
 @given(tokens(DMARC_TOKENS))
 def test_dmarc_parse(text: str) -> None:
     for parse in (dmarc.parse, dmarc.split_tags):
@@ -60,7 +54,6 @@ def test_dmarc_parse(text: str) -> None:
     dmarc.select([text])
 
 
-@FUZZ
 @given(tokens(STS_TOKENS), tokens(["v=STSv1", ";", "id=", "2026", " ", "="]),
        st.lists(st.text(max_size=30), max_size=4))
 def test_mta_sts_parse(policy: str, record: str, hosts: list[str]) -> None:
@@ -86,7 +79,6 @@ SCENARIO_LINES = ['name = "x"', 'region = "us-east-1"', "[input]", 'from = "a@se
                   "delay = -1", "[dns]", '"x.sender.example." = "servfail"', "= =", "[[", ""]
 
 
-@FUZZ
 @given(st.lists(st.one_of(st.sampled_from(SCENARIO_LINES), st.text(max_size=20)), max_size=30))
 def test_scenario_files(lines: list[str]) -> None:
     try:
@@ -100,7 +92,6 @@ ENV_KEYS = ["AWS_ENDPOINT_URL", "AWS_REGION", "MAILPATH_NAMESERVER", "MAILPATH_S
 ENV_TOKENS = ["127.0.0.1", ":", "53", "[::1]", "=", ",", "*:25", "https://", "host", "99999", " "]
 
 
-@FUZZ
 @given(st.dictionaries(st.sampled_from(ENV_KEYS), tokens(ENV_TOKENS), max_size=5))
 def test_endpoint_environment(env: dict[str, str]) -> None:
     try:
@@ -126,7 +117,6 @@ async def _read(data: bytes) -> Reply | ProbeStop:
         return stop
 
 
-@FUZZ
 @given(st.lists(st.one_of(st.sampled_from(REPLY_TOKENS), st.binary(max_size=16)), max_size=20)
        .map(b"".join))
 def test_smtp_replies(data: bytes) -> None:
