@@ -13,7 +13,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from checks.context import Context
 
 #: the stored profile the scenario's relay becomes
 DEMO_PROFILE = "gmail-alias"
@@ -61,23 +64,23 @@ def use_private_keyring() -> Any:
     return backend
 
 
-def private_state(lab: Any, config: Path) -> None:
+def private_state(ctx: Context, config: Path) -> None:
     """The demo's keyring and settings: private, seeded with the scenario's relay profile."""
     use_private_keyring()
-    seed_profile(lab, config)
+    seed_profile(ctx, config)
 
 
-def seed_profile(lab: Any, config: Path) -> str | None:
+def seed_profile(ctx: Context, config: Path) -> str | None:
     """Store the lab's relay as the user would have: a profile plus its keyring password.
     Returns the profile name, or None when the scenario has no relay."""
     from checks.config import Profile, save_profile
     from checks.creds.store import set_secret
 
-    relay = getattr(lab, "relay", None)
+    relay = ctx.inputs.relay
     if relay is None:
         return None
-    save_profile(Profile(DEMO_PROFILE, sender=lab.inputs.sender,
-                         region=lab.endpoints.aws_region, relay_host=relay.host,
+    save_profile(Profile(DEMO_PROFILE, sender=ctx.inputs.sender,
+                         region=ctx.endpoints.aws_region, relay_host=relay.host,
                          relay_port=relay.port, relay_tls=relay.tls,
                          relay_user=relay.username), config)
     if relay.password is not None:

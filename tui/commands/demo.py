@@ -79,11 +79,12 @@ async def lab_context(name: str, config: Path | None = None) -> AsyncIterator[Co
 
     lab, scenario = await asyncio.to_thread(_prepare_lab, name)
     async with lab.open_lab(scenario) as running:
+        ctx = Context(endpoints=running.endpoints, inputs=running.inputs)
         if config is not None:
             from tui.demo_home import private_state
 
-            await asyncio.to_thread(private_state, running, config)
-        yield Context(endpoints=running.endpoints, inputs=running.inputs)
+            await asyncio.to_thread(private_state, ctx, config)
+        yield ctx
 
 
 def _prepare_lab(name: str) -> tuple[Any, Scenario]:
