@@ -229,7 +229,7 @@ def _own_addresses(parts: mail.MailParts) -> frozenset[str]:
 
 def _recipients(parts: mail.MailParts,
                 shape: layout.Layout | None) -> tuple[RecipientResult, ...]:
-    fields = parts.dsn or _header_fields(parts)
+    fields = parts.dsn or _header_fields(parts) or _inline_fields(parts.text)
     if shape is not None and not shape.reads_dsn:
         fields = ""
     message, groups = dsn.groups(fields) if fields else ({}, [])
@@ -279,6 +279,21 @@ def _with_lead_in(first: mta_text.TextFinding, section: str) -> mta_text.TextFin
     if not lines:
         return first
     return replace(first, diagnostic=scan.squash(" ".join(lines) + " " + first.diagnostic))
+
+
+def _inline_fields(text: str) -> str:
+    """DSN fields written in the text itself (a report whose MIME parts were flattened):
+    the report's text when it has a Final-Recipient and a Status field at line starts."""
+    if "inal-" not in text and "INAL-" not in text:
+        return ""
+    section = mta_text.report_section(text)
+    if _FINAL_FIELD.search(section) is None or _STATUS_FIELD.search(section) is None:
+        return ""
+    return section
+
+
+_FINAL_FIELD = re.compile(r"^final-recipient[ \t]*:[ \t]*\S", re.I | re.M)
+_STATUS_FIELD = re.compile(r"^status[ \t]*:[ \t]*[245]\.\d", re.I | re.M)
 
 
 def _header_fields(parts: mail.MailParts) -> str:
@@ -416,7 +431,7 @@ def _reason(fact: reasons.Fact, address: str, remote_mta: str, local_mta: str = 
     """A known remote host's own table first (Sisimai's rhost), then the general reading."""
     if fact.preset not in reasons.RETRY:
         return fact.preset
-    name = rhost.provider(address.rpartition("@")[2], remote_mta, local_mta)
+    name = rhost.provider(address.rpartition("@")[2], remote_mta, "" if remote_mta else local_mta)
     return (rhost.find(name, fact.diagnostic) if name else "") or reasons.find(fact)
 
 

@@ -1,0 +1,44 @@
+"""General reading rules: DSN fields in flattened text, whose provider table applies."""
+
+from __future__ import annotations
+
+from checks.bounce import parse_bounce
+
+
+def test_dsn_fields_in_a_flattened_report_are_read() -> None:
+    """A multipart/report whose boundaries were lost: its fields still name each recipient."""
+    data = (
+        b"From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>\nTo: <a@example.com>\n"
+        b"MIME-Version: 1.0\nSubject: Returned mail: see transcript\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="lost"\n\n'
+        b"   ----- The following addresses had permanent fatal errors -----\n"
+        b"<one@example.org>\n<two@example.org>\n\n"
+        b"Reporting-MTA: dns; mx.example.net\n\n"
+        b"Final-Recipient: RFC822; one@example.org\nAction: failed\nStatus: 5.1.1\n"
+        b"Diagnostic-Code: SMTP; 550 5.1.1 <one@example.org>... User unknown\n\n"
+        b"Final-Recipient: RFC822; two@example.org\nAction: delayed\nStatus: 4.2.2\n"
+        b"Diagnostic-Code: SMTP; 452 4.2.2 Mailbox full\n\n"
+    )
+    report = parse_bounce(data)
+    got = [(r.address, r.status, r.reason) for r in report.recipients]
+    assert got == [("one@example.org", "5.1.1", "userunknown"),
+                   ("two@example.org", "4.2.2", "mailboxfull")]
+
+
+def test_reporting_providers_table_does_not_read_another_hosts_reply() -> None:
+    """Exchange Online reporting a reply from another host: Microsoft's own code table
+    (5.1.0 -> rejected) is not applied to that host's words (an SPF failure)."""
+    data = (
+        b"From: <postmaster@example.com>\nTo: <a@example.com>\nMIME-Version: 1.0\n"
+        b"Subject: Undeliverable: hello\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+        b"--B\nContent-Type: text/plain\n\nDelivery has failed to these recipients.\n\n"
+        b"--B\nContent-Type: message/delivery-status\n\n"
+        b"Reporting-MTA: dns;AB1CD234.eurprd01.prod.outlook.com\n\n"
+        b"Final-Recipient: rfc822;user@example.org\nAction: failed\nStatus: 5.1.0\n"
+        b"Diagnostic-Code: smtp;550 5.1.0 192.0.2.1 is not allowed to send from <example.com> "
+        b"per it's SPF Record. Please inspect your SPF settings, and try again.\n"
+        b"Remote-MTA: dns;mx.example.org\n\n--B--\n"
+    )
+    rcpt = parse_bounce(data).recipients[0]
+    assert (rcpt.reason, rcpt.layer) == ("authfailure", "dns")
