@@ -88,6 +88,8 @@ class DnsAnswer:
     chain: tuple[str, ...] = ()
     detail: str = ""
     server: str = ""
+    #: the server set AA: it serves the zone itself (direct queries only)
+    authoritative: bool = False
 
     @property
     def ok(self) -> bool:
@@ -233,16 +235,21 @@ async def _query_direct(
 
 
 def _from_reply(reply: dns.message.Message, name: str, rdtype: str, label: str) -> DnsAnswer:
+    """A direct reply as an answer; a CNAME whose target the server does not serve is NODATA
+    with the chain set (the records live in another zone)."""
     rcode = reply.rcode()
+    aa = bool(reply.flags & dns.flags.AA)
+    chain = _chain(reply, name)
     if rcode == dns.rcode.NXDOMAIN:
-        return DnsAnswer(name, rdtype, DnsStatus.NXDOMAIN, server=label)
+        nx = DnsStatus.NXDOMAIN
+        return DnsAnswer(name, rdtype, nx, (), chain, server=label, authoritative=aa)
     if rcode != dns.rcode.NOERROR:
         detail = f"rcode {dns.rcode.to_text(rcode)}"
         return DnsAnswer(name, rdtype, _status_of_rcode(rcode), detail=detail, server=label)
     wanted = dns.rdatatype.from_text(rdtype)
     records = tuple(_text(r) for rrset in reply.answer if rrset.rdtype == wanted for r in rrset)
     status = DnsStatus.OK if records else DnsStatus.NODATA
-    return DnsAnswer(name, rdtype, status, records, _chain(reply, name), server=label)
+    return DnsAnswer(name, rdtype, status, records, chain, server=label, authoritative=aa)
 
 
 _STATUS_BY_EXCEPTION: tuple[tuple[type[BaseException], DnsStatus], ...] = (

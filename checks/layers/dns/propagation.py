@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from checks.layers.dns.common import (
     unusable,
 )
 from checks.model import Evidence, Fix, Layer, Outcome, Status, failed, passed, warned
-from checks.net.dns import DnsAnswer, lookup, lookup_direct
+from checks.net.dns import DnsAnswer, DnsStatus, lookup, lookup_direct
 from checks.registry import CheckError, Deps, check
 
 #: checks that read the records compared here: a stale record may explain their failure
@@ -37,14 +38,27 @@ class _Authority:
 
     label: str  # "ns1.sender.example (192.0.2.53)"
     address: tuple[str, int]
+    zone: str = ""
+
+
+@dataclass(frozen=True)
+class _Servers:
+    """The zone's nameservers by what they did when asked for the zone's SOA."""
+
+    answering: list[_Authority]
+    silent: list[_Authority]
+    #: (server, why it does not serve the zone): REFUSED, or an answer without AA
+    lame: list[tuple[_Authority, str]]
+    evidence: tuple[Evidence, ...]
 
 
 async def _prefetch(ctx: Context) -> None:
     """With the run's start: the zone's nameservers and the records SES facts do not name."""
     domain = ctx.inputs.sender_domain
     if domain:
-        answering, _, _ = await _zone_servers(ctx, domain)
-        await asyncio.gather(*(_compare(ctx, answering, n, t) for n, t, _ in _fixed_names(domain)))
+        found = await _zone_servers(ctx, domain)
+        names = _fixed_names(domain)
+        await asyncio.gather(*(_compare(ctx, found.answering, n, t) for n, t, _ in names))
 
 
 @check(
@@ -56,7 +70,15 @@ async def _prefetch(ctx: Context) -> None:
 )
 async def propagation(ctx: Context, deps: Deps) -> Outcome:
     domain = sender_domain(ctx, deps)
-    answering, silent, ns_evidence = await _zone_servers(ctx, domain)
+    found_servers = await _zone_servers(ctx, domain)
+    if not found_servers.answering:
+        return _all_lame(domain, found_servers)
+    outcome = await _propagation(ctx, deps, domain, found_servers)
+    return _with_lame(outcome, found_servers) if found_servers.lame else outcome
+
+
+async def _propagation(ctx: Context, deps: Deps, domain: str, servers: _Servers) -> Outcome:
+    answering, silent, ns_evidence = servers.answering, servers.silent, servers.evidence
     names = _propagation_names(deps, domain)
     diffs = await asyncio.gather(*(_compare(ctx, answering, n, t) for n, t, _ in names))
     found = [d.differ for d in diffs if d.differ]
@@ -85,6 +107,62 @@ async def propagation(ctx: Context, deps: Deps) -> Outcome:
         facts={"differ": found, "silent": [s.label for s in silent]},
         explains=stale,
     )
+
+
+def _lame_lines(servers: _Servers) -> list[str]:
+    return [
+        f"lame delegation: NS {s.label} does not serve the zone {s.zone} ({why})"
+        for s, why in servers.lame
+    ]
+
+
+_LAME_TEXT = (
+    "The parent zone's NS records name this server, but it does not serve the zone: a "
+    "resolver that asks it gets no answer it can use and must try another nameserver (slower, "
+    "and a failure when every listed server is lame). Usually the zone was moved to another "
+    "DNS provider and the NS records still name the old one, or a secondary was never set up."
+)
+
+
+def _lame_fix(servers: _Servers) -> Fix:
+    zone = servers.lame[0][0].zone
+    return Fix(
+        f"Make every NS record of {zone} name a server that serves the zone",
+        (
+            "Remove the lame servers from the NS records (at the registrar and in the zone), "
+            "or add the zone to them.",
+        ),
+    )
+
+
+def _all_lame(domain: str, servers: _Servers) -> Outcome:
+    """No nameserver serves the zone: resolvers cannot resolve its names at all."""
+    lines = _lame_lines(servers)
+    if not lines:
+        raise CheckError(
+            f"None of {domain}'s authoritative nameservers answered",
+            explanation="\n".join(f"{s.label} did not answer" for s in servers.silent),
+            evidence=servers.evidence,
+        )
+    return failed(
+        f"{lines[0]}" + (f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""),
+        _LAME_TEXT + "\n" + "\n".join(lines),
+        evidence=servers.evidence,
+        fix=_lame_fix(servers),
+        facts={"lame": [s.label for s, _ in servers.lame]},
+    )
+
+
+def _with_lame(outcome: Outcome, servers: _Servers) -> Outcome:
+    """Some nameservers are lame: a warning at least, named as such."""
+    lines = _lame_lines(servers)
+    facts = {**outcome.facts, "lame": [s.label for s, _ in servers.lame]}
+    text = _LAME_TEXT + "\n" + "\n".join(lines)
+    if outcome.status in (Status.FAIL, Status.WARN):
+        return dataclasses.replace(
+            outcome, explanation=f"{outcome.explanation}\n{text}", facts=facts
+        )
+    return warned(lines[0], text, evidence=outcome.evidence, fix=_lame_fix(servers), facts=facts)
 
 
 def _stale_text(stale: Sequence[str]) -> str:
@@ -145,18 +223,28 @@ def _propagation_agrees(
 
 async def _answering(
     ctx: Context, domain: str, servers: Sequence[_Authority], ns_evidence: tuple[Evidence, ...]
-) -> tuple[list[_Authority], list[_Authority]]:
-    """(servers that answer for the zone, servers that do not); an error when none does."""
+) -> _Servers:
+    """Ask each server for the SOA: answering (authoritatively), lame, or silent."""
     probe = await asyncio.gather(*(lookup_direct(ctx, s.address, domain, "SOA") for s in servers))
-    usable = [p.ok or p.status.is_negative for p in probe]
-    if not any(usable):
-        raise CheckError(
-            f"None of {domain}'s authoritative nameservers answered",
-            explanation=probe[0].plain(),
-            evidence=ns_evidence + tuple(evidence_of(p) for p in probe),
-        )
-    answering = [s for s, ok in zip(servers, usable, strict=True) if ok]
-    return answering, [s for s, ok in zip(servers, usable, strict=True) if not ok]
+    found = _Servers([], [], [], ns_evidence + tuple(evidence_of(p) for p in probe))
+    for server, answer in zip(servers, probe, strict=True):
+        why = _lame_reason(answer)
+        if why:
+            found.lame.append((server, why))
+        elif answer.ok or answer.status.is_negative:
+            found.answering.append(server)
+        else:
+            found.silent.append(server)
+    return found
+
+
+def _lame_reason(answer: DnsAnswer) -> str:
+    """Why a nameserver's answer shows it does not serve the zone ('' when it does)."""
+    if answer.status is DnsStatus.REFUSED:
+        return "it answers REFUSED"
+    if (answer.ok or answer.status.is_negative) and not answer.authoritative:
+        return "it answers without the authoritative (AA) flag"
+    return ""
 
 
 _Names = list[tuple[str, str, tuple[str, ...]]]
@@ -186,16 +274,12 @@ def _propagation_names(deps: Deps, domain: str) -> _Names:
     return names
 
 
-async def _zone_servers(
-    ctx: Context, domain: str
-) -> tuple[list[_Authority], list[_Authority], tuple[Evidence, ...]]:
-    """(answering, silent nameservers, NS evidence) of domain's zone, once per run."""
+async def _zone_servers(ctx: Context, domain: str) -> _Servers:
+    """The nameservers of domain's zone by how they answer, once per run."""
     return await ctx.memo(("dns.propagation", domain), lambda: _find_zone_servers(ctx, domain))
 
 
-async def _find_zone_servers(
-    ctx: Context, domain: str
-) -> tuple[list[_Authority], list[_Authority], tuple[Evidence, ...]]:
+async def _find_zone_servers(ctx: Context, domain: str) -> _Servers:
     servers, ns_evidence = await _authoritative_servers(ctx, domain)
     if not servers:
         raise CheckError(
@@ -204,8 +288,7 @@ async def _find_zone_servers(
             "were not found (see the evidence for what the DNS server answered).",
             evidence=ns_evidence,
         )
-    answering, silent = await _answering(ctx, domain, servers, ns_evidence)
-    return answering, silent, ns_evidence
+    return await _answering(ctx, domain, servers, ns_evidence)
 
 
 async def _zone_ns(ctx: Context, domain: str) -> DnsAnswer:
@@ -227,17 +310,32 @@ async def _authoritative_servers(
     if unusable(ns):
         raise dns_error(ns, f"the NS records of {ns.name.rstrip('.')}")
     hosts = [r.rstrip(".").lower() for r in ns.records]
+    zone = ns.name.rstrip(".")
     addresses = await asyncio.gather(*(lookup(ctx, h, "A") for h in hosts))
     found: dict[tuple[str, int], _Authority] = {}
     for host, answer in zip(hosts, addresses, strict=True):
         for ip in answer.records:
             routed = ctx.endpoints.dns_address(ip)
-            found.setdefault(routed, _Authority(f"{host} ({ip})", routed))
+            found.setdefault(routed, _Authority(f"{host} ({ip})", routed, zone))
     return list(found.values()), (evidence_of(ns), *(evidence_of(a) for a in addresses))
 
 
 def _shown(answer: DnsAnswer) -> str:
-    return str(sorted(answer.records)) if answer.ok else answer.status.value.upper()
+    if answer.ok:
+        return str(sorted(answer.records))
+    if answer.chain:  # an alias to a name in another zone
+        return f"CNAME to {answer.chain[-1].split(' -> ')[-1]}"
+    return answer.status.value.upper()
+
+
+def _same(direct: DnsAnswer, resolver: DnsAnswer) -> bool:
+    """The nameserver serves what the resolver got. A CNAME whose target lives in another
+    zone is all the zone's own server can give: it agrees when the resolver's chain starts
+    with the same alias."""
+    if _shown(direct) == _shown(resolver):
+        return True
+    hops = len(direct.chain)
+    return bool(hops) and not direct.ok and resolver.chain[:hops] == direct.chain
 
 
 @dataclass(frozen=True)
@@ -267,10 +365,10 @@ async def _compare(
         return _Comparison(
             unread=f"{rdtype} {name}: {why}", evidence=tuple(evidence_of(d) for d in direct)
         )
-    differ = [f"{s.label} serves {_shown(d)}" for s, d in pairs if _shown(d) != _shown(resolver)]
+    differ = [f"{s.label} serves {_shown(d)}" for s, d in pairs if not _same(d, resolver)]
     if not differ:
         return _Comparison()
-    agree = [s.label for s, d in pairs if _shown(d) == _shown(resolver)]
+    agree = [s.label for s, d in pairs if _same(d, resolver)]
     text = f"{rdtype} {name}: the resolver serves {_shown(resolver)}; " + "; ".join(differ)
     if agree:
         text += f"; {', '.join(agree)} agree(s) with the resolver"
