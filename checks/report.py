@@ -30,7 +30,7 @@ def to_markdown(diagnosis: Diagnosis, *, title: str = "mailpath diagnosis") -> s
     for layer in Layer:
         rows = [r for r in diagnosis.results if r.layer is layer]
         if rows:
-            lines += [f"### {layer.display_name}", ""]
+            lines += [f"### {layer.display_name}{diagnosis.layer_note(layer)}", ""]
             lines += [f"- {r.status.label} `{r.check_id}`: {r.summary}" for r in rows] + [""]
     lines += _evidence(diagnosis)
     return "\n".join(lines).rstrip() + "\n"
@@ -70,7 +70,7 @@ def _plain_text(diagnosis: Diagnosis) -> str:
     for layer in Layer:
         rows = [r for r in diagnosis.results if r.layer is layer]
         if rows:
-            lines.append(layer.display_name)
+            lines.append(layer.display_name + diagnosis.layer_note(layer))
             lines += [f"  {r.status.label:<8} {r.check_id:<34} {r.summary}" for r in rows]
     return "\n".join(lines) + "\n"
 

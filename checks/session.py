@@ -26,10 +26,35 @@ def layers_for(ctx: Context, requested: Sequence[Layer] | None = None) -> tuple[
     return walk("start", answers, start_layer=start).layers
 
 
+#: check -> the checks (of any layer) whose finding can account for its failure (`explains`):
+#: when the first runs, these run too, so a failure is never left without its named cause.
+EXPLAINERS: dict[str, tuple[str, ...]] = {
+    "gmail_relay.smtp.auth": ("gmail_relay.ses.key_state", "gmail_relay.ses.password_shape",
+                              "gmail_relay.ses.region", "ses.smtp.credentials"),
+    "ses.identity.domain": ("gmail_relay.ses.region",),
+}
+
+
 def plan(layers: Iterable[Layer], registry: Registry | None = None) -> list[Check]:
-    """The checks of these layers (plus what they need), in dependency-safe order."""
+    """The checks of these layers, what they need, and what can explain their failures
+    (EXPLAINERS), in dependency-safe order."""
     reg = registry or load_all_checks()
-    return reg.in_layers(layers)
+    known = {c.id: c for c in reg.all()}
+    chosen: dict[str, Check] = {}
+
+    def take(cid: str) -> None:
+        if cid in chosen or cid not in known:
+            return
+        for dep in known[cid].needs:
+            take(dep)
+        chosen[cid] = known[cid]
+
+    for chk in reg.in_layers(layers):
+        take(chk.id)
+    for cid in list(chosen):
+        for explainer in EXPLAINERS.get(cid, ()):
+            take(explainer)
+    return list(chosen.values())
 
 
 async def events(ctx: Context, layers: Iterable[Layer]) -> AsyncIterator[Event]:
@@ -37,11 +62,14 @@ async def events(ctx: Context, layers: Iterable[Layer]) -> AsyncIterator[Event]:
         yield event
 
 
-async def run_diagnosis(ctx: Context, layers: Iterable[Layer] | None = None) -> Diagnosis:
+async def run_diagnosis(ctx: Context, layers: Iterable[Layer] | None = None, *,
+                        scope: Iterable[Layer] | None = None) -> Diagnosis:
+    """Run and diagnose; with `scope` (the layers the user asked for), checks of other
+    layers give facts only and never decide the diagnosis or the exit code."""
     chosen = tuple(layers) if layers is not None else layers_for(ctx)
     async for event in events(ctx, chosen):
         if isinstance(event, RunFinished):
-            return diagnose(event.results, ctx.inputs.bounce)
+            return diagnose(event.results, ctx.inputs.bounce, scope)
     raise AssertionError("run ended without RunFinished")
 
 

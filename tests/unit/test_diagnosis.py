@@ -93,3 +93,35 @@ def test_sandbox_recipient_phrase_is_grammatical():
     assert _recipients_phrase(["a@x.example", "b@x.example"]) == (
         "recipients a@x.example and b@x.example are")
     assert _recipients_phrase(["a@x", "b@x", "c@x"]) == "recipients a@x, b@x and c@x are"
+
+
+def test_scope_keeps_other_layers_as_context_only():
+    d = diagnose(SEED_LIKE, scope=[Layer.SES])
+    assert [r.check_id for r in d.root_causes] == ["ses.suppression.recipient"]
+    assert d.consequences == () and d.context_causes == ()
+    payload = d.to_json()
+    context = {r["id"] for r in payload["results"] if r.get("context")}
+    assert context == {"gmail_relay.smtp.auth", "gmail_relay.ses.key_state", "dns.spf.record",
+                       "recipient.mx.provider"}
+    assert payload["diagnosis"]["layers"] == ["ses"]
+    assert d.layer_note(Layer.GMAIL_RELAY) and not d.layer_note(Layer.SES)
+
+
+def test_context_failures_never_decide_the_exit_code():
+    only_context = [_r("ses.suppression.recipient", Layer.SES, Status.FAIL),
+                    _r("dns.spf.record", Layer.DNS, Status.PASS),
+                    _r("ses.account.sending", Layer.SES, Status.ERROR)]
+    d = diagnose(only_context, scope=[Layer.DNS])
+    assert d.root_causes == () and d.could_not_check == () and d.exit_code == 0
+    assert d.headline() == "No faults found"
+
+
+def test_an_in_scope_consequence_names_its_cause_outside_the_scope():
+    results = [_r("ses.identity.domain", Layer.SES, Status.FAIL),
+               _r("gmail_relay.ses.region", Layer.GMAIL_RELAY, Status.FAIL,
+                  ("ses.identity.domain",))]
+    d = diagnose(results, scope=[Layer.SES])
+    assert d.root_causes == ()
+    assert [r.check_id for r in d.consequences] == ["ses.identity.domain"]
+    assert [r.check_id for r in d.context_causes] == ["gmail_relay.ses.region"]
+    assert d.exit_code == 1 and "Gmail relay" in d.headline()

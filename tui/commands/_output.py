@@ -17,7 +17,7 @@ def diagnose_and_print(ctx: Context, layers: Sequence[Layer] | None, *, as_json:
     chosen = session.layers_for(ctx, layers)
     if not as_json:
         print(f"Checking {', '.join(layer.display_name for layer in chosen)}…", file=sys.stderr)
-    diagnosis = asyncio.run(session.run_diagnosis(ctx, chosen))
+    diagnosis = asyncio.run(session.run_diagnosis(ctx, chosen, scope=layers))
     sys.stdout.write(report.to_json(diagnosis) + "\n" if as_json else report.to_text(diagnosis))
     return diagnosis.exit_code
 
