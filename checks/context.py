@@ -48,7 +48,7 @@ class Inputs:
     def sender_domain(self) -> str | None:
         if not self.sender or "@" not in self.sender:
             return None
-        return self.sender.rpartition("@")[2].lower()
+        return self.sender.rpartition("@")[2].lower().rstrip(".") or None
 
 
 @dataclass

@@ -11,6 +11,7 @@ from typing import Any
 
 from checks.context import Context
 from checks.creds.forensics import ses_region
+from checks.dnsauth.orgdomain import org_domain
 from checks.model import Evidence, Fix, Layer, Outcome, failed, passed, skipped, warned
 from checks.net.aws import AwsError, call
 from checks.registry import Deps, check
@@ -167,11 +168,25 @@ async def _verified_elsewhere(ctx: Context, names: tuple[str, ...], region: str)
 
 
 def _covering(pairs: list[tuple[str, dict[str, Any] | None]]) -> tuple[str, dict[str, Any]] | None:
-    """The verified identity that covers the sender (domain preferred), else the first found."""
-    verified = [(n, i) for n, i in pairs if i is not None and is_verified(i)]
-    found = [(n, i) for n, i in pairs if i is not None]
+    """The verified identity that covers the sender: the most specific domain (a verified
+    domain covers its subdomains), else the address; else the first domain found."""
+    address, domains = pairs[0], pairs[1:]
+    verified = [(n, i) for n, i in domains if i is not None and is_verified(i)]
+    if address[1] is not None and is_verified(address[1]):
+        verified.append((address[0], address[1]))
+    found = [(n, i) for n, i in (*domains, address) if i is not None]
     best = verified or found
-    return best[-1] if best else None
+    return best[0] if best else None
+
+
+def _covering_names(sender: str, domain: str) -> tuple[str, ...]:
+    """The address, its domain and each parent domain up to the organisational domain: SES
+    lets a verified domain identity send from any of its subdomains."""
+    org, names, name = org_domain(domain), [sender.lower(), domain], domain
+    while name != org and "." in name:
+        name = name.partition(".")[2]
+        names.append(name)
+    return tuple(names)
 
 
 @check("ses.identity.domain", Layer.SES, "SES identity covering the From address")
@@ -180,7 +195,7 @@ async def identity_domain(ctx: Context, deps: Deps) -> Outcome:
     if not sender or not domain:
         return skipped("No sender address given (use --from)")
     region = working_region(ctx)
-    names = (sender.lower(), domain)
+    names = _covering_names(sender, domain)
     found = await asyncio.gather(*(identity(ctx, n, region) for n in names))
     pairs = list(zip(names, found, strict=True))
     evidence = tuple(api_evidence(f"sesv2 GetEmailIdentity {n} ({region})",
@@ -213,15 +228,15 @@ def _unverified(name: str, region: str, ident: dict[str, Any], evidence: tuple[E
 async def _missing_identity(ctx: Context, names: tuple[str, ...], region: str,
                             evidence: tuple[Evidence, ...]) -> Outcome:
     elsewhere = await _verified_elsewhere(ctx, names, region)
-    facts = {"identity": names[-1], "region": region, "verified": False,
+    facts = {"identity": names[1], "region": region, "verified": False,
              "verified_regions": elsewhere}
     if elsewhere:
         return failed(
-            f"{names[-1]} is verified only in {', '.join(elsewhere)}, not in {region}",
+            f"{names[1]} is verified only in {', '.join(elsewhere)}, not in {region}",
             "SES identities, SMTP credentials and suppression lists are per region. Mail sent "
             f"through {region} is rejected: 'not verified … in region {region.upper()}'.",
             evidence=evidence, facts=facts,
-            fix=Fix(f"Verify {names[-1]} in {region}, or send through {elsewhere[0]} "
+            fix=Fix(f"Verify {names[1]} in {region}, or send through {elsewhere[0]} "
                     f"(host email-smtp.{elsewhere[0]}.amazonaws.com, credentials for it)"),
         )
     return failed(f"No SES identity for {names[0]} or {names[1]} in {region}",
@@ -231,7 +246,8 @@ async def _missing_identity(ctx: Context, names: tuple[str, ...], region: str,
 
 
 async def _domain_identity(ctx: Context, deps: Deps) -> tuple[str, dict[str, Any]] | None:
-    domain = ctx.inputs.sender_domain
+    chosen = deps.get("ses.identity.domain", "identity")  # a parent domain may cover it
+    domain = chosen if chosen and "@" not in str(chosen) else ctx.inputs.sender_domain
     if not domain:
         return None
     ident = await identity(ctx, domain, working_region(ctx))
