@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from checks.context import Context
-from checks.model import Evidence, Outcome
+from checks.model import Evidence, Outcome, skipped
 from checks.net.dns import DnsAnswer, lookup
 from checks.registry import CheckError, Deps
 
@@ -64,6 +64,26 @@ def ses_mail_from(deps: Deps) -> tuple[str | None, bool]:
         deps.result(MAIL_FROM).facts  # type: ignore[union-attr]
     )
     return deps.get(MAIL_FROM, "mail_from_domain"), known
+
+
+def is_address_literal(domain: str) -> bool:
+    """RFC 5321 4.1.3: user@[192.0.2.1] or user@[IPv6:2001:db8::1] names a host, not a domain."""
+    return domain.startswith("[") and domain.endswith("]")
+
+
+def recipient_name_domains(ctx: Context) -> tuple[list[str], list[str]]:
+    """(recipient domains, recipient address literals): domain records exist only for the first."""
+    every = recipient_domains(ctx)
+    literals = [d for d in every if is_address_literal(d)]
+    return [d for d in every if d not in literals], literals
+
+
+def literal_skip(literals: list[str], what: str) -> Outcome:
+    return skipped(
+        f"No recipient domain to check {what} for: {', '.join(literals)} is an address literal",
+        f"Mail to user@{literals[0]} goes straight to that IP address: there is no domain, so "
+        f"no {what} record (and no MX) applies.",
+    )
 
 
 def recipient_domains(ctx: Context) -> list[str]:

@@ -11,8 +11,9 @@ from checks.dnsauth import mta_sts
 from checks.layers.dns.common import (
     dns_error,
     evidence_of,
+    literal_skip,
     mx_hosts,
-    recipient_domains,
+    recipient_name_domains,
     unusable,
     worst_outcome,
 )
@@ -24,7 +25,9 @@ from checks.registry import CheckError, Deps, check
 
 @check("dns.mta_sts.policy", Layer.DNS, "Recipient MTA-STS policy covers its MX hosts")
 async def mta_sts_policy(ctx: Context, deps: Deps) -> Outcome:
-    domains = recipient_domains(ctx)
+    domains, literals = recipient_name_domains(ctx)
+    if not domains and literals:
+        return literal_skip(literals, "MTA-STS")
     if not domains:
         return skipped("No recipient domain given", "Use --to ADDRESS to check its MTA-STS.")
     outcomes = await asyncio.gather(*(_sts_for(ctx, d) for d in domains))
@@ -151,7 +154,9 @@ def _sts_fix(domain: str, hosts: Sequence[str]) -> Fix:
 
 @check("dns.tls_rpt.record", Layer.DNS, "Recipient TLS-RPT record")
 async def tls_rpt_record(ctx: Context, deps: Deps) -> Outcome:
-    domains = recipient_domains(ctx)
+    domains, literals = recipient_name_domains(ctx)
+    if not domains and literals:
+        return literal_skip(literals, "TLS-RPT")
     if not domains:
         return skipped("No recipient domain given", "Use --to ADDRESS to check its TLS-RPT.")
     return worst_outcome(await asyncio.gather(*(_tls_rpt_for(ctx, d) for d in domains)))
