@@ -37,6 +37,7 @@ SCRUB: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?"),
      "2026-01-01 00:00:00+00:00"),
     (re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"), "AKIAIOSFODNN7EXAMPLE"),
+    (re.compile(r"•{4}\S{4}"), "••••WXYZ"),  # a masked password's last four characters
 )
 
 
@@ -122,10 +123,43 @@ async def _suppression(pilot: Pilot[object]) -> None:
 
 
 async def _credentials(pilot: Pilot[object]) -> None:
+    """The scenario's relay stored as a profile (private keyring and settings), then a
+    rotation run against the lab up to the Gmail step, paused there: the checklist."""
+    from checks.config import config_path
+    from tui.demo_home import private_state
+    from tui.screens.credentials import GmailModal
+    from tui.screens.modals import ConfirmModal
+
     await settle(pilot)
+    private_state(pilot.app.base_ctx, config_path())  # type: ignore[attr-defined]
     await pilot.press("k")
     await pilot.pause()
-    still(pilot)
+    await pilot.press("o")
+    for _ in range(3000):  # a bound on turns, not a clock
+        await asyncio.sleep(0.01)
+        top = pilot.app.screen
+        if isinstance(top, ConfirmModal):
+            await pilot.press("y")
+        elif isinstance(top, GmailModal):
+            await pilot.press("escape")  # "not yet": the rotation pauses, old key kept
+        elif not len(pilot.app.workers):
+            break
+    await settle(pilot)
+    scrub_screen(pilot)
+
+
+def scrub_screen(pilot: Pilot[object]) -> None:
+    """Key ids and masked passwords the lab made this run, made constant on screen."""
+    from textual.widgets import OptionList, Static
+
+    screen = pilot.app.screen
+    for widget in screen.query(Static):
+        if isinstance(widget.content, str):
+            widget.update(scrub(widget.content))
+    for options in screen.query(OptionList):
+        for index in range(options.option_count):
+            prompt = options.get_option_at_index(index).prompt
+            options.replace_option_prompt_at_index(index, scrub(str(prompt)))
 
 
 #: screen name -> what to do after the app starts to show that screen

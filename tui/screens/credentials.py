@@ -105,6 +105,12 @@ class CredentialsScreen(Guarded, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.show_profiles()
+
+    def show_profiles(self, keep: str | None = None) -> None:
+        """(Re)read the stored profiles; highlight `keep`, else the one the diagnosis used."""
+        listing = self.query_one(OptionList)
+        listing.clear_options()
         try:
             self.profiles = load_profiles(self.config)
         except ConfigError as exc:
@@ -112,7 +118,10 @@ class CredentialsScreen(Guarded, Screen[None]):
             return
         options = [Option(profile_line(p, masked_password(n)), id=n)
                    for n, p in self.profiles.items()]
-        self.query_one(OptionList).add_options(options)
+        listing.add_options(options)
+        if keep in self.profiles:
+            listing.highlighted = list(self.profiles).index(keep)
+            return
         if not options:
             self._detail("No stored profiles. Store one with\n  mailpath creds set NAME "
                          "--relay-host HOST --relay-user USER\n(the password goes to the OS "
@@ -217,6 +226,7 @@ class CredentialsScreen(Guarded, Screen[None]):
         good = outcome.status is OutcomeStatus.COMPLETED
         self.notify(f"Rotation {outcome.status.value}: {outcome.message}",
                     severity="information" if good else "warning", timeout=12)
+        self.show_profiles(keep=name)  # the profile may use the new key now
         self._checklist()
 
     def _progress(self, event: RotationEvent) -> None:
