@@ -409,7 +409,7 @@ def _result(*, address: str, action: str, status: str, replycode: str, diagnosti
 def _ses_reply(diag: str, reply: str, remote_mta: str,
                context: str) -> ses_smtp.SesReply | None:
     """The SES SMTP reply this diagnostic is, if it is one (see tables/ses_smtp.json)."""
-    return ses_smtp.find(diag, reply, ses_named=_names_ses(remote_mta) or _names_ses(context))
+    return ses_smtp.find(diag, reply, ses_named=_ses_spoke(remote_mta, context))
 
 
 def _confidence(reason: str, from_table: bool) -> float:
@@ -441,9 +441,16 @@ _DONE = frozenset({"delivered", "relayed", "expanded"})
 def _layer(reason: str, remote_mta: str, context: str) -> str | None:
     """Where the fix belongs: SES's own SMTP endpoint refusing means the SES layer."""
     layer = classify.layer_for(reason)
-    if layer is not None and (_names_ses(remote_mta) or _names_ses(context)):
+    if layer is not None and _ses_spoke(remote_mta, context):
         return "ses"
     return layer
+
+
+def _ses_spoke(remote_mta: str, context: str) -> bool:
+    """Is the refusing host SES's SMTP endpoint: the remote MTA, or a host named in the
+    report itself (a returned message's own headers, which name the SES host it was sent
+    through, do not count)?"""
+    return _names_ses(remote_mta) or _names_ses(mta_text.report_section(context))
 
 
 @lru_cache(maxsize=16)

@@ -42,3 +42,21 @@ def test_reporting_providers_table_does_not_read_another_hosts_reply() -> None:
     )
     rcpt = parse_bounce(data).recipients[0]
     assert (rcpt.reason, rcpt.layer) == ("authfailure", "dns")
+
+
+def test_returned_headers_naming_ses_do_not_make_it_the_ses_layer() -> None:
+    """A recipient's server refusing mail that was sent through SES: the returned copy's
+    Received line names SES's SMTP host, but SES did not refuse it."""
+    data = (
+        b"From: MAILER-DAEMON@mx.example.org\nTo: app@example.com\n"
+        b"Subject: Undelivered Mail Returned to Sender\n\n"
+        b"This is the mail system at host mx.example.org.\n\n"
+        b"<user@example.org>: host mx.example.org[192.0.2.5] said: 550 5.1.1 <user@example.org>:"
+        b" Recipient address rejected: User unknown (in reply to RCPT TO command)\n\n"
+        b"--- Below this line is a copy of the message.\n\n"
+        b"Received: from a1.example.com by email-smtp.us-east-1.amazonaws.com with SMTP "
+        b"(SimpleEmailService-d-ABC123) id x1\nFrom: app@example.com\nTo: user@example.org\n"
+    )
+    rcpt = parse_bounce(data).recipients[0]
+    assert (rcpt.address, rcpt.reason, rcpt.layer) == ("user@example.org", "userunknown",
+                                                         "recipient_mta")
