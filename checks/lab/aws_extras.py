@@ -350,7 +350,7 @@ def list_suppressed(state: SesLabState, req: Request) -> Reply:
 def _dkim_v2(ident: SesIdentity, now: dt.datetime) -> dict[str, Any]:
     return {
         "SigningEnabled": ident.dkim_status == "Success", "Status": _V2_STATUS[ident.dkim_status],
-        "Tokens": list(ident.dkim_tokens), "SigningAttributesOrigin": "AWS_SES",
+        "Tokens": list(ident.dkim_tokens), "SigningAttributesOrigin": ident.dkim_origin,
         "NextSigningKeyLength": "RSA_2048_BIT", "CurrentSigningKeyLength": "RSA_2048_BIT",
         "LastKeyGenerationTimestamp": _epoch(now - dt.timedelta(days=90)),
     }

@@ -33,6 +33,7 @@ ENFORCEMENT = ("HEALTHY", "PROBATION", "SHUTDOWN")
 VERIFICATION = ("Success", "Pending", "Failed", "TemporaryFailure", "NotStarted")
 MAIL_FROM_STATUS = ("Success", "Pending", "Failed", "TemporaryFailure")
 MX_FAILURE = ("USE_DEFAULT_VALUE", "REJECT_MESSAGE")
+DKIM_ORIGINS = ("AWS_SES", "EXTERNAL")
 REASONS = ("BOUNCE", "COMPLAINT")
 VERIFICATION_ERRORS = (
     "SERVICE_ERROR", "DNS_SERVER_ERROR", "HOST_NOT_FOUND", "TYPE_NOT_FOUND", "INVALID_VALUE",
@@ -117,6 +118,9 @@ class SesIdentity:
     mail_from: str | None = None
     mail_from_status: str = "Success"
     behavior_on_mx_failure: str = "USE_DEFAULT_VALUE"
+    #: SigningAttributesOrigin: AWS_SES (Easy DKIM: 3 tokens) or EXTERNAL (BYODKIM: the
+    #: selector is the one token)
+    dkim_origin: str = "AWS_SES"
 
 
 @dataclass(frozen=True)
@@ -454,8 +458,12 @@ def _account(t: _Table, region: str) -> SesAccount:
 
 def _identity(t: _Table, region: str) -> SesIdentity:
     tokens = t.strings("dkim_tokens", ())
-    if tokens and len(tokens) != 3:
-        t.fail(f"SES Easy DKIM has exactly 3 tokens, got {len(tokens)}", "dkim_tokens")
+    origin = t.choice("dkim_origin", DKIM_ORIGINS, "AWS_SES")
+    wanted = 3 if origin == "AWS_SES" else 1
+    if tokens and len(tokens) != wanted:
+        kind = "SES Easy DKIM has exactly 3 tokens" if wanted == 3 else (
+            "BYODKIM (dkim_origin EXTERNAL) has one token, the selector")
+        t.fail(f"{kind}, got {len(tokens)}", "dkim_tokens")
     ident = SesIdentity(
         identity=t.text("identity").lower(),
         region=t.region("region", region),
@@ -466,6 +474,7 @@ def _identity(t: _Table, region: str) -> SesIdentity:
         mail_from=t.text("mail_from", None),
         mail_from_status=t.choice("mail_from_status", MAIL_FROM_STATUS, "Success"),
         behavior_on_mx_failure=t.choice("behavior_on_mx_failure", MX_FAILURE, "USE_DEFAULT_VALUE"),
+        dkim_origin=origin,
     )
     t.done()
     return ident
