@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from checks.bounce import parse_bounce
 from checks.bounce.ses_smtp import REPLIES
@@ -89,3 +91,23 @@ def test_json_has_confidence_and_tree_entry() -> None:
     assert doc["entry"] == doc["recipients"][0]["entry"] == "recipient"
     assert 0 < doc["confidence"] == doc["recipients"][0]["confidence"] <= 1
     assert parse_bounce("x").to_json()["entry"] is None
+
+
+LOG_AND_TRANSCRIPT = [
+    "C: MAIL FROM:<app@example.com>", "C: RCPT TO:<user@example.net>", "C: RCPT TO:<>",
+    "C: DATA", "S: 250 Ok", "S: 354 go ahead", "S: 452 4.2.2 Mailbox full", "S: 550-5.1.1 no",
+    "S: 550 5.1.1 no such user", "S: 535 Authentication Credentials Invalid",
+    "postfix/qmgr[1]: Q1: from=<app@example.com>, size=1, nrcpt=1 (queue active)",
+    "postfix/smtp[2]: Q1: to=<user@example.net>, relay=none, status=bounced (said: 550 x)",
+    "to=<>", "from=<", "ctladdr=<a@b> (1/1)",
+]
+
+
+@given(st.lists(st.one_of(st.sampled_from(LOG_AND_TRANSCRIPT), st.text(max_size=30)),
+                max_size=30))
+def test_transcripts_and_logs_never_raise_nor_name_the_sender(lines: list[str]) -> None:
+    report = parse_bounce("\n".join(lines), name="fuzz")
+    json.dumps(report.to_json())
+    if any(line.startswith("C: MAIL FROM:<app@") for line in lines) and report.kind == "smtp":
+        named = [r.address for r in report.recipients]
+        assert "app@example.com" not in named or any("RCPT TO:<app@" in x for x in lines)
