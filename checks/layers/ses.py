@@ -263,11 +263,14 @@ async def identity_dkim(ctx: Context, deps: Deps) -> Outcome:
     domain, ident = found
     dkim = ident.get("DkimAttributes") or {}
     status, tokens = norm(dkim.get("Status")), list(dkim.get("Tokens") or [])
-    facts = {"tokens": tokens, "status": status, "signing": bool(dkim.get("SigningEnabled"))}
+    origin = str(dkim.get("SigningAttributesOrigin") or "AWS_SES").upper()
+    facts = {"tokens": tokens, "status": status, "signing": bool(dkim.get("SigningEnabled")),
+             "origin": origin}
     evidence = (api_evidence(f"DkimAttributes of {domain}", dkim),)
     if status == "SUCCESS" and facts["signing"]:
-        return passed(f"DKIM signing on for {domain} ({len(tokens)} tokens)", evidence=evidence,
-                      facts=facts)
+        what = (f"BYODKIM selector {', '.join(tokens)}" if origin == "EXTERNAL"
+                else f"{len(tokens)} tokens")
+        return passed(f"DKIM signing on for {domain} ({what})", evidence=evidence, facts=facts)
     return _dkim_problem(domain, status, facts, evidence)
 
 
@@ -277,6 +280,13 @@ def _dkim_problem(domain: str, status: str, facts: dict[str, Any],
               " → <token>.dkim.amazonses.com", action="copy_record")
     text = ("Until SES sees the three DKIM CNAMEs, it does not sign mail with this domain, so "
             "DMARC can pass only through SPF alignment of the custom MAIL FROM.")
+    if facts["origin"] == "EXTERNAL":  # BYODKIM: the one token is the selector
+        selector = (facts["tokens"] or ["<selector>"])[0]
+        fix = Fix(f"Publish your public key as TXT at {selector}._domainkey.{domain} "
+                  '("v=DKIM1; k=rsa; p=<public key>")', action="copy_record")
+        text = (f"Until SES finds the key of selector {selector} (BYODKIM), it does not sign "
+                "mail with this domain, so DMARC can pass only through SPF alignment of the "
+                "custom MAIL FROM.")
     if status in ("FAILED", "PENDING", "TEMPORARY_FAILURE"):
         return failed(f"DKIM for {domain} is {status}: SES does not sign its mail yet", text,
                       evidence=evidence, facts=facts, fix=fix)
