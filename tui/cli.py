@@ -15,6 +15,7 @@ EXIT_USAGE = 2
 #: subcommand -> one-line help; each is a module in tui.commands with add_parser(subparsers)
 COMMANDS = {
     "demo": "run a scenario in the local lab (seed by default)",
+    "tui": "walk a real setup in the TUI",
     "lab": "start the local lab and print its endpoints",
     "check": "diagnose the path from a sender to a recipient",
     "bounce": "read bounces, NDRs, SES notifications or SMTP replies",
