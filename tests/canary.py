@@ -6,7 +6,8 @@
     assert_no_canary(proc.stdout, proc.stderr, tmp_path, canaries=canaries)
 
 `assert_no_canary` takes strings, bytes, JSON-able objects, exceptions and paths (a file is
-read; a directory is walked), and looks for every canary in its raw form and in the
+read, whatever its suffix: CSV exports, JSON/Markdown reports, settings, audit log, SVG
+screenshots; a directory is walked), and looks for every canary in its raw form and in the
 encodings a leak would take (base64, AUTH PLAIN, URL-quoted).
 
 Two keyring backends for subprocess tests (set `PYTHON_KEYRING_BACKEND` to their dotted
@@ -34,7 +35,8 @@ CANARY_PASSWORD = "CanaryRelayPw-7Qx9Zt2Lm4Vb8Kd1"
 #: planted AWS secret access key (for commands that read AWS_SECRET_ACCESS_KEY).
 CANARY_AWS_SECRET = "CanaryAwsSecret0Jf3Hs8Pw2Nq5Xr7Ty4Uc6Ve9"
 CANARY_USER = "AKIACANARYEXAMPLE000"
-_TEXT_SUFFIXES = {".txt", ".json", ".md", ".svg", ".log", ".toml", ".html", ".out", ""}
+#: files are read up to this size (no suffix list: a .csv export or .jsonl log counts too)
+_MAX_BYTES = 32 * 1024 * 1024
 
 
 def encodings(secret: str, username: str | None = None) -> set[str]:
@@ -91,10 +93,12 @@ def _texts(item: Any) -> Iterator[tuple[str, str]]:
 
 
 def _path_texts(path: Path) -> Iterator[tuple[str, str]]:
+    """Every regular file under path, any suffix (a canary is ASCII: it shows in any bytes)."""
     files: Iterable[Path] = sorted(path.rglob("*")) if path.is_dir() else [path]
     for f in files:
-        if f.is_file() and f.suffix in _TEXT_SUFFIXES:
-            yield str(f), f.read_text("utf-8", errors="replace")
+        if f.is_file() and not f.is_symlink():
+            with f.open("rb") as fh:
+                yield str(f), fh.read(_MAX_BYTES).decode("utf-8", errors="replace")
 
 
 def assert_no_canary(*items: Any, canaries: Canaries | None = None,

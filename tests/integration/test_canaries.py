@@ -6,6 +6,7 @@ Covering a new command is one line in COMMANDS; a new scenario is covered by bei
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -36,7 +37,8 @@ MAILPATH = [sys.executable, "-m", "tui"]
 
 @dataclass(frozen=True)
 class Cmd:
-    """One command line. `{scenario}`, `{bounce}` are filled in; `before` runs first."""
+    """One command line. `{scenario}`, `{bounce}`, `{home}` are filled in; `before` runs
+    first; `writes` names a file (in {home}) the command must have written."""
 
     name: str
     args: tuple[str, ...]
@@ -44,6 +46,7 @@ class Cmd:
     lab: bool = False  # run with the exports of a running canary lab
     keyring: str = "file"  # file | locked | none
     before: tuple[tuple[str, ...], ...] = ()
+    writes: str = ""
 
 
 _SET = ("creds", "set", "canary", "--from", "admin@sender.example",
@@ -77,6 +80,17 @@ COMMANDS = (
     Cmd("creds-show-locked", ("creds", "show", "canary"), keyring="locked"),
     Cmd("creds-set-no-backend", _SET, stdin=_PW, keyring="none"),
     Cmd("bad-scenario", ("demo", "--headless", "--scenario", "{bad_scenario}")),
+    Cmd("suppression-list", ("suppression", "list", "--details"), lab=True),
+    Cmd("suppression-list-json", ("suppression", "list", "--json", "--details"), lab=True),
+    Cmd("suppression-show", ("suppression", "show", "--json", "pat@recipient.example"), lab=True),
+    Cmd("suppression-add", ("suppression", "add", "--reason", "BOUNCE", "new@recipient.example"),
+        lab=True),
+    Cmd("suppression-remove", ("suppression", "remove", "--yes", "gone@recipient.example"),
+        lab=True, before=(("suppression", "add", "--reason", "BOUNCE", "gone@recipient.example"),)),
+    Cmd("suppression-export", ("suppression", "export", "--details", "{home}/suppression.csv"),
+        lab=True, writes="suppression.csv"),
+    Cmd("suppression-export-stdout", ("suppression", "export", "--details"), lab=True),
+    Cmd("suppression-stats", ("suppression", "stats", "--json"), lab=True),
 )
 
 
@@ -139,12 +153,15 @@ def _run(args: tuple[str, ...], env: dict[str, str], stdin: str,
 def test_no_canary_in_command_output(cmd: Cmd, files: dict[str, Path], canary_lab: Any,
                                      tmp_path: Path) -> None:
     env = _env(cmd, tmp_path, canary_lab)
+    fill = {**files, "home": tmp_path}
     for step in cmd.before:
-        _run(step, env, _PW, files)
-    proc = _run(cmd.args, env, cmd.stdin, files)
+        _run(step, env, _PW, fill)
+    proc = _run(cmd.args, env, cmd.stdin, fill)
     assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
     assert proc.returncode in (0, 1, 2, 3), proc.stderr[-2000:]
     assert proc.stdout or proc.stderr, "the command said nothing"
+    if cmd.writes:
+        assert (tmp_path / cmd.writes).stat().st_size > 0, proc.stderr[-2000:]
     assert_no_canary(proc.stdout, proc.stderr, tmp_path, canaries=Canaries.of_lab(canary_lab),
                      allow=[tmp_path / "keyring.json"])
 
@@ -213,16 +230,80 @@ async def test_no_canary_when_every_check_fails_with_an_exception(files: dict[st
     assert_no_canary(*_every_report(diagnosis), canaries=canaries)
 
 
-async def test_screenshots_of_the_canary_scenario_hold_no_secret(files: dict[str, Path],
-                                                                 tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class Tour:
+    """One stop of the TUI tour: keys from the walkthrough, then exports as (key, file name)
+    through the screen's path prompt. Covering a new screen is one line in TUI_TOUR."""
+
+    name: str
+    keys: tuple[str, ...]
+    exports: tuple[tuple[str, str], ...] = ()
+
+
+#: every main screen of the TUI, and every file it writes
+TUI_TOUR = (
+    Tour("walkthrough", ()),
+    Tour("report", ("p",), exports=(("m", "report.md"), ("j", "report.json"))),
+    Tour("suppression", ("u",), exports=(("x", "suppression.csv"),)),
+    Tour("credentials", ("k",)),
+    Tour("credentials-login-test", ("k", "e")),
+    Tour("settings", ("s",)),
+    Tour("help", ("question_mark",)),
+    Tour("intake", ("i",)),
+)
+
+
+async def _visit(app: Any, pilot: Any, stop: Tour, out: Path) -> None:
+    """Open the stop's screen, shoot it, write its exports, and go back to the walkthrough."""
     shots = pytest.importorskip("tui.screenshots")
-    async with open_lab(str(files["scenario"])) as lab:
-        ctx = Context(endpoints=lab.endpoints, inputs=lab.inputs)
-        for screen in ("walkthrough", "report"):
-            await shots.shoot(ctx, "canary", screen, tmp_path)
-        canaries = Canaries.of_lab(lab)
-    assert len(list(tmp_path.glob("*.svg"))) == 2
-    assert_no_canary(tmp_path, canaries=canaries)
+    await pilot.press(*stop.keys)
+    await shots.settle(pilot)
+    app.save_screenshot(str(out / f"canary-{stop.name}.svg"))
+    for key, name in stop.exports:
+        await pilot.press(key)
+        await pilot.pause()
+        app.screen.query_one("#path").value = str(out / name)
+        await pilot.press("enter")
+        await shots.settle(pilot)
+        assert (out / name).stat().st_size > 0, f"{stop.name}: {name} not written"
+    for _ in range(4):
+        if app.screen is app.walkthrough:
+            return
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.screen is app.walkthrough, f"{stop.name}: escape did not lead back"
+
+
+async def test_tui_tour_of_the_canary_scenario_holds_no_secret(files: dict[str, Path],
+                                                               tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    """The real app on the canary lab (relay password stored in its keyring, as the demo
+    does) through every main screen: screenshots, exports, settings and logs stay clean."""
+    import keyring
+
+    shots = pytest.importorskip("tui.screenshots")
+    from tui.app import MailpathApp
+    from tui.demo_home import private_state
+
+    config = tmp_path / "config" / "config.toml"
+    monkeypatch.setenv("MAILPATH_CONFIG", str(config))
+    before = keyring.get_keyring()
+    try:
+        async with open_lab(str(files["scenario"])) as lab:
+            await asyncio.to_thread(private_state, lab, config)
+            app = MailpathApp(Context(endpoints=lab.endpoints, inputs=lab.inputs),
+                              scenario_name="canary", config=config)
+            async with app.run_test(size=shots.SIZE) as pilot:
+                await shots.settle(pilot)
+                for stop in TUI_TOUR:
+                    await _visit(app, pilot, stop, tmp_path)
+                notes = [n.message for n in app._notifications]
+            canaries = Canaries.of_lab(lab)
+    finally:
+        keyring.set_keyring(before)
+    assert len(list(tmp_path.glob("canary-*.svg"))) == len(TUI_TOUR)
+    assert_no_canary(tmp_path, notes, canaries=canaries)
 
 
 @pytest.mark.parametrize("name", ["seed", "healthy"])
