@@ -327,7 +327,7 @@ def _from_group(group: dict[str, str], found: _Text, local_mta: str = "",
     if not diag and text:
         diag = text.diagnostic
     status = scan.status_in(group.get("status", ""))
-    return _result(
+    result = _result(
         address=address, action=group.get("action", "").lower() or "failed", status=status,
         dtype=_dtype(group.get("diagnostic-code", "")),
         replycode=scan.reply_in(diag) or (text.replycode if text else ""), diagnostic=diag,
@@ -336,6 +336,17 @@ def _from_group(group: dict[str, str], found: _Text, local_mta: str = "",
         or _family_command(shape, text) or scan.command_in(mta_text.report_section(context)),
         context=context, local_mta=local_mta, shape=shape,
     )
+    return _with_text_status(result, status, text)
+
+
+def _with_text_status(result: RecipientResult, field: str,
+                      text: mta_text.TextFinding | None) -> RecipientResult:
+    """A generic Status field (X.0.0) that the result kept gives way to the specific code
+    the recipient's own text (its transcript) shows; the reason stays the field's."""
+    if text is None or text.address != result.address.lower() or result.status != field:
+        return result
+    better = _better_status(field, text.status)
+    return result if better == field else replace(result, status=better)
 
 
 def _family_command(shape: layout.Layout | None, text: mta_text.TextFinding | None) -> str:

@@ -60,3 +60,19 @@ def test_returned_headers_naming_ses_do_not_make_it_the_ses_layer() -> None:
     rcpt = parse_bounce(data).recipients[0]
     assert (rcpt.address, rcpt.reason, rcpt.layer) == ("user@example.org", "userunknown",
                                                          "recipient_mta")
+
+
+def test_generic_status_field_gives_way_to_the_recipients_transcript() -> None:
+    data = (
+        b"From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>\nTo: a@example.com\n"
+        b"Subject: Returned mail: see transcript for details\nMIME-Version: 1.0\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+        b"--B\n\n   ----- The following addresses had permanent fatal errors -----\n"
+        b"<user@example.org>\n    (reason: 255)\n\n   ----- Transcript of session follows -----\n"
+        b"554 5.3.0 unknown mailer error 255\n\n"
+        b"--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n"
+        b"Final-Recipient: RFC822; user@example.org\nAction: failed\nStatus: 5.0.0\n"
+        b"Diagnostic-Code: X-Unix; 255\n\n--B--\n"
+    )
+    rcpt = parse_bounce(data).recipients[0]
+    assert (rcpt.status, rcpt.reason) == ("5.3.0", "mailererror")
