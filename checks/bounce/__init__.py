@@ -132,11 +132,17 @@ def _embedded_notification(text: str, name: str | None) -> BounceReport | None:
     if start is None:
         return None
     body = text[start.end() - 1:]
-    try:
-        _doc, end = json.JSONDecoder().raw_decode(body)
-        return ses_json.parse(body[:end], name)
-    except (ValueError, RecursionError):
-        return None
+    for candidate in (body, _FOLD.sub(" ", body)):
+        try:
+            _doc, end = json.JSONDecoder().raw_decode(candidate)
+        except (ValueError, RecursionError):
+            continue
+        return ses_json.parse(candidate[:end], name)
+    return None
+
+
+#: a long line folded on its way (a line break before a blank): JSON holds no raw line breaks
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
 
 
 def _returned_bounce(parts: mail.MailParts) -> mail.MailParts | None:

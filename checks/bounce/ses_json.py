@@ -7,6 +7,7 @@ from typing import Any
 
 from checks.bounce import tables
 from checks.bounce.classify import Signals, is_hard, layer_for, reason_for
+from checks.bounce.dsn import untype
 from checks.bounce.model import BounceReport, Malformed, RecipientResult
 from checks.bounce.scan import is_address, status_in
 
@@ -112,10 +113,16 @@ def _bounced(rcpt: dict[str, Any], where: str, by_subtype: str, btype: str,
     return RecipientResult(
         address=_address(rcpt.get("emailAddress"), f"{where}.emailAddress"), action=sig.action,
         status=status,
-        replycode=diag[:3] if diag[:3].isdigit() else "", diagnostic=diag, remote_mta=mta,
+        replycode=_replycode(diag), diagnostic=diag, remote_mta=mta,
         reason=reason, hard=btype == "Permanent" and is_hard(reason, status),
         layer=layer_for(reason), confidence=conf,
     )
+
+
+def _replycode(diag: str) -> str:
+    """The SMTP reply code opening the diagnostic ("smtp; 550 5.1.1 ..." -> "550")."""
+    text = untype(diag)
+    return text[:3] if text[:3].isdigit() and text[:1] in "245" else ""
 
 
 def _complaint(note: dict[str, Any]) -> tuple[RecipientResult, ...]:

@@ -76,3 +76,21 @@ def test_generic_status_field_gives_way_to_the_recipients_transcript() -> None:
     )
     rcpt = parse_bounce(data).recipients[0]
     assert (rcpt.status, rcpt.reason) == ("5.3.0", "mailererror")
+
+
+def test_ses_notification_email_with_a_folded_json_line() -> None:
+    """An SNS email whose long JSON line was folded in transit is still the notification."""
+    note = ('{"notificationType":"Bounce","bounce":{"bounceType":"Permanent",'
+            '"bounceSubType":"General","bouncedRecipients":[{"emailAddress":"user@example.org",'
+            '"action":"failed","status":"5.1.1","diagnosticCode":"smtp; 550 5.1.1 user unknown"}],'
+            '"timestamp":"2016-10-21T00:06:40.000Z","reportingMTA":"dns; a1.example.com"},'
+            '"mail":{"source":"app@example.com","destination":["user@example.org"],'
+            '"headers":[{"name":"X-A","value":"b"},{"name":"!\n Y","value":"c"}]}}')
+    data = ("From: SES <no-reply@sns.amazonaws.com>\nTo: ops@example.com\n"
+            "Subject: AWS Notification Message\nContent-Type: text/plain\n\n"
+            f"{note}\n--\nIf you wish to stop receiving notifications from this topic, visit "
+            "https://sns.example.com/unsubscribe?Endpoint=ops@example.com\n").encode()
+    report = parse_bounce(data)
+    assert report.kind == "ses_json"
+    assert [(r.address, r.status, r.replycode, r.reason) for r in report.recipients] == [
+        ("user@example.org", "5.1.1", "550", "userunknown")]
