@@ -33,6 +33,7 @@ STATUSES: dict[str, dict[str, str]] = {
     "dns-mta-sts-policy-mismatch": {"dns.mta_sts.policy": "fail"},
     "dns-propagation-mismatch": {"dns.propagation": "fail", "dns.spf.authorises_ses": "fail",
                                  "dns.spf.record": "pass"},
+    "dns-byodkim-key": {"dns.dkim.cnames": "pass", "dns.dmarc.alignment": "pass"},
 }
 
 #: words the finding must contain, so the right cause is named (not just "some failure")
@@ -48,6 +49,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "dns-mta-sts-policy-mismatch": ("dns.mta_sts.policy", "firewall.recipient.example"),
     "dns-spf-missing-amazonses": ("dns.spf.authorises_ses", "does not authorise"),
     "dns-propagation-mismatch": ("dns.propagation", "ns1.sender.example (192.0.2.53) serves"),
+    "dns-byodkim-key": ("dns.dkim.cnames", "rsa 2048-bit key"),
 }
 
 

@@ -31,6 +31,8 @@ async def dkim_cnames(ctx: Context, deps: Deps) -> Outcome:
             "mailpath does not guess selectors.",
         )
     domain = sender_domain(ctx, deps)
+    if str(deps.get(DKIM, "origin") or "AWS_SES").upper() == "EXTERNAL":
+        return await _byodkim_keys(ctx, tokens, domain)
     region = deps.get(DOMAIN, "region") or ctx.endpoints.aws_region
     results = await asyncio.gather(*(_one_token(ctx, t, domain, region) for t in tokens))
     evidence = tuple(e for r in results for e in r.evidence)
@@ -49,6 +51,26 @@ async def dkim_cnames(ctx: Context, deps: Deps) -> Outcome:
         "Each <token>._domainkey CNAME resolves to <token>.dkim.amazonses.com.",
         evidence=evidence,
         facts={"domain": domain},
+    )
+
+
+async def _byodkim_keys(ctx: Context, selectors: Sequence[str], domain: str) -> Outcome:
+    """BYODKIM: SES gives the selector as the token; the key is your own TXT record at
+    <selector>._domainkey.<domain> (no CNAME to SES)."""
+    found = await asyncio.gather(*(_selector_key(ctx, s.lower(), domain) for s in selectors))
+    worst = min(found, key=lambda f: _LEVELS.index(f.level))
+    evidence = tuple(e for f in found for e in f.evidence)
+    if worst.level == "error":
+        raise CheckError(f"Could not read the BYODKIM key: {worst.line}", evidence=evidence)
+    make = {"fail": failed, "warn": warned, "pass": passed}[worst.level]
+    return make(
+        f"BYODKIM key of {domain}: {worst.line}",
+        "SES signs with your own key (BYODKIM, SigningAttributesOrigin EXTERNAL): receivers "
+        "fetch it as TXT from <selector>._domainkey.<domain>; no CNAME to SES is involved.\n"
+        + "\n".join(f.line for f in found),
+        evidence=evidence,
+        fix=_selector_fix(domain, list(selectors)) if worst.level == "fail" else None,
+        facts={"domain": domain, "keys": {s: f.key for s, f in zip(selectors, found, strict=True)}},
     )
 
 

@@ -265,8 +265,9 @@ def _propagation_names(deps: Deps, domain: str) -> _Names:
     spf_readers = _SPF_READERS
     custom = deps.get(MAIL_FROM, "mail_from_domain")
     names = _fixed_names(domain, custom)
+    byodkim = str(deps.get(DKIM, "origin") or "").upper() == "EXTERNAL"  # a TXT key
     names += [
-        (f"{t}._domainkey.{domain}", "CNAME", ("dns.dkim.cnames",))
+        (f"{t}._domainkey.{domain}", "TXT" if byodkim else "CNAME", ("dns.dkim.cnames",))
         for t in deps.get(DKIM, "tokens") or []
     ]
     if custom:
