@@ -239,7 +239,7 @@ def _recipients(parts: mail.MailParts,
     if shape is not None and not shape.reads_dsn:
         fields = ""
     message, groups = dsn.groups(fields) if fields else ({}, [])
-    findings = _findings(parts, shape)
+    findings = _named_by_header(parts, _findings(parts, shape))
     named = any(f.address for f in findings)
     for group in groups:
         _check_group(group, named)
@@ -248,6 +248,20 @@ def _recipients(parts: mail.MailParts,
         text = _Text(parts.text, findings)
         return tuple(_from_group(g, text, local, shape) for g in groups)
     return tuple(_from_finding(f, parts.text, shape) for f in findings)
+
+
+def _named_by_header(parts: mail.MailParts,
+                     findings: list[mta_text.TextFinding]) -> list[mta_text.TextFinding]:
+    """When the text names no recipient, the X-Failed-Recipients header may (Exim, Gmail,
+    Google Groups): each address it lists gets the text's finding."""
+    if not findings or any(f.address for f in findings):
+        return findings
+    listed = scan.addresses(mail.header(parts.headers, "x-failed-recipients"))
+    return [replace(findings[0], address=a) for a in listed[:_MAX_LISTED]] or findings
+
+
+#: recipients taken from one X-Failed-Recipients header at most
+_MAX_LISTED = 1000
 
 
 def _check_group(group: dict[str, str], named_in_text: bool) -> None:
