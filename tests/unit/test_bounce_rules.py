@@ -98,11 +98,12 @@ def test_ses_notification_email_with_a_folded_json_line() -> None:
 
 def test_x_failed_recipients_names_the_recipient_the_text_does_not() -> None:
     data = (
-        "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\n"
-        "To: sender@example.com\nSubject: Delivery Status Notification (Failure)\n"
-        "X-Failed-Recipients: team@groups.example.org\nContent-Type: text/plain; charset=utf-8\n\n"
-        "Hello sender@example.com,\n\nThe group you tried to contact (team) may not exist, "
-        "or you may not have permission to post messages to the group.\n"
-    ).encode()
+        b"From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\n"
+        b"To: sender@example.com\nSubject: Delivery Status Notification (Failure)\n"
+        b"X-Failed-Recipients: team@groups.example.org\n"
+        b"Content-Type: text/plain; charset=utf-8\n\n"
+        b"Hello sender@example.com,\n\nThe group you tried to contact (team) may not exist, "
+        b"or you may not have permission to post messages to the group.\n"
+    )
     report = parse_bounce(data)
     assert [r.address for r in report.recipients] == ["team@groups.example.org"]
