@@ -282,7 +282,10 @@ def _tls_summary(res: ProbeResult, failure: Failure) -> str:
     if failure is Failure.TLS_HOSTNAME and res.certificate_names:
         return (f"The certificate on {res.host}:{res.port} is for "
                 f"{', '.join(res.certificate_names)}, not {res.host}")
-    return f"TLS failed: {failure.value}" + (f" ({res.detail})" if res.detail else "")
+    detail = f" ({res.detail})" if res.detail else ""
+    if failure in TLS_TEXT or res.step == "TLS handshake":
+        return f"TLS failed: {res.stopped_at or failure.value}{detail}"
+    return f"TLS not reached: {res.stopped_at}{detail}"
 
 
 def _tls_text(res: ProbeResult, failure: Failure) -> str:
@@ -326,7 +329,7 @@ async def smtp_auth(ctx: Context, deps: Deps) -> Outcome:
     if not relay.password:
         return _no_auth_outcome(res)
     if res.auth is None:
-        return failed(f"Could not log in: {res.failure.value if res.failure else 'no reply'}",
+        return failed(f"Could not log in: {res.stopped_at or 'no reply'}",
                       evidence=(transcript(res),), facts={"reply_code": 0, "reply": ""})
     facts = {"reply_code": res.auth.code, "reply": res.auth.text}
     if res.auth_ok:
@@ -438,6 +441,14 @@ def _not_a_key_id(username: str) -> str:
             "access key id: the username and password fields may be swapped")
 
 
+def _username_evidence(relay: RelaySettings) -> Evidence:
+    """The username as stored (masked when it looks like a secret) beside the expected form."""
+    name = relay.username
+    shown = Secret(name).masked() if secret_shape(name) else repr(name)
+    return Evidence("SMTP username", f"stored: {shown} ({len(name)} characters)\n"
+                    "expected: an access key id, AKIA or ASIA + 16 capital letters or digits")
+
+
 def _is_535(deps: Deps) -> bool:
     return bool(deps.get(AUTH, "reply_code") == 535)
 
@@ -459,7 +470,7 @@ async def ses_key_state(ctx: Context, deps: Deps) -> Outcome:
     if not looks_like_access_key_id(relay.username):
         return failed(_not_a_key_id(relay.username),
                       "The SES SMTP username is the IAM access key id (AKIA…), not an address.",
-                      fix=ROTATE_FIX, explains=(AUTH,))
+                      fix=ROTATE_FIX, explains=(AUTH,), evidence=(_username_evidence(relay),))
     info = await key_info(ctx, relay.username)
     evidence = (Evidence("IAM access key", _info_text(info), "api"),)
     status = info["key_status"]

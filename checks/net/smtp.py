@@ -68,6 +68,9 @@ IMPLICIT_TLS_PORTS = frozenset({465, 2465})
 IMPLICIT_TLS_DETAIL = ("the port speaks implicit TLS: it answered a TLS handshake and waits "
                        "for one instead of greeting")
 
+#: failures that can happen at any step, so the step is worth naming
+STEP_FAILURES = frozenset({Failure.TIMEOUT, Failure.DROPPED, Failure.GARBAGE})
+
 #: stops after which the session is still in step, so QUIT is worth sending.
 _POLITE = frozenset({Failure.NO_STARTTLS, Failure.NO_AUTH, Failure.REJECTED})
 
@@ -113,6 +116,17 @@ class ProbeResult:
     #: a greeting missing after a slow connect may only be late, not absent
     connect_seconds: float = 0.0
     reply_timeout: float = 0.0
+    #: the step the probe was at when it stopped (or last reached): "connect", "greeting",
+    #: "EHLO", "STARTTLS", "TLS handshake", "EHLO after STARTTLS", "AUTH", "MAIL FROM"
+    step: str = ""
+
+    @property
+    def stopped_at(self) -> str:
+        """The failure with its step, e.g. 'the server stopped answering at EHLO'."""
+        if self.failure is None:
+            return ""
+        step = f" at {self.step}" if self.step and self.failure in STEP_FAILURES else ""
+        return f"{self.failure.value}{step}"
 
     @property
     def slow_network(self) -> bool:
@@ -284,6 +298,7 @@ class _Probe:
     verify: bool = True
     peer_der: bytes | None = None
     connect_seconds: float = 0.0
+    step: str = "connect"
 
     async def run(self, credentials: tuple[str, Secret] | None, mail_from: str | None) -> None:
         began = time.monotonic()
@@ -297,12 +312,15 @@ class _Probe:
         if self.mode == "starttls":
             await self._starttls()
         if credentials is not None:
+            self.step = "AUTH"
             await self._authenticate(*credentials)
         if mail_from is not None:
+            self.step = "MAIL FROM"
             self.mail_from = await self.session.command(f"MAIL FROM:<{mail_from}>")
 
     async def _greet(self) -> None:
         assert self.session is not None
+        self.step = "greeting"
         try:
             self.banner = await self._first_reply(self.session)
         except ProbeStop as stop:
@@ -338,6 +356,7 @@ class _Probe:
 
     async def _ehlo(self) -> None:
         assert self.session is not None
+        self.step = "EHLO after STARTTLS" if self.step == "TLS handshake" else "EHLO"
         reply = await self.session.command(f"EHLO {EHLO_NAME}")
         if reply.code != 250:
             raise ProbeStop(Failure.REJECTED, reply.text)
@@ -347,6 +366,7 @@ class _Probe:
         assert self.session is not None
         if "STARTTLS" not in self.capabilities:
             raise ProbeStop(Failure.NO_STARTTLS)
+        self.step = "STARTTLS"
         reply = await self.session.command("STARTTLS")
         if reply.code != 220:
             raise ProbeStop(Failure.NO_STARTTLS, reply.text)
@@ -355,6 +375,7 @@ class _Probe:
 
     async def _upgrade(self) -> None:
         assert self.session is not None
+        self.step = "TLS handshake"
         writer = self.session.writer
         try:
             await asyncio.wait_for(
@@ -404,7 +425,7 @@ class _Probe:
             banner=self.banner, capabilities=self.capabilities, tls_version=self.tls_version,
             auth=self.auth, mail_from=self.mail_from,
             transcript=tuple(self.session.log) if self.session else (),
-            connect_seconds=self.connect_seconds, reply_timeout=self.timeout,
+            connect_seconds=self.connect_seconds, reply_timeout=self.timeout, step=self.step,
         )
 
 
@@ -502,4 +523,4 @@ def describe(result: ProbeResult, redact: Callable[[str], str] = str) -> str:
     if result.failure is None:
         return f"{where}: OK"
     detail = f" ({redact(result.detail)})" if result.detail else ""
-    return f"{where}: {result.failure.value}{detail}"
+    return f"{where}: {result.stopped_at}{detail}"
