@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, help="examples per test instead of 10,000")
     parser.add_argument("-k", dest="keyword", help="only tests matching (pytest -k)")
     args = parser.parse_args(argv)
+    started = time.monotonic()
     status, output = run(property_files(), args.examples, args.keyword)
     table = counts(output)
     heads = ("passing", "failing", "invalid")
@@ -83,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{short:<72} {c.passing:>8} {c.failing:>8} {c.invalid:>8}  {c.outcome}")
     print(f"property tests: {len(table)}")
     print(f"fewest passing examples: {min((c.passing for c in table.values()), default=0)}")
+    print(f"wall time: {time.monotonic() - started:.0f} s")
     if status != 0:
         print(output[-4000:], file=sys.stderr)
     return 0 if status == 0 and table else 1
