@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 THEMES = ("textual-dark", "textual-light")
 EXIT_USAGE = 2
+EXIT_COULD_NOT_CHECK = 3
 
 
 class MailpathApp(Guarded, App[int]):
@@ -227,7 +228,12 @@ class MailpathApp(Guarded, App[int]):
         self.theme = THEMES[1] if self.theme == THEMES[0] else THEMES[0]
 
     async def action_quit(self) -> None:
-        done = self._walkthrough is not None and bool(self._walkthrough.results)
+        """Exit with the diagnosis's code; quitting mid-run is "some checks could not run"."""
+        screen = self._walkthrough
+        if screen is not None and screen.running:
+            self.exit(EXIT_COULD_NOT_CHECK)
+            return
+        done = screen is not None and bool(screen.results)
         self.exit(self.walkthrough.diagnosis().exit_code if done else 0)
 
     # ---- errors ----------------------------------------------------------------------------

@@ -319,3 +319,13 @@ async def test_demo_keeps_settings_and_secrets_private(tmp_path, monkeypatch) ->
             assert "[profiles.tui]" in config.read_text()
     finally:
         keyring.set_keyring(before)
+
+
+async def test_quitting_mid_run_never_reports_healthy() -> None:
+    gate = asyncio.Event()
+    app = make_app(gate=gate)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app)
+        await pilot.press("q")
+    gate.set()
+    assert app.return_value == 3  # some checks could not run
