@@ -235,7 +235,10 @@ def _own_addresses(parts: mail.MailParts) -> frozenset[str]:
 
 def _recipients(parts: mail.MailParts,
                 shape: layout.Layout | None) -> tuple[RecipientResult, ...]:
-    fields = parts.dsn or _header_fields(parts) or _inline_fields(parts.text)
+    fields = parts.dsn or _header_fields(parts)
+    if not fields:
+        fields = _inline_fields(parts.text)
+        parts = replace(parts, text=_before_fields(parts.text)) if fields else parts
     if shape is not None and not shape.reads_dsn:
         fields = ""
     message, groups = dsn.groups(fields) if fields else ({}, [])
@@ -312,6 +315,15 @@ def _inline_fields(text: str) -> str:
     return section
 
 
+def _before_fields(text: str) -> str:
+    """The human-readable text above DSN fields written inline (what each recipient's
+    text is read from)."""
+    first = _FIRST_FIELD.search(text)
+    return text[:first.start()] if first and text[:first.start()].strip() else text
+
+
+_FIRST_FIELD = re.compile(r"^(?:reporting-mta|final-recipient|original-recipient)[ \t]*:",
+                          re.I | re.M)
 _FINAL_FIELD = re.compile(r"^final-recipient[ \t]*:[ \t]*\S", re.I | re.M)
 _STATUS_FIELD = re.compile(r"^status[ \t]*:[ \t]*[245]\.\d", re.I | re.M)
 

@@ -107,3 +107,19 @@ def test_x_failed_recipients_names_the_recipient_the_text_does_not() -> None:
     )
     report = parse_bounce(data)
     assert [r.address for r in report.recipients] == ["team@groups.example.org"]
+
+
+def test_flattened_report_text_stops_at_its_fields() -> None:
+    """A recipient's text in a flattened report is the transcript, not the DSN fields."""
+    data = (
+        b"From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>\nTo: <a@example.com>\n"
+        b"MIME-Version: 1.0\nSubject: Returned mail: Service unavailable\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="lost"\n\n'
+        b"   ----- Transcript of session follows -----\n"
+        b"554 <user@example.org>... Service unavailable\n\n"
+        b"Reporting-MTA: dns; mx.example.net\n\n"
+        b"Final-Recipient: RFC822; <user@example.org>\nAction: failed\nStatus: 5.5.0\n\n"
+    )
+    rcpt = parse_bounce(data).recipients[0]
+    assert (rcpt.address, rcpt.status, rcpt.replycode) == ("user@example.org", "5.5.0", "554")
+    assert "Service unavailable" in rcpt.diagnostic and "Final-Recipient" not in rcpt.diagnostic
