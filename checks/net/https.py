@@ -12,7 +12,7 @@ import httpx
 from checks.endpoints import Endpoints
 from checks.net.tls import trusted_context
 
-__all__ = ["HttpsResult", "fetch"]
+__all__ = ["HttpsResult", "fetch", "routed"]
 
 TIMEOUT = 5.0
 MAX_BYTES = 64 * 1024  # RFC 8461 3.3: policy bodies are small; do not read more
@@ -48,18 +48,35 @@ def _ssl_context(endpoints: Endpoints) -> ssl.SSLContext:
     return trusted_context(endpoints.ca_file)
 
 
+def routed(endpoints: Endpoints, host: str) -> bool:
+    """The lab (or the user) maps host to another URL: no name lookup is needed."""
+    return endpoints.https_url(host, "/") != f"https://{host}/"
+
+
 async def fetch(
-    endpoints: Endpoints, host: str, path: str, *, timeout: float = TIMEOUT
+    endpoints: Endpoints,
+    host: str,
+    path: str,
+    *,
+    timeout: float = TIMEOUT,
+    address: str | None = None,
 ) -> HttpsResult:
-    """GET https://host/path (or its routed URL), never following redirects (RFC 8461 3.3)."""
+    """GET https://host/path (or its routed URL), never following redirects (RFC 8461 3.3).
+
+    `address`: connect there (an IP the configured nameserver gave for host) instead of
+    asking the system resolver; TLS still checks the certificate against host (SNI)."""
     url = f"https://{host}{path}"
     target = endpoints.https_url(host, path)
+    extensions: dict[str, str] = {}
+    if address and not routed(endpoints, host):
+        target = f"https://{f'[{address}]' if ':' in address else address}{path}"
+        extensions["sni_hostname"] = host
     via = "" if target == url else urlsplit(target).netloc
     try:
         async with httpx.AsyncClient(
             verify=_ssl_context(endpoints), timeout=timeout, follow_redirects=False
         ) as client:
-            response = await client.get(target, headers={"Host": host})
+            response = await client.get(target, headers={"Host": host}, extensions=extensions)
     except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
         error, inconclusive = failure_text(exc, timeout)
         return HttpsResult(url, error=error, connected_to=via, inconclusive=inconclusive)

@@ -19,7 +19,7 @@ from checks.layers.dns.common import (
 )
 from checks.model import Evidence, Fix, Layer, Outcome, failed, passed, skipped, warned
 from checks.net import https
-from checks.net.dns import lookup
+from checks.net.dns import DnsAnswer, lookup
 from checks.registry import CheckError, Deps, check
 
 
@@ -34,6 +34,30 @@ async def mta_sts_policy(ctx: Context, deps: Deps) -> Outcome:
     return worst_outcome(outcomes)
 
 
+async def _policy_host_address(ctx: Context, host: str) -> tuple[str | None, DnsAnswer | None]:
+    """With --nameserver (and no route for host), resolve the policy host there, never
+    through the system resolver: (address, the answer), or (None, None) when not needed."""
+    if not ctx.endpoints.nameservers or https.routed(ctx.endpoints, host):
+        return None, None
+    answer = await lookup(ctx, host, "A")
+    if not answer.ok:
+        answer = await lookup(ctx, host, "AAAA")
+    if unusable(answer):
+        raise dns_error(answer, f"the address of {host}")
+    return (answer.records[0] if answer.ok else None), answer
+
+
+def _policy_host_missing(domain: str, host: str, txt: DnsAnswer, answer: DnsAnswer) -> Outcome:
+    return failed(
+        f"The MTA-STS policy of {domain} cannot be fetched: {host} has no address "
+        f"({answer.plain()})",
+        f"{domain} announces MTA-STS (_mta-sts.{domain}), but the policy host {host} does "
+        "not resolve, so senders cannot fetch the policy.",
+        evidence=(evidence_of(txt), evidence_of(answer)),
+        fix=_sts_fix(domain, []),
+    )
+
+
 async def _sts_for(ctx: Context, domain: str) -> Outcome:
     txt = await lookup(ctx, f"_mta-sts.{domain}", "TXT")
     if unusable(txt):
@@ -45,14 +69,20 @@ async def _sts_for(ctx: Context, domain: str) -> Outcome:
             "MTA-STS is optional; senders then use opportunistic TLS.",
             evidence=(evidence_of(txt),),
         )
+    host = f"mta-sts.{domain}"
+    address, looked_up = await _policy_host_address(ctx, host)
+    if looked_up is not None and address is None:
+        return _policy_host_missing(domain, host, txt, looked_up)
     fetched = await https.fetch(
         ctx.endpoints,
-        f"mta-sts.{domain}",
+        host,
         "/.well-known/mta-sts.txt",
         timeout=fetch_timeout(ctx.endpoints.timeout),
+        address=address,
     )
     evidence = (
         evidence_of(txt),
+        *((evidence_of(looked_up),) if looked_up else ()),
         Evidence(f"MTA-STS policy of {domain}", fetched.evidence(), "http"),
     )
     if fetched.inconclusive:
