@@ -215,14 +215,30 @@ def _unverified(name: str, region: str, ident: dict[str, Any], evidence: tuple[E
     status = norm(ident.get("VerificationStatus"))
     error = str((ident.get("VerificationInfo") or {}).get("ErrorType") or "")
     why = VERIFICATION_ERRORS.get(error, "")
+    # a domain identity is verified through its DKIM records: its DKIM state follows
+    explains = ("ses.identity.dkim",) if "@" not in name else ()
     return failed(
         f"{name} is not verified in {region} (status {status}{', ' + error if error else ''})",
         "SES sends only from verified identities: until this one is verified, every message "
         f"from it is rejected with 'Email address is not verified'. {why}".strip(),
-        evidence=evidence, facts=facts,
-        fix=Fix("Publish the verification records SES shows for this identity, then wait for "
-                "SES to re-check", ("SES console → Identities → the identity → Authentication.",)),
+        evidence=evidence, facts=facts, fix=_verification_fix(name, status), explains=explains,
     )
+
+
+def _verification_fix(name: str, status: str) -> Fix:
+    """Pending: wait for SES (records in place); Failed: SES stopped looking, start again."""
+    where = "SES console → Identities → " + name
+    if status == "PENDING":
+        return Fix("Make sure the verification records are published, then wait: SES keeps "
+                   "checking for up to 72 hours", (f"{where} → Authentication shows the records "
+                                                   "SES looks for.",))
+    if status == "FAILED":
+        return Fix("Publish the verification records, then restart verification: after a "
+                   "failure SES no longer checks on its own",
+                   (f"{where} → Authentication: publish the records shown.",
+                    f"{where}: restart (retry) verification; SES checks again for 72 hours."))
+    return Fix("Publish the verification records SES shows for this identity, then wait for "
+               "SES to re-check", (f"{where} → Authentication.",))
 
 
 async def _missing_identity(ctx: Context, names: tuple[str, ...], region: str,
