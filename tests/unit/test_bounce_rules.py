@@ -123,3 +123,15 @@ def test_flattened_report_text_stops_at_its_fields() -> None:
     rcpt = parse_bounce(data).recipients[0]
     assert (rcpt.address, rcpt.status, rcpt.replycode) == ("user@example.org", "5.5.0", "554")
     assert "Service unavailable" in rcpt.diagnostic and "Final-Recipient" not in rcpt.diagnostic
+
+
+def test_summary_of_the_original_message_names_no_recipient() -> None:
+    data = (
+        b"From: postmaster@example.net\nTo: sender@example.com\nSubject: Undeliverable: Hi\n"
+        b"Content-Type: text/plain\n\nYour message\n\n  To:      first@example.org\n"
+        b"  Cc:      second@example.org\n  Subject: Hi\n  Sent:    Thu, 29 Apr 2010 00:00:00\n\n"
+        b"did not reach the following recipient(s):\n\n"
+        b"second@example.org on Thu, 29 Apr 2010 00:00:00 -0000\n"
+        b"    The recipient name is not recognized\n"
+    )
+    assert [r.address for r in parse_bounce(data).recipients] == ["second@example.org"]

@@ -79,7 +79,7 @@ def findings(text: str, exclude: frozenset[str],
     `only`, when given, is the set of addresses the family's layout names as recipients.
     """
     section = report_section(_unquoted(text))
-    exclude = exclude | _message_ids(section)
+    exclude = exclude | _message_ids(section) | _summary_only(section)
     if "=<" in section:
         senders, logged = _log_fields(section)
         exclude |= senders
@@ -104,6 +104,23 @@ def _message_ids(section: str) -> frozenset[str]:
         return frozenset()
     return frozenset(a for m in _MESSAGE_ID.finditer(section) if _line_start(section, m.start())
                      for a in scan.addresses(m[0]))
+
+
+#: a notice that sums up the original message ("Your message / To: ... / Subject: ...")
+#: before listing the recipients it did not reach (Exchange)
+_SUMMARY = re.compile(r"your message[ \t]*\n(?:[ \t]*\n)?((?:[ \t]+[\w-]+:[^\n]*\n)+)"
+                      r"[ \t]*\n?[ \t]*did not reach the following recipient", re.I)
+
+
+def _summary_only(section: str) -> frozenset[str]:
+    """Addresses named only in such a summary: the original's recipients, not the failed."""
+    if "did not reach" not in section.lower():
+        return frozenset()
+    found = _SUMMARY.search(section)
+    if found is None:
+        return frozenset()
+    after = section[found.end():].lower()
+    return frozenset(a for a in scan.addresses(found.group(1)) if a not in after)
 
 
 #: key=value fields of MTA log lines (Postfix, Sendmail): `to=<...>` names a recipient,
