@@ -43,6 +43,8 @@ class Inputs:
     #: the envelope sender (MAIL FROM / Return-Path) when it differs from `sender`, e.g. a
     #: VERP bounce address a relay or list manager writes; SES checks it as well
     envelope_sender: str | None = None
+    #: sending IPs the user named (--sending-ip): SPF check_host() and blocklists for each
+    sending_ips: tuple[str, ...] = ()
 
     @property
     def sender_domain(self) -> str | None:

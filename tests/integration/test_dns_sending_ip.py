@@ -41,11 +41,11 @@ def bounce(ip: str) -> BounceReport:
     )
 
 
-async def run(check_id: str, bounce_report: Any) -> Any:
+async def run(check_id: str, bounce_report: Any, ips: tuple[str, ...] = ()) -> Any:
     async with LabDnsServer(ZONES) as srv:
         ctx = Context(
             endpoints=Endpoints(nameservers=((srv.host, srv.port),), dnsbl_zones=LISTS),
-            inputs=Inputs(sender="admin@sender.example", bounce=bounce_report),
+            inputs=Inputs(sender="admin@sender.example", bounce=bounce_report, sending_ips=ips),
         )
         checks = [c for c in load_all_checks().in_layers([Layer.DNS]) if c.id == check_id]
         (result,) = await collect(checks, ctx)
@@ -91,3 +91,15 @@ async def test_blocklists_clean_ip() -> None:
 async def test_no_bounce_skips() -> None:
     result = await run("dns.blocklist", None)
     assert result.status.value == "skip"
+
+
+async def test_given_sending_ip_gets_check_host_without_a_bounce() -> None:
+    """--sending-ip: RFC 7208 check_host() for that IP (no include matches: ~all, softfail)."""
+    result = await run("dns.spf.authorises_ses", None, ("192.0.2.77",))
+    assert result.status.value == "warn", result.summary
+    assert result.facts["ip_results"] == {"192.0.2.77": "softfail"}
+
+
+async def test_given_sending_ip_is_checked_on_blocklists() -> None:
+    result = await run("dns.blocklist", None, ("54.240.8.10",))
+    assert result.facts["listed"] == ["54.240.8.10 on bl.example"]

@@ -1,4 +1,4 @@
-"""Sending IPs named in a bounce, against DNS blocklists."""
+"""Sending IPs (given with --sending-ip or named in a bounce), against DNS blocklists."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from collections.abc import Sequence
 
 from checks.context import Context
 from checks.dnsauth import dnsbl
-from checks.dnsauth.sending_ips import sending_ips
-from checks.layers.dns.common import DNS_ERROR_TEXT, evidence_of, unusable
+from checks.layers.dns.common import DNS_ERROR_TEXT, evidence_of, known_sending_ips, unusable
 from checks.model import Evidence, Layer, Outcome, passed, skipped, warned
 from checks.net.dns import DnsAnswer, lookup
 from checks.registry import CheckError, Deps, check
@@ -24,11 +23,12 @@ _DNSBL_CAVEAT = (
 
 @check("dns.blocklist", Layer.DNS, "Sending IPs on DNS blocklists")
 async def blocklist(ctx: Context, deps: Deps) -> Outcome:
-    ips = sending_ips(ctx.inputs.bounce)
+    ips = known_sending_ips(ctx)
     if not ips:
         return skipped(
             "No sending IP known",
-            "Paste a bounce that names the sending IP to check it against DNS blocklists.",
+            "Give --sending-ip IP, or paste a bounce that names the sending IP, to check it "
+            "against DNS blocklists.",
         )
     zones = ctx.endpoints.dnsbl_zones or dnsbl.default_zones()
     queries = [(ip, zone) for ip in ips for zone in zones]

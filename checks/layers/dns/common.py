@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from checks.context import Context
+from checks.dnsauth.sending_ips import sending_ips
 from checks.model import Evidence, Outcome, skipped
 from checks.net.dns import DnsAnswer, lookup
 from checks.registry import CheckError, Deps
@@ -84,6 +85,11 @@ def literal_skip(literals: list[str], what: str) -> Outcome:
         f"Mail to user@{literals[0]} goes straight to that IP address: there is no domain, so "
         f"no {what} record (and no MX) applies.",
     )
+
+
+def known_sending_ips(ctx: Context) -> list[str]:
+    """The sending IPs the user named (--sending-ip), then those a bounce names."""
+    return list(dict.fromkeys([*ctx.inputs.sending_ips, *sending_ips(ctx.inputs.bounce)]))
 
 
 def recipient_domains(ctx: Context) -> list[str]:

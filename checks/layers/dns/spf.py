@@ -8,12 +8,12 @@ from typing import Any
 
 from checks.context import Context
 from checks.dnsauth import spf
-from checks.dnsauth.sending_ips import sending_ips
 from checks.layers.dns.common import (
     MAIL_FROM,
     SES_DEFAULT_MAIL_FROM,
     SES_SPF_INCLUDE,
     evidence_of,
+    known_sending_ips,
     sender_domain,
     ses_mail_from,
 )
@@ -222,7 +222,7 @@ def _with_ses_include(current: str | None) -> str:
 async def spf_authorises_ses(ctx: Context, deps: Deps) -> Outcome:
     outcome = await _ses_authorisation(ctx, deps)
     domain = outcome.facts.get("domain")
-    ips = sending_ips(ctx.inputs.bounce)
+    ips = known_sending_ips(ctx)
     if not ips or not domain:
         return outcome
     checked = await asyncio.gather(*(_spf_for_ip(ctx, str(domain), ip) for ip in ips))
@@ -245,16 +245,17 @@ _NOT_PASSING = frozenset(
 def _with_ip_results(
     outcome: Outcome, domain: str, checked: list[tuple[str, spf.SpfOutcome]]
 ) -> Outcome:
-    """Add check_host() for the bounce's sending IPs; a non-passing IP makes a pass a warning."""
+    """Add check_host() for the known sending IPs; a non-passing IP makes a pass a warning."""
     lines = [f"check_host({ip}, {domain}) = {o.result.value}: {o.reason}" for ip, o in checked]
-    evidence = Evidence("SPF for the sending IP(s) in the bounce", "\n".join(lines), "dns")
+    evidence = Evidence("SPF for the sending IP(s) known", "\n".join(lines), "dns")
     facts = {**outcome.facts, "ip_results": {ip: o.result.value for ip, o in checked}}
     bad = [(ip, o) for ip, o in checked if o.result in _NOT_PASSING]
-    note = "\n".join(["Sending IP(s) named in the bounce, as receivers judged them:", *lines])
+    note = "\n".join(["Sending IP(s) given or named in the bounce, as receivers judge them:",
+                      *lines])
     if outcome.status is Status.PASS and bad:
         ip, worst = bad[0]
         return warned(
-            f"SPF of {domain} authorises SES, but the bounce's sending IP {ip} gets "
+            f"SPF of {domain} authorises SES, but the sending IP {ip} gets "
             f"SPF {worst.result.value}",
             "The IP the receiver names is outside what the record authorises: that message "
             "left through another server or service using the same envelope domain, or the "
