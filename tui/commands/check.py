@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import TYPE_CHECKING
 
 from checks.diagnosis import EXIT_USAGE
+
+if TYPE_CHECKING:
+    from checks.context import Context
 
 EPILOG = f"""exit codes: 0 healthy, 1 faults found, {EXIT_USAGE} usage error,
 3 some checks could not run.
@@ -35,6 +39,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--bounce", metavar="FILE", help="start from this bounce (shown as evidence)")
     p.add_argument("--dkim-selector", dest="dkim_selectors", metavar="SEL", action="append",
                    default=[], help="also check this DKIM selector's key record (repeatable)")
+    p.add_argument("--dnsbl", metavar="ZONE[,ZONE]",
+                   help="DNS blocklist zones to ask (default: MAILPATH_DNSBL_ZONES or built in)")
+    p.add_argument("--sending-ip", dest="sending_ips", metavar="IP", action="append", default=[],
+                   help="also evaluate SPF check_host() and blocklists for this IP (repeatable)")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="per-check time limit in seconds, above 0 and at most 600 (default 10)")
     p.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
@@ -56,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from tui.commands._inputs import context_from_args
     from tui.commands._output import diagnose_and_print, parse_layers
 
-    ctx = context_from_args(args, os.environ)
+    ctx = _with_dns_flags(context_from_args(args, os.environ), args)
     layers = parse_layers(args.layers)
     wanting = {Layer.SES, Layer.RECIPIENT_MTA} & set(layers or Layer)
     if wanting and not ctx.inputs.recipients:
@@ -65,3 +73,30 @@ def run(args: argparse.Namespace) -> int:
             + " layers (or set MAILPATH_TO, or leave them out with --layers)"
         )
     return diagnose_and_print(ctx, layers, as_json=args.json)
+
+
+def _with_dns_flags(ctx: Context, args: argparse.Namespace) -> Context:
+    """--dnsbl replaces the blocklist zones; --sending-ip adds IPs to evaluate."""
+    import dataclasses
+    import ipaddress
+
+    from checks.endpoints import EndpointError, parse_dnsbl_zones
+    from tui.cli import UsageError
+
+    if args.dnsbl is not None:
+        try:
+            zones = parse_dnsbl_zones(args.dnsbl)
+        except EndpointError as exc:
+            raise UsageError(f"--dnsbl: {exc}") from None
+        if not zones:
+            raise UsageError("--dnsbl was given no zone")
+        ctx.endpoints = dataclasses.replace(ctx.endpoints, dnsbl_zones=zones)
+    ips = []
+    for text in (t.strip() for v in args.sending_ips for t in v.split(",")):
+        try:
+            ips.append(str(ipaddress.ip_address(text)))
+        except ValueError:
+            raise UsageError(f"--sending-ip {text!r} is not an IP address") from None
+    if ips:
+        ctx.inputs = dataclasses.replace(ctx.inputs, sending_ips=tuple(dict.fromkeys(ips)))
+    return ctx
