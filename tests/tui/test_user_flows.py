@@ -90,6 +90,9 @@ async def test_check_my_setup_walks_the_relay_and_draws_every_check_that_ran(see
         assert layers[0].startswith("✗ fail    Gmail relay")
         assert set(app.walkthrough.results) <= set(_drawn(app))
         assert bar_text(app.walkthrough).startswith("2 root causes: Gmail relay, Amazon SES")
+        # the second run selects its first root cause too (same row as before the run)
+        assert "IAM key behind the SMTP username" in screen_text(app)
+        assert "Select a check on the left" not in screen_text(app)
 
 
 async def test_check_my_setup_uses_the_relay_profile_named(seed_lab, memory) -> None:

@@ -294,7 +294,11 @@ class WalkthroughScreen(Guarded, Screen[None]):
             self.notify(self.diagnosis().headline() if self.results else "Nothing checked yet.")
             return
         after = findings.index(self.selected) + 1 if self.selected in findings else 0
-        self.query_one(LayerTree).select_check(findings[after % len(findings)])
+        target = findings[after % len(findings)]
+        self.query_one(LayerTree).select_check(target)
+        # the cursor may already be on that row (a new run, same tree): no highlight event
+        self.selected = target
+        self._refresh_detail()
 
     def action_copy_fix(self) -> None:
         result = self.results.get(self.selected or "")
