@@ -34,6 +34,8 @@ STATUSES: dict[str, dict[str, str]] = {
     "dns-propagation-mismatch": {"dns.propagation": "fail", "dns.spf.authorises_ses": "fail",
                                  "dns.spf.record": "pass"},
     "dns-byodkim-key": {"dns.dkim.cnames": "pass", "dns.dmarc.alignment": "pass"},
+    # cases.jsonl gmail-dmarc-reject-send-as-alias: Gmail's own servers send the alias
+    "dns-gmail-alias-dmarc-reject": {"dns.dmarc.alignment": "fail", "dns.dmarc.record": "pass"},
 }
 
 #: words the finding must contain, so the right cause is named (not just "some failure")
@@ -50,6 +52,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "dns-spf-missing-amazonses": ("dns.spf.authorises_ses", "does not authorise"),
     "dns-propagation-mismatch": ("dns.propagation", "ns1.sender.example (192.0.2.53) serves"),
     "dns-byodkim-key": ("dns.dkim.cnames", "rsa 2048-bit key"),
+    "dns-gmail-alias-dmarc-reject": ("dns.dmarc.alignment", "via Gmail's own servers"),
 }
 
 
