@@ -18,9 +18,10 @@ every check live and ends with **every** root cause, each with its evidence and 
 
 | key | does |
 |---|---|
-| `n` | next step: go to the next finding (asks the tree's question when it needs one) |
+| `n` | next step: root causes first, then what they explain, checks that could not run, warnings |
 | `r` / `l` / `a` | re-run the selected check / its layer / everything |
 | `c` | copy the selected fix |
+| `Tab` | tree → detail → its buttons → each evidence box; `↑↓` `PgUp/PgDn` scroll the focused one |
 | `p` | the report (save as Markdown `m` or JSON `j`) |
 | `i` | intake: describe a new problem |
 | `s` | settings |
