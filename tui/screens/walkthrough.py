@@ -276,7 +276,8 @@ class WalkthroughScreen(Guarded, Screen[None]):
         if layer is None:
             self.notify("Select a check or a layer first.", severity="warning")
             return
-        self._launch(plan([layer], self.registry))
+        # only checks the tree draws (a layer drawn for a dependency is not walked whole)
+        self._launch([c for c in plan([layer], self.registry) if c.id in self.checks])
 
     def action_rerun_all(self) -> None:
         if self.ctx is None:
