@@ -65,7 +65,8 @@ def use_private_keyring() -> Any:
 
 
 def private_state(ctx: Context, config: Path) -> None:
-    """The demo's keyring and settings: private, seeded with the scenario's relay profile."""
+    """The demo's keyring and settings: private, seeded with the scenario's relay profile
+    (`ctx`: a Context or a running lab, anything with `inputs` and `endpoints`)."""
     use_private_keyring()
     seed_profile(ctx, config)
 
