@@ -48,6 +48,7 @@ class DnsStatus(StrEnum):
     TRUNCATED = "truncated"  # the UDP answer was truncated and TCP gave none
     MALFORMED = "malformed"  # the reply did not parse as a DNS message
     BAD_NAME = "bad_name"  # the name cannot be asked (a label over 63 characters, ...)
+    CNAME_LOOP = "cname_loop"  # the CNAME chain loops (or is longer than resolvers follow)
     TIMEOUT = "timeout"
     ERROR = "error"  # another DNS failure
 
@@ -71,6 +72,7 @@ _PLAIN = {
     "answer over TCP",
     DnsStatus.MALFORMED: "the DNS server {server} sent a reply that is not a valid DNS message",
     DnsStatus.BAD_NAME: "{name} is not a valid DNS name ({detail})",
+    DnsStatus.CNAME_LOOP: "the CNAME chain of {name} loops or is too long to follow",
     DnsStatus.TIMEOUT: "the DNS server {server} did not answer (timeout)",
     DnsStatus.ERROR: "the answer of the DNS server {server} could not be read",
 }
@@ -258,6 +260,7 @@ _STATUS_BY_EXCEPTION: tuple[tuple[type[BaseException], DnsStatus], ...] = (
     (dns.resolver.LifetimeTimeout, DnsStatus.TIMEOUT),
     (dns.exception.Timeout, DnsStatus.TIMEOUT),
     (dns.message.Truncated, DnsStatus.TRUNCATED),
+    (dns.message.ChainTooLong, DnsStatus.CNAME_LOOP),
     (dns.exception.FormError, DnsStatus.MALFORMED),
 )
 
