@@ -191,7 +191,7 @@ def _check_domain_spec(spec: str) -> None:
         raise SpfSyntaxError(str(exc)) from None
     problem = "" if "%" in spec else name_problem(spec)
     if problem:
-        raise SpfSyntaxError(f"{spec[:40]}{'...' if len(spec) > 40 else ''}: {problem}")
+        raise SpfSyntaxError(problem)
 
 
 def passes_everyone(record: str | None) -> bool:
@@ -209,7 +209,7 @@ def name_problem(name: str) -> str:
     labels = name.rstrip(".").split(".")
     long = next((label for label in labels if len(label) > 63), None)
     if long is not None:
-        return f"the label {long[:16]}... has {len(long)} characters (at most 63)"
+        return f"the label {long!r} has {len(long)} characters (at most 63)"
     if "" in labels:
         return "it has an empty label (two dots in a row)"
     if len(name.rstrip(".")) > 253:
