@@ -43,6 +43,7 @@ from checks.net.smtp import (
     ProbeResult,
     describe,
     probe,
+    recheck_slow_connect,
 )
 from checks.registry import Deps, check
 from checks.secrets import Secret, secret_shape
@@ -148,6 +149,8 @@ async def smtp_connect(ctx: Context, deps: Deps) -> Outcome:
         return passed(f"{relay.host}:{relay.port} answers: {banner}", evidence=(transcript(res),),
                       facts={"reached": True, "banner": banner})
     found = await working_alternatives(ctx, relay)
+    if res.failure is Failure.NO_BANNER and not found:
+        res = await recheck_slow_connect(res, ctx.endpoints)
     return connect_outcome(ctx, relay, res, found)
 
 
