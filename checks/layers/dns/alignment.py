@@ -244,7 +244,7 @@ def _alignment_outcome(
             evidence=evidence,
         )
     policy, why_policy = applied_policy(deps.result(_RECORD).facts)  # type: ignore[union-attr]
-    facts["policy"] = policy
+    facts["policy"] = f"{policy.tag}={policy.name}" if policy.tag else "none"
     lines = receiver_lines(policy)
     facts["receivers"] = lines
     why = (
