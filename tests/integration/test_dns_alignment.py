@@ -69,6 +69,8 @@ async def test_failed_ses_mail_from_falls_back_to_amazonses(lab_factory: Any) ->
     assert align.outcome.facts["mail_from"] == "amazonses.com"
     assert "falls back to amazonses.com" in align.outcome.explanation
     assert "uses the custom MAIL FROM" not in align.outcome.explanation
+    spf = results["dns.spf.record"]
+    assert "as FAILED" in spf.outcome.explanation, spf.outcome.explanation
 
 
 async def test_failed_ses_mail_from_with_reject_message_is_not_sent(lab_factory: Any) -> None:

@@ -81,6 +81,13 @@ def _spf_domain(ctx: Context, deps: Deps) -> tuple[str, str]:
     """Where the SPF that matters lives, and a sentence saying why."""
     custom, known = ses_mail_from(deps)
     sender = sender_domain(ctx, deps)
+    status = str(deps.get(MAIL_FROM, "status") or "SUCCESS").upper()
+    if custom and status != "SUCCESS":
+        return custom, (
+            f"SES reports the custom MAIL FROM domain {custom} as {status}: until it is "
+            f"verified SES sends with {SES_DEFAULT_MAIL_FROM} (or rejects the mail, with "
+            f"REJECT_MESSAGE); {custom}'s SPF is what counts once it is."
+        )
     if custom:
         return custom, f"SES uses the custom MAIL FROM domain {custom} as the envelope sender."
     if known:
