@@ -144,21 +144,22 @@ def _spf_passes(deps: Deps) -> list[bool]:
 def _mail_from_options(deps: Deps, custom: str | None) -> list[MailFrom]:
     """The MAIL FROM SES uses (every candidate when a check it depends on could not run);
     empty when SES rejects the mail instead."""
-    fallback_to = (SES_DEFAULT_MAIL_FROM, True)
     if not custom:
-        return [(fallback_to[0], "SES uses its own MAIL FROM domain (amazonses.com).", True)]
-    behaviour = deps.get(MAIL_FROM, "behavior_on_mx_failure", "USE_DEFAULT_VALUE")
+        return [(SES_DEFAULT_MAIL_FROM, "SES uses its own MAIL FROM domain (amazonses.com).", True)]
+    rejects = deps.get(MAIL_FROM, "behavior_on_mx_failure", "USE_DEFAULT_VALUE") != (
+        "USE_DEFAULT_VALUE")
     status = str(deps.get(MAIL_FROM, "status") or "SUCCESS").upper()
     own = [(custom, f"SES uses the custom MAIL FROM domain {custom}.", ok)
            for ok in _spf_passes(deps)]  # fmt: skip
-    if status != "SUCCESS":
+    if status != "SUCCESS":  # SES itself no longer uses the custom domain
         why = f"SES reports the custom MAIL FROM {custom} as {status}"
-    elif deps.status(_MX) is Status.FAIL:
-        why = f"The MX of {custom} fails"
-    else:
-        unsure = deps.status(_MX) is Status.ERROR and behaviour == "USE_DEFAULT_VALUE"
-        return own + ([_fallback(custom, "Its MX could not be checked")] if unsure else [])
-    return [_fallback(custom, why)] if behaviour == "USE_DEFAULT_VALUE" else []
+        return [] if rejects else [_fallback(custom, why)]
+    if rejects:  # SES keeps the custom domain (or rejects once it notices a broken MX)
+        return own
+    if deps.status(_MX) is Status.FAIL:
+        return [_fallback(custom, f"The MX of {custom} fails")]
+    unsure = deps.status(_MX) is Status.ERROR
+    return own + ([_fallback(custom, "Its MX could not be checked")] if unsure else [])
 
 
 def _fallback(custom: str, why: str) -> MailFrom:
