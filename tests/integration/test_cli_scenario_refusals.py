@@ -59,3 +59,11 @@ def test_unknown_scenario_is_named_before_the_missing_terminal() -> None:
                           text=True, timeout=60, env=_env(), stdin=subprocess.DEVNULL)
     assert proc.returncode == 2
     assert "unknown scenario 'nope'" in proc.stderr and "no terminal" not in proc.stderr
+
+
+@pytest.mark.parametrize("value", ["11", "nan", "-1", "1e308"])
+def test_lab_delay_flag_is_bounded(value: str) -> None:
+    proc = subprocess.run([*MAILPATH, "lab", "--delay", value], capture_output=True, text=True,
+                          timeout=60, env=_env(), stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2 and "--delay must be a number of seconds from 0 to 10" in \
+        proc.stderr and proc.stdout == ""

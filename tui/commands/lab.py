@@ -68,8 +68,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"the lab needs extra packages ({exc.name}): pip install -e '.[lab]'"
         ) from None
-    if args.delay is not None and not (math.isfinite(args.delay) and 0 <= args.delay <= 10):
-        raise UsageError(f"--delay must be a number of seconds from 0 to 10, not {args.delay}")
+    from checks.lab.scenario import MAX_DELAY
+
+    if args.delay is not None and not (math.isfinite(args.delay) and 0 <= args.delay <= MAX_DELAY):
+        raise UsageError(f"--delay must be a number of seconds from 0 to {MAX_DELAY:g}, "
+                         f"not {args.delay}")
     try:
         scenario = load_scenario(args.scenario)
     except ScenarioError as exc:
