@@ -53,10 +53,9 @@ class Secret:
         return self._value
 
     def masked(self) -> str:
-        """A hint for the user: the last four characters at most, never more (none when
-        they are not printable, e.g. undecodable bytes)."""
-        tail = self._value[-4:] if len(self._value) >= 12 else ""
-        return f"••••{tail if tail.isprintable() else ''}"
+        """A mask that tells only the length: no character of the secret, not even a few."""
+        n = len(self._value)
+        return f"•••• ({n} character{'s' if n != 1 else ''})"
 
     def __bool__(self) -> bool:
         return bool(self._value)

@@ -65,7 +65,7 @@ def test_password_pasted_as_username_is_redacted_and_named() -> None:
     login = base64.b64encode(SMTP_PW.encode()).decode()
     assert SMTP_PW not in ctx.redactor(f"user {SMTP_PW} / {login}")
     summary = _not_a_key_id(SMTP_PW)
-    assert SMTP_PW not in summary and SMTP_PW[-4:] in summary
+    assert SMTP_PW not in summary and SMTP_PW[-4:] not in summary and "44 characters" in summary
     assert "looks like an SMTP password" in summary and "swapped" in summary
     assert "'admin@sender.example' is not an access key id" in _not_a_key_id(
         "admin@sender.example")
