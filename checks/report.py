@@ -58,14 +58,15 @@ def _plain_text(diagnosis: Diagnosis) -> str:
         ev = diagnosis.intake.evidence()
         lines += [f"Started from {ev.label}:", *(f"  {row}" for row in ev.content.splitlines()),
                   ""]
-    for n, r in enumerate(diagnosis.root_causes, 1):
+    causes = (*diagnosis.root_causes, *diagnosis.context_causes)  # context: outside --layers
+    for n, r in enumerate(causes, 1):
         lines.append(f"{n}. [{r.layer.display_name}] {r.summary}  ({r.check_id})")
         if r.outcome.explanation:
             lines.append(f"   {r.outcome.explanation}")
         if r.outcome.fix:
             lines.append(f"   Fix: {r.outcome.fix.summary}")
             lines += [f"     - {s}" for s in r.outcome.fix.steps]
-    if diagnosis.root_causes:
+    if causes:
         lines.append("")
     for layer in Layer:
         rows = [r for r in diagnosis.results if r.layer is layer]

@@ -56,3 +56,11 @@ def test_identity_in_another_region_names_the_relay_cause(lab_factory: Any) -> N
     assert [r.check_id for r in d.consequences] == ["ses.identity.domain"]
     assert [r.check_id for r in d.context_causes] == ["gmail_relay.ses.region"]
     assert d.headline().endswith("the faults come from Gmail relay")
+
+
+def test_the_text_report_shows_a_context_cause_with_its_fix(lab_factory: Any) -> None:
+    from checks.report import to_text
+
+    text = to_text(_diagnose(lab_factory("ses-identity-other-region"), Layer.SES))
+    assert "1. [Gmail relay]" in text and "(gmail_relay.ses.region)" in text
+    assert "Fix:" in text and "Gmail relay (context: not requested)" in text
