@@ -7,7 +7,10 @@ from functools import lru_cache
 
 #: look-behinds sit after the first character ("not preceded by" = the two characters ending
 #: with it are not "that, then any"), so a scan skips to the digits 2, 4 and 5
-_STATUS = re.compile(r"([245])(?<![\w.].)\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)")
+#: (`_STATUS` starts at the code's first dot instead, a literal the scan skips to: the class
+#: digit before it, not preceded by a word character or dot, is group 1, and the code is
+#: group 1 + the match)
+_STATUS = re.compile(r"\.(?<=(?<![\w.])([245])\.)(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)")
 _REPLY = re.compile(
     r"([245](?<![\w.#:/-].)[0-5]\d)(?:[ -]|$)(?![\w.]*\.\d{1,3}\.\d{1,3}\.\d)", re.M)
 #: an address is found from each "@": its local part read backwards (on the reversed text,
@@ -42,11 +45,13 @@ _COMMANDS = {
 
 def status_in(text: str) -> str:
     """The most specific enhanced status code in `text` (first non-generic, else first)."""
-    found = ["{}.{}.{}".format(*m.groups()) for m in _STATUS.finditer(text[:20000])]
-    for code in found:
+    first = ""
+    for match in _STATUS.finditer(text[:20000]):
+        code = match[1] + match[0]
         if not code.endswith(".0.0"):
             return code
-    return found[0] if found else ""
+        first = first or code
+    return first
 
 
 def reply_in(text: str) -> str:
@@ -65,13 +70,15 @@ def addresses(text: str) -> list[str]:
             seen.setdefault(_tidy(match[0]), None)
         return list(seen)
     reversed_text, size, done = text[::-1], len(text), 0
+    local_at, domain_at, find = _LOCAL_REVERSED.match, _DOMAIN.match, text.find
     while at >= 0:
-        local = _LOCAL_REVERSED.match(reversed_text, size - at)
-        domain = _DOMAIN.match(text, at + 1) if local and at - len(local[0]) >= done else None
-        if local and domain:
-            seen.setdefault(_tidy(f"{local[0][::-1]}@{domain[0]}"), None)
+        local = local_at(reversed_text, size - at)
+        start = at - len(local[0]) if local else -1
+        domain = domain_at(text, at + 1) if start >= done else None
+        if domain:
             done = domain.end()
-        at = text.find("@", at + 1)
+            seen.setdefault(text[start:done].rstrip(".").lstrip("'.").lower(), None)
+        at = find("@", at + 1)
     return list(seen)
 
 

@@ -7,21 +7,26 @@ import re
 from checks.bounce import tables
 
 _PSEUDO: dict[str, str] = tables.load("status_codes.json")["pseudo"]
-#: look-behinds sit after the first character ("not preceded by" = the two characters ending
-#: with it are not "that, then any"), so a scan skips straight to candidate digits
-_CODE = re.compile(r"([245])(?<![\d.vV].)\.([0-7])\.(\d{1,3})(?!\d)")
+#: a match starts at the code's first dot (a literal first character lets a scan skip to
+#: the dots); the class digit before it, not preceded by a digit, dot or v, is read by a
+#: look-behind (group 1): the code is group 1 + the match
+_CODE = re.compile(r"\.(?<=(?<![\d.vV])([245])\.)([0-7])\.(\d{1,3})(?!\d)")
 _IPV4 = re.compile(r"\d(?<!\w.)\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
+#: what every IPv4 address has from its first dot on (searched before the costlier `_IPV4`)
+_IPV4_TAIL = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
 _REPLY = re.compile(r"([245](?<![\d.#:/-].)[0-5]\d)(?=[ -]|$)", re.M)
 _VAGUE = frozenset({"4.4.7"})
 
 
 def find(text: str) -> str:
     """The status code a text names; X.0.0 and 4.4.7 only when nothing more specific."""
-    text = _IPV4.sub("***", text[:20000])
+    text = text[:20000]
+    if _IPV4_TAIL.search(text) is not None:
+        text = _IPV4.sub("***", text)
     codes: list[str] = []
     vague = ""
     for match in _CODE.finditer(text):
-        code = "{}.{}.{}".format(*match.groups())
+        code = match[1] + match[0]
         if code.endswith(".0.0") or code in _VAGUE:
             vague = code
             continue
