@@ -108,7 +108,7 @@ def _from_parts(parts: mail.MailParts, name: str | None) -> BounceReport:
     if arf.is_feedback(parts):
         return BounceReport("arf", family_of(parts), arf.recipients(parts), name=name,
                             subject=subject)
-    if gmail_relay.is_relay_bounce(parts.text):
+    if gmail_relay.is_relay_bounce(parts.text, parts.lower_head(20000)):
         return _relay_report(parts, name, subject)
     parts = _returned_bounce(parts) or parts
     family = family_of(parts)
@@ -451,8 +451,12 @@ def _result(*, address: str, action: str, status: str, replycode: str, diagnosti
 
 def _ses_reply(diag: str, reply: str, remote_mta: str,
                context: str) -> ses_smtp.SesReply | None:
-    """The SES SMTP reply this diagnostic is, if it is one (see tables/ses_smtp.json)."""
-    return ses_smtp.find(diag, reply, ses_named=_ses_spoke(remote_mta, context))
+    """The SES SMTP reply this diagnostic is, if it is one (see tables/ses_smtp.json); the
+    hosts are looked at only when the diagnostic has words a row needs."""
+    text = ses_smtp.hinted(diag)
+    if text is None:
+        return None
+    return ses_smtp.match(text, reply, ses_named=_ses_spoke(remote_mta, context))
 
 
 def _confidence(reason: str, from_table: bool) -> float:

@@ -22,9 +22,11 @@ _REPLY = re.compile(
     re.I)
 
 
-def is_relay_bounce(text: str) -> bool:
+def is_relay_bounce(text: str, lower: str | None = None) -> bool:
+    """Is this Gmail's relay bounce? (`lower`: the text's first 20,000 characters lower-cased,
+    when the caller has them.)"""
     head = text[:20000]
-    low = head.lower()
+    low = head.lower() if lower is None else lower
     if "misconfigured" not in low and _OUT_OF_DATE.search(low) is None:
         return False
     return _SIGN.search(head) is not None

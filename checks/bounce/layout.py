@@ -152,7 +152,8 @@ def pick(parts: MailParts, family: str) -> Layout | None:
     for key in _KEYS & parts.headers.names() | {"body"}:
         value = _value(parts, key)
         if value:
-            best = _first_shown(_BY_KEY[key], value, value.lower(), best)
+            lower = parts.lower_head(len(value)) if key == "body" else value.lower()
+            best = _first_shown(_BY_KEY[key], value, lower, best)
     return _ORDER[best] if best < len(_ORDER) else LAYOUTS.get(family)
 
 

@@ -13,6 +13,7 @@ import quopri
 import re
 from dataclasses import dataclass
 from email.header import decode_header
+from functools import cached_property
 
 #: nesting deeper than this is not followed (hostile input)
 MAX_DEPTH = 32
@@ -54,6 +55,7 @@ class Headers:
     def _index(self) -> None:
         self._first = {entry[0].lower(): entry for entry in reversed(self._lines)}
         self._type: str | None = None
+        self._decoded: dict[str, str] | None = None
 
     def content_type(self) -> str:
         """The lower-cased type/subtype, text/plain when none is given (worked out once)."""
@@ -68,6 +70,15 @@ class Headers:
         if entry is None and not name.islower():
             entry = self._first.get(name.lower())
         return default if entry is None else _unfolded(entry)
+
+    def decoded(self, name: str) -> str:
+        """A field's value with encoded words decoded ("" when absent), worked out once."""
+        if self._decoded is None:
+            self._decoded = {}
+        value = self._decoded.get(name)
+        if value is None:
+            value = self._decoded[name] = _decode_value(self.get(name))
+        return value
 
     def names(self) -> frozenset[str]:
         """The lower-cased names of the fields present."""
@@ -97,6 +108,22 @@ class MailParts:
     feedback: str
     content_type: str
     original_headers: str
+
+    @cached_property
+    def _lower_head(self) -> str:
+        return self.text[:HEAD].lower()
+
+    def lower_head(self, size: int) -> str:
+        """The lower-cased first `size` (at most HEAD) characters of the text, lower-cased
+        once for every reader (cut from the one copy when the text is ASCII, where lower
+        case keeps every character's place)."""
+        if self.text.isascii():
+            return self._lower_head[:size]
+        return self.text[:size].lower()
+
+
+#: characters at the start of a text that `MailParts.lower_head` keeps lower-cased
+HEAD = 20000
 
 
 @dataclass
@@ -245,7 +272,11 @@ def _decoded(part: Headers, data: bytes) -> str:
 
 def header(msg: Headers, name: str) -> str:
     """A header's value, encoded words decoded, never raising."""
-    raw = msg.get(name)
+    return msg.decoded(name)
+
+
+def _decode_value(raw: str | None) -> str:
+    """Encoded words in a header value decoded, never raising ("" for no value)."""
     if raw is None:
         return ""
     if "=?" not in raw:

@@ -98,13 +98,26 @@ def _present(text: str) -> frozenset[str]:
     found = _WORDS.hits(text)
     named: set[str] = set()
     ruled_out: set[str] = set()
+    groups: list[tuple[str, tuple[str, ...]]] = []
     for phrase in found:
-        named.update(_INDEX.get(phrase, ()))
-        ruled_out.update(_ISNOT.get(phrase, ()))
-        for name, group in _PAIRS.get(phrase, ()):
-            if name not in named and vocab.aligned(found, group):
-                named.add(name)
+        role = _ROLES.get(phrase)
+        if role is not None:
+            named.update(role[0])
+            ruled_out.update(role[1])
+            groups.extend(role[2])
+    for name, group in groups:  # (a reason already named needs no group of its own)
+        if name not in named and vocab.aligned(found, group):
+            named.add(name)
     return frozenset(named - ruled_out)
+
+
+#: phrase -> (reasons it names, reasons it rules out, ordered groups it opens), for the
+#: phrases that have any of these (one look-up per phrase found)
+_ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...],
+                        tuple[tuple[str, tuple[str, ...]], ...]]] = {
+    p: (_INDEX.get(p, ()), _ISNOT.get(p, ()), _PAIRS.get(p, ()))
+    for p in {*_INDEX, *_ISNOT, *_PAIRS}
+}
 
 
 def _by_code_or_text(reason: str) -> Callable[[Fact, str], bool]:

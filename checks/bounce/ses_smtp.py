@@ -39,9 +39,19 @@ _HINTS = ("throttling", "authentication", "concurrent", "temporary service", "ti
 
 def find(diagnostic: str, replycode: str = "", *, ses_named: bool = False) -> SesReply | None:
     """The row this reply matches: its words, and its reply code when one is known."""
+    text = hinted(diagnostic)
+    return None if text is None else match(text, replycode, ses_named=ses_named)
+
+
+def hinted(diagnostic: str) -> str | None:
+    """The diagnostic as the rows read it (lower case, single spaces), or None when it has
+    none of the words every row needs (no row can match)."""
     text = " ".join(diagnostic.lower().split())
-    if not any(h in text for h in _HINTS):
-        return None
+    return text if any(map(text.__contains__, _HINTS)) else None
+
+
+def match(text: str, replycode: str = "", *, ses_named: bool = False) -> SesReply | None:
+    """The row a `hinted` text matches."""
     for row in REPLIES:
         if replycode and replycode != row.code:
             continue

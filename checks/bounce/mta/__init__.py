@@ -40,7 +40,7 @@ def reporter(parts: MailParts) -> str:
     """
     present = _HEADER_KEYS & parts.headers.names()
     values = [(key, header(parts.headers, key).lower()) for key in present]
-    values.append(("body", parts.text[:6000].lower()))
+    values.append(("body", parts.lower_head(6000)))
     best = len(FAMILIES)
     for key, value in values:
         if value:
@@ -60,7 +60,7 @@ def _first_shown(signs: tuple[_KeySign, ...], value: str, best: int) -> int:
 
 def _shown(rx: re.Pattern[str], required: tuple[str, ...] | None, value: str) -> bool:
     """A sign is searched only when a word it cannot match without is in the value."""
-    if required is not None and not any(w in value for w in required):
+    if required is not None and not any(map(value.__contains__, required)):
         return False
     return rx.search(value) is not None
 
