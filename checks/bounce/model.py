@@ -173,7 +173,7 @@ def _describe_recipient(rcpt: RecipientResult) -> list[str]:
     hard = "hard" if rcpt.hard else "soft"
     code = " ".join(c for c in (rcpt.replycode, rcpt.status) if c) or "no code"
     lines = [f"- {rcpt.address or '(recipient not named)'}: {rcpt.reason} ({hard}), {code}"]
-    lines.append(f"  layer: {rcpt.layer or 'none'}; action: {rcpt.action}; "
+    lines.append(f"  layer: {rcpt.layer or 'none'}; action: {rcpt.action or 'none'}; "
                  f"confidence: {rcpt.confidence:.2f}; tree entry: {rcpt.entry or 'none'}")
     if rcpt.remote_mta:
         lines.append(f"  remote MTA: {rcpt.remote_mta}")
