@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 
 from moto.iam.models import AccessKeyLastUsed
+from textual.widgets import OptionList
 
 from checks.config import Profile, get_profile, save_profile
 from checks.context import Context
@@ -105,3 +106,53 @@ def _gmail_logs_in(lab, key_id: str) -> None:
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
     lab.aws.iam.access_keys[key_id].last_used = AccessKeyLastUsed(later, "ses",
                                                                    lab.scenario.region)
+
+
+async def test_a_rotation_step_that_changes_the_profile_refreshes_list_detail_and_login(
+        fresh_seed_lab, memory) -> None:
+    """`o`, `y`, `y` (Gmail updated) and the new key is current: the list, the detail and `e`
+    use the stored profile now, not the one listed before the rotation (was: old key, 535)."""
+    lab = fresh_seed_lab
+    _store_profile(lab)
+    app = _app(lab)
+    never = asyncio.Event()
+
+    async def held(seconds: float) -> None:  # the rotation stays at "Confirm Gmail uses it"
+        await never.wait()
+
+    polling = RotationOptions(verify_attempts=3, gmail_poll_seconds=30, gmail_poll_interval=15,
+                              smtp_timeout=5, sleep=held)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        screen = CredentialsScreen(app.base_ctx, options=polling)
+        await app.push_screen(screen)
+        await pilot.pause()
+        await pilot.press("o")
+        answered = 0
+        for _ in range(2000):  # a bound on turns, not a clock
+            await asyncio.sleep(0.01)
+            if isinstance(app.screen, ConfirmModal | GmailModal) and answered < 2:
+                answered += 1
+                await pilot.press("y")
+            elif answered == 2 and "checking again" in str(
+                    screen.query_one("#cred-checklist").render()):
+                break
+        await pilot.pause()
+        new_user = get_profile(PROFILE).relay_user
+        assert new_user and new_user != lab.relay.username
+        assert app.screen is screen and len(screen.workers)  # the rotation is still running
+        detail = str(screen.query_one("#cred-detail").render())
+        listing = screen.query_one("#cred-profiles", OptionList)
+        listed = " ".join(str(listing.get_option_at_index(i).prompt)
+                          for i in range(listing.option_count))
+        assert f"relay_user: {new_user}" in detail, detail
+        assert lab.relay.username not in detail
+        assert new_user in listed and lab.relay.username not in listed
+        app.clear_notifications()
+        await pilot.press("e")
+        for _ in range(2000):
+            await asyncio.sleep(0.01)
+            if any("AUTH" in n for n in notices(app)):
+                break
+        said = " ".join(notices(app))
+        assert "AUTH 235" in said and "AUTH 535" not in said, said

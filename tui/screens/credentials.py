@@ -121,6 +121,7 @@ class CredentialsScreen(Guarded, Screen[None]):
         listing.add_options(options)
         if keep in self.profiles:
             listing.highlighted = list(self.profiles).index(keep)
+            self.profile_chosen()  # the detail now, even if the highlight did not move
             return
         if not options:
             self._detail("No stored profiles. Store one with\n  mailpath creds set NAME "
@@ -177,7 +178,12 @@ class CredentialsScreen(Guarded, Screen[None]):
         if profile is None:
             self.notify("No profile to test.", severity="warning")
             return
-        self.test_login(profile)
+        current = self._stored(profile.name)  # never a copy listed before a rotation step
+        if current is None:
+            self.notify(f"The profile {profile.name} is no longer stored.", severity="warning")
+            self.show_profiles()
+            return
+        self.test_login(current)
 
     @work(group="creds-test", exclusive=True, exit_on_error=False)
     async def test_login(self, profile: Profile) -> None:
@@ -235,7 +241,24 @@ class CredentialsScreen(Guarded, Screen[None]):
     def on_step_changed(self, message: StepChanged) -> None:
         if message.event.message:
             self.step_log[message.event.step] = self.ctx.redactor(message.event.message)
+        # a step may have changed the stored profile or password (the new key made current,
+        # the old one put back): list and detail show what is stored now, not what was
+        self.show_profiles(keep=self._current_name())
         self._checklist()
+
+    def _current_name(self) -> str | None:
+        """The highlighted profile's name (kept across a reload of the list)."""
+        profile = self.selected()
+        return profile.name if profile else None
+
+    def _stored(self, name: str) -> Profile | None:
+        """The profile as stored now (a rotation may have changed it since it was listed)."""
+        try:
+            self.profiles = load_profiles(self.config)
+        except ConfigError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return None
+        return self.profiles.get(name)
 
     async def ask(self, question: Question) -> bool:
         """Each confirmation in a modal; the Gmail step shows the values to type."""
