@@ -92,7 +92,7 @@ def _unfolded(entry: list[str]) -> str:
     """A field's value: its lines stripped and joined by single spaces (empty ones dropped)."""
     if len(entry) == 2:
         return entry[1].strip()
-    return " ".join(part for line in entry[1:] if (part := line.strip()))
+    return " ".join(filter(None, map(str.strip, entry[1:])))
 
 
 EMPTY = Headers([])
@@ -110,16 +110,20 @@ class MailParts:
     original_headers: str
 
     @cached_property
-    def _lower_head(self) -> str:
-        return self.text[:HEAD].lower()
+    def _lower_head(self) -> tuple[str, bool]:
+        """The head lower-cased, and whether every character kept its place (then a cut of
+        it is the lower case of the same cut of the text)."""
+        head = self.text[:HEAD]
+        lower = head.lower()
+        # (lower case maps a character to one or more; only the capital sigma's depends
+        # on its neighbours, so a cut could change it)
+        return lower, head.isascii() or (len(lower) == len(head) and "\u03a3" not in head)
 
     def lower_head(self, size: int) -> str:
         """The lower-cased first `size` (at most HEAD) characters of the text, lower-cased
-        once for every reader (cut from the one copy when the text is ASCII, where lower
-        case keeps every character's place)."""
-        if self.text.isascii():
-            return self._lower_head[:size]
-        return self.text[:size].lower()
+        once for every reader."""
+        lower, kept = self._lower_head
+        return lower[:size] if kept else self.text[:size].lower()
 
 
 #: characters at the start of a text that `MailParts.lower_head` keeps lower-cased

@@ -112,22 +112,25 @@ def command_in(text: str) -> str:
     """The SMTP command a text says failed; a Sendmail transcript whose reply follows the
     "... while talking to" line with no command sent means the greeting (CONN) failed."""
     lower = text[:20000].lower()
-    for at in sorted(_starts(lower, _COMMAND_WORDS)):
-        match = _COMMAND.match(lower, at)
-        if match:
-            return _COMMANDS.get(match.group(1), "")
+    match = _first_command(lower)
+    if match is not None:
+        return _COMMANDS.get(match.group(1), "")
     return "CONN" if "while talking to" in lower and _GREETING.search(lower) else ""
 
 
-def _starts(text: str, words: tuple[str, ...]) -> list[int]:
-    """Every position where one of the words starts (found by `str.find`, not a regex scan)."""
-    out = []
-    for word in words:
-        at = text.find(word)
-        while at >= 0:
-            out.append(at)
-            at = text.find(word, at + 1)
-    return out
+def _first_command(lower: str) -> re.Match[str] | None:
+    """The leftmost `_COMMAND` match: each word's places (found by `str.find`, not a regex
+    scan) are tried in order, only those before the leftmost match found so far."""
+    best, found = len(lower) + 1, None
+    for word in _COMMAND_WORDS:
+        at = lower.find(word)
+        while 0 <= at < best:
+            match = _COMMAND.match(lower, at)
+            if match:
+                best, found = at, match
+                break
+            at = lower.find(word, at + 1)
+    return found
 
 
 _GREETING = re.compile(r"while talking to [^\n]*\n[ \t]*<<<[ \t]*[45]\d\d")

@@ -11,6 +11,7 @@ asks the resulting set of hits.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -71,10 +72,11 @@ def aligned(hits: dict[str, list[int]], parts: Sequence[str]) -> bool:
     """Do the parts occur in this order, each after the end of the one before?"""
     pos = 0
     for part in parts:
-        start = next((p for p in hits.get(part, ()) if p >= pos), -1)
-        if start < 0:
+        starts = hits.get(part, ())  # (in ascending order)
+        at = bisect_left(starts, pos)
+        if at == len(starts):
             return False
-        pos = start + len(part)
+        pos = starts[at] + len(part)
     return True
 
 

@@ -175,4 +175,13 @@ def _opening(section: str, at: int) -> int:
 
 
 def finding(address: str, chunk: str) -> TextFinding:
-    return TextFinding(address, scan.squash(chunk)[:2000])
+    return TextFinding(address, _squashed_head(chunk, 2000))
+
+
+def _squashed_head(text: str, size: int) -> str:
+    """`squash(text)[:size]`, squashing only as much of a long text as that needs: the
+    squashed start of a text is always the start of the squashed whole."""
+    head = scan.squash(text[: size * 4])
+    if len(head) < size and len(text) > size * 4:
+        head = scan.squash(text)
+    return head[:size]
