@@ -1,7 +1,10 @@
 """Reading one bounce input, bounded: a file by path or an open stream (standard input).
 
-Both `mailpath bounce` and `mailpath check --bounce` read through here, so both stop at
-MAX_BYTES, refuse what is not a regular file, and stop early on binary data.
+Both `mailpath bounce` and `mailpath check --bounce` (and the TUI intake's file field) read
+through here, so all stop at MAX_BYTES, refuse what is not a regular file, and stop early on
+binary data. What is read says whether it was cut (`Bounded.truncated`); a cut input ends at
+its last blank line, so a recipient group (or header block) cut at the limit is dropped,
+never handed on half-read.
 """
 
 from __future__ import annotations
@@ -21,7 +24,43 @@ class Unreadable(Exception):
     """An input that cannot be read; the message says why in a few words."""
 
 
-def read_stream(stream: BinaryIO | None, limit: int = MAX_BYTES) -> bytes | None:
+class Bounded(bytes):
+    """The bytes read, and whether the input went on past `limit` (then they end at the
+    last blank line before the limit: no part-read group)."""
+
+    truncated: bool
+    limit: int
+
+    def __new__(cls, data: bytes, *, truncated: bool = False,
+                limit: int = MAX_BYTES) -> Bounded:
+        made = super().__new__(cls, data)
+        made.truncated, made.limit = truncated, limit
+        return made
+
+
+def limit_text(limit: int) -> str:
+    """A byte limit in words: "4 MB" (MiB, as MAX_BYTES is set), else bytes."""
+    mib = 1024 * 1024
+    return f"{limit // mib} MB" if limit % mib == 0 else f"{limit} bytes"
+
+
+def truncation_note(name: str, limit: int) -> str:
+    """What to tell the user about an input cut at `limit`."""
+    return (f"{name}: larger than {limit_text(limit)}; read only its first {limit_text(limit)} "
+            "(a recipient cut at the limit is left out)")
+
+
+def whole_groups(data: bytes) -> bytes:
+    """`data` up to and including its last blank line (else its last line break): what a
+    cut at the limit left half-read is dropped."""
+    cut = max(data.rfind(b"\n\n"), data.rfind(b"\n\r\n"))
+    if cut >= 0:
+        return data[:data.index(b"\n", cut + 1) + 1]
+    line = data.rfind(b"\n")
+    return data[:line + 1] if line >= 0 else data
+
+
+def read_stream(stream: BinaryIO | None, limit: int = MAX_BYTES) -> Bounded | None:
     """At most `limit` bytes of an open stream; None when its start is binary.
     A stream that is None (standard input closed) is Unreadable."""
     if stream is None:
@@ -30,12 +69,16 @@ def read_stream(stream: BinaryIO | None, limit: int = MAX_BYTES) -> bytes | None
         head = stream.read(min(SAMPLE, limit))
         if is_binary(head):
             return None
-        return head + stream.read(limit - len(head))
+        data = head + stream.read(limit - len(head))
+        more = len(data) >= limit and bool(stream.read(1))
     except OSError as exc:
         raise Unreadable(why(exc)) from None
+    if more:
+        return Bounded(whole_groups(data), truncated=True, limit=limit)
+    return Bounded(data, limit=limit)
 
 
-def read_path(path: str, limit: int = MAX_BYTES) -> bytes | None:
+def read_path(path: str, limit: int = MAX_BYTES) -> Bounded | None:
     """At most `limit` bytes of a regular file; None when its start is binary."""
     kind_of(path, want_file=True)
     try:

@@ -77,13 +77,48 @@ async def test_opening_a_missing_bounce_file_says_so(tmp_path) -> None:
         app.screen.query_one("#bounce-file").value = str(tmp_path / "nope.eml")
         await pilot.click("#open-file")
         await pilot.pause()
-        assert f"No file at {tmp_path / 'nope.eml'}." in notices(app)
+        assert (f"Cannot read {tmp_path / 'nope.eml'}: no such file or directory."
+                in notices(app))
         (tmp_path / "b.eml").write_text("Subject: Delivery Status Notification (Failure)\n")
         app.screen.query_one("#bounce-file").focus()
         app.screen.query_one("#bounce-file").value = str(tmp_path / "b.eml")
         await pilot.press("enter")
         await pilot.pause()
         assert "Delivery Status Notification" in app.screen.query_one("#bounce-text").text
+
+
+async def test_the_bounce_file_field_reads_as_mailpath_bounce_does(tmp_path) -> None:
+    """The same bounded reader and limit as the CLI: a big file is read up to the limit and
+    says so, random bytes are binary data, /dev/zero is not a regular file."""
+    from checks.bounce.source import MAX_BYTES
+
+    big = tmp_path / "big.eml"
+    with big.open("wb") as fh:
+        fh.write(b"Subject: Delivery Status Notification (Failure)\n\n"
+                 + b"550 5.1.1 user unknown\n\n" * 4000)  # text past the 64 KB sample
+        fh.truncate(100 * 1024 * 1024)  # 100 MB (the rest reads as zeros, past the sample)
+    noise = tmp_path / "noise.bin"
+    noise.write_bytes(bytes((i * 197 + 89) % 256 for i in range(70_000)))
+    app = make_app(start="intake")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        field = app.screen.query_one("#bounce-file")
+
+        async def open_file(path: str) -> str:
+            app.clear_notifications()
+            field.value = path
+            await pilot.click("#open-file")
+            await pilot.pause()
+            return " ".join(notices(app))
+
+        said = await open_file(str(big))
+        assert "Bounce loaded" in said and "larger than 4 MB" in said and str(big) in said
+        text = app.screen.query_one("#bounce-text").text
+        assert text.startswith("Subject: Delivery Status") and len(text) <= MAX_BYTES
+        said = await open_file(str(noise))
+        assert "binary data, not a bounce message" in said and "Bounce loaded" not in said
+        said = await open_file("/dev/zero")
+        assert "Cannot read /dev/zero: not a regular file." in said
 
 
 async def test_report_saves_markdown_and_asks_before_overwriting(tmp_path) -> None:

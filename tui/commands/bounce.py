@@ -65,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
     inputs = [item for raw in args.paths for item in _expand(raw, skipped)]
     counts: Counter[str] = Counter()
     for name, walked, data in _read_all(inputs, skipped):
+        if isinstance(data, source.Bounded) and data.truncated:
+            shown = "standard input" if name == "-" else source.display(name)
+            print(terminal_safe(f"mailpath: {source.truncation_note(shown, data.limit)}"),
+                  file=sys.stderr)
         report = _report(source.display(name), data)
         if walked and report.kind == "not_bounce":
             skipped.counts["binary or not a bounce"] += 1
@@ -149,7 +153,7 @@ def _say_skipped(skipped: _Skipped) -> None:
 
 
 def _read_all(inputs: list[tuple[str, bool]],
-              skipped: _Skipped) -> Iterator[tuple[str, bool, bytes | None]]:
+              skipped: _Skipped) -> Iterator[tuple[str, bool, source.Bounded | None]]:
     from tui.cli import UsageError
 
     for name, walked in inputs:
@@ -162,8 +166,9 @@ def _read_all(inputs: list[tuple[str, bool]],
             raise UsageError(f"{source.display(name)}: cannot read ({exc})") from None
 
 
-def _read(name: str) -> bytes | None:
-    """At most READ_LIMIT bytes of the input; None when its first 64 KB are binary."""
+def _read(name: str) -> source.Bounded | None:
+    """At most READ_LIMIT bytes of the input (flagged when cut there); None when its first
+    64 KB are binary."""
     if name == "-":
         return source.read_stream(getattr(sys.stdin, "buffer", None), READ_LIMIT)
     return source.read_path(name, READ_LIMIT)

@@ -22,7 +22,6 @@ from tui.messages import IntakeSubmitted
 from tui.persist import load_recent, recent_path, remember
 
 ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MAX_BOUNCE_BYTES = 5_000_000
 
 #: tab id -> (tab label, the field to focus when the tab opens)
 WAYS = {
@@ -33,18 +32,25 @@ WAYS = {
 
 
 def read_bounce_file(path_text: str) -> tuple[str | None, str | None]:
-    """The file's text, or a plain-words error."""
-    path = Path(path_text.strip()).expanduser()
+    """The file's text, or a plain-words error. Read as `mailpath bounce` reads it (the
+    same bounded reader and limit): a larger file is read up to the limit (the second value
+    then says so; the text is None only on an error), binary data and special files are
+    refused."""
+    from checks.bounce import source
+    from checks.bounce.signs import BINARY, utf16_as_utf8
+
     if not path_text.strip():
         return None, "Type the path of a bounce file (.eml, .json or .txt) first."
-    if not path.is_file():
-        return None, f"No file at {path}."
+    path = Path(path_text.strip()).expanduser()
+    shown = source.display(str(path))
     try:
-        if path.stat().st_size > MAX_BOUNCE_BYTES:
-            return None, f"{path.name} is larger than 5 MB; that is not a bounce."
-        return path.read_bytes().decode("utf-8", errors="replace"), None
-    except OSError as exc:
-        return None, f"Could not read {path}: {exc.strerror or exc}"
+        data = source.read_path(str(path))
+    except source.Unreadable as exc:
+        return None, f"Cannot read {shown}: {exc}."
+    if data is None:
+        return None, f"{shown}: {BINARY}."
+    text = utf16_as_utf8(bytes(data)).decode("utf-8", errors="replace")
+    return text, (source.truncation_note(shown, data.limit) if data.truncated else None)
 
 
 def parse_bounce_text(text: str) -> tuple[Any, str | None]:
@@ -192,12 +198,16 @@ class IntakeScreen(Guarded, Screen[None]):
     @on(Input.Submitted, "#bounce-file")
     def open_file(self) -> None:
         path = self.query_one("#bounce-file", Input).value
-        text, error = read_bounce_file(path)
-        if error:
-            self.notify(error, severity="error")
+        text, note = read_bounce_file(path)
+        if text is None:
+            self.notify(note or "Cannot read the file.", severity="error")
             return
         self._remember("bounce_files", [str(Path(path.strip()).expanduser())])
-        self.query_one("#bounce-text", TextArea).text = text or ""
+        self.query_one("#bounce-text", TextArea).text = text
+        if note:  # cut at the reader's limit, as `mailpath bounce` would
+            self.notify(f"Bounce loaded, {note}; press Diagnose.", severity="warning",
+                        timeout=10)
+            return
         self.notify("Bounce loaded; press Diagnose.")
 
     @on(Button.Pressed, "#go-bounce")
