@@ -204,3 +204,29 @@ async def test_clicking_a_check_shows_it(app) -> None:
         await pilot.pause()
         detail = app.walkthrough.query_one(CheckDetail)
         assert "Will SES send it?" in str(detail.query_one(".detail-summary").render())
+
+
+async def test_rerun_keys_pressed_fast_mid_refresh_use_the_highlighted_check() -> None:
+    """`a a a a a r l` at once: each `a` redraws the tree mid-run, yet `r` and `l` act on the
+    check highlighted on screen (was: "Select a check or a layer first." while one showed)."""
+    gate = asyncio.Event()
+    app = make_app(gate=gate)
+    began: list[RunBegan] = []
+    async with app.run_test(size=SIZE, message_hook=_collect(began)) as pilot:
+        gate.set()
+        await settle(app, pilot)
+        shown = app.walkthrough.query_one(CheckDetail).view.check_id  # type: ignore[union-attr]
+        assert shown == "gmail_relay.ses.key_state"
+        gate.clear()  # the recipient check now waits: every run stays mid-refresh
+        app.clear_notifications()
+        await pilot.press("a", "a", "a", "a", "a", "r", "l")
+        said = " ".join(n.message for n in app._notifications)
+        assert "first" not in said, said  # no "Select a check … first."
+        tree = app.walkthrough.query_one(LayerTree)
+        assert tree.cursor_node is not None and tree.cursor_node.data == shown
+        assert began[-2].check_ids[-1] == shown  # r: the highlighted check (after its needs)
+        assert "gmail_relay.smtp.auth" in began[-1].check_ids  # l: the highlighted one's layer
+        assert not any(c.startswith("dns.") for c in began[-1].check_ids)
+        gate.set()
+        await settle(app, pilot)
+        assert bar_text(app.walkthrough).startswith("2 root causes")

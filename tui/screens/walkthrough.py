@@ -153,9 +153,15 @@ class WalkthroughScreen(Guarded, Screen[None]):
         checks.sort(key=lambda c: rank.get(c.layer, len(rank)))
         self.checks = {c.id: c for c in checks}
         self.results.clear()
-        self.query_one(LayerTree).show_plan(checks, self.order)
-        self.selected = None
-        self.query_one(CheckDetail).show(None)
+        kept = self._current()
+        tree = self.query_one(LayerTree)
+        tree.show_plan(checks, self.order)
+        # the same check (or layer) stays highlighted across a redraw, so keys pressed at
+        # once (`a a a r l`) act on what the screen shows, not on "nothing selected"
+        self.selected = kept if tree.has_node(kept) else None
+        if self.selected is not None:
+            tree.reselect(self.selected)
+        self._refresh_detail()
         self._launch(checks)
 
     def _launch(self, checks: list[Check]) -> None:
@@ -262,14 +268,23 @@ class WalkthroughScreen(Guarded, Screen[None]):
 
     # ---- actions ---------------------------------------------------------------------------
 
+    def _current(self) -> str | None:
+        """The node the user has: the selection, else the highlighted row (a redraw may not
+        have told us yet)."""
+        if self.selected is not None:
+            return self.selected
+        node = self.query_one(LayerTree).cursor_node
+        return node.data if node is not None else None
+
     def _selected_layer(self) -> Layer | None:
-        return self.query_one(LayerTree).layer_of(self.selected)
+        return self.query_one(LayerTree).layer_of(self._current())
 
     def action_rerun_check(self) -> None:
-        if self.selected not in self.checks:
+        current = self._current()
+        if current is None or current not in self.checks:
             self.notify("Select a check first (arrow keys or click).", severity="warning")
             return
-        self._launch(with_needs(self.selected, self.checks))
+        self._launch(with_needs(current, self.checks))
 
     def action_rerun_layer(self) -> None:
         layer = self._selected_layer()

@@ -118,6 +118,18 @@ class LayerTree(Guarded, Tree[str]):
         if leaf is not None:
             self.move_cursor(leaf)
 
+    def has_node(self, node_data: str | None) -> bool:
+        """Is there a row (a check or a layer) with this data?"""
+        return node_data in self._leaves or any(
+            layer.value == node_data for layer in self._layers)
+
+    def reselect(self, node_data: str) -> None:
+        """Put the cursor back on this check or layer once the redrawn tree has its rows."""
+        node = self._leaves.get(node_data) or next(
+            (n for layer, n in self._layers.items() if layer.value == node_data), None)
+        if node is not None:
+            self.call_after_refresh(self.move_cursor, node)
+
     def layer_of(self, node_data: str | None) -> Layer | None:
         if node_data is None:
             return None
