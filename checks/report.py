@@ -23,6 +23,9 @@ def to_markdown(diagnosis: Diagnosis, *, title: str = "mailpath diagnosis") -> s
     lines += _section("Consequences (explained by a root cause)", diagnosis.consequences)
     lines += _section("Warnings", diagnosis.warnings, with_fix=True)
     lines += _section("Could not check", diagnosis.could_not_check)
+    if diagnosis.unchecked_layers:
+        lines += ["## Not checked", ""]
+        lines += [f"- {line}" for line in not_checked_lines(diagnosis)] + [""]
     if diagnosis.healthy_layers:
         lines += ["## Healthy layers", ""]
         lines += [f"- ✓ {layer.display_name}" for layer in diagnosis.healthy_layers] + [""]
@@ -68,12 +71,39 @@ def _plain_text(diagnosis: Diagnosis) -> str:
             lines += [f"     - {s}" for s in r.outcome.fix.steps]
     if causes:
         lines.append("")
+    if diagnosis.unchecked_layers:
+        lines += [*not_checked_lines(diagnosis), ""]
+    unchecked = set(diagnosis.unchecked_layers)
     for layer in Layer:
         rows = [r for r in diagnosis.results if r.layer is layer]
         if rows:
-            lines.append(layer.display_name + diagnosis.layer_note(layer))
+            note = " (not checked)" if layer in unchecked else diagnosis.layer_note(layer)
+            lines.append(layer.display_name + note)
             lines += [f"  {r.status.label:<8} {r.check_id:<34} {r.summary}" for r in rows]
     return "\n".join(lines) + "\n"
+
+
+#: how to get a layer checked that was not (every check skipped), in command-line words
+HOW_TO_CHECK = {
+    Layer.GMAIL_RELAY: "use --relay-host … or --profile-name",
+}
+
+
+def not_checked_lines(diagnosis: Diagnosis) -> list[str]:
+    """'Gmail relay: not checked — no relay settings given (use --relay-host …)', one per
+    layer whose checks were all skipped; a warning when the path sends through that relay."""
+    lines = []
+    for layer in diagnosis.unchecked_layers:
+        why = diagnosis.unchecked_reason(layer)
+        reason = why.summary if why is not None else "every check was skipped"
+        reason = reason[:1].lower() + reason[1:]
+        hint = f" ({HOW_TO_CHECK[layer]})" if layer in HOW_TO_CHECK else ""
+        line = f"{layer.display_name}: not checked — {reason}{hint}"
+        if layer is Layer.GMAIL_RELAY and diagnosis.relay_not_checked():
+            line = (f"Warning: {line}; on the path {diagnosis.path}, the SMTP relay's "
+                    "settings, credentials and region were not checked")
+        lines.append(line)
+    return lines
 
 
 def _section(heading: str, rows: tuple[CheckResult, ...], *, with_fix: bool = False) -> list[str]:

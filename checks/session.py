@@ -69,7 +69,7 @@ async def run_diagnosis(ctx: Context, layers: Iterable[Layer] | None = None, *,
     chosen = tuple(layers) if layers is not None else layers_for(ctx)
     async for event in events(ctx, chosen):
         if isinstance(event, RunFinished):
-            return diagnose(event.results, ctx.inputs.bounce, scope)
+            return diagnose(event.results, ctx.inputs.bounce, scope, ctx.inputs.path, chosen)
     raise AssertionError("run ended without RunFinished")
 
 
