@@ -48,7 +48,7 @@ class RecipientResult:
         layer's node; the tree's start for a failure with no delivery layer (content);
         None when nothing failed."""
         if self.layer in _LAYER_VALUES:
-            return LAYER_NODE[Layer(self.layer)]
+            return _NODE_OF[self.layer]
         return BOUNCE_ENTRY if self.layer else None
 
     def to_json(self) -> dict[str, Any]:
@@ -115,9 +115,9 @@ class BounceReport:
     def entry(self) -> str | None:
         """The tree node the diagnosis starts from: the entry layer's node, else the
         first recipient's entry."""
-        layer = self.entry_layer
-        if layer is not None:
-            return LAYER_NODE[layer]
+        for rcpt in self.recipients:  # (entry_layer's node, without making the Layer)
+            if rcpt.layer in _LAYER_VALUES:
+                return _NODE_OF[rcpt.layer]
         return self.first.entry if self.first else None
 
     @property
@@ -145,6 +145,8 @@ class BounceReport:
 
 
 _LAYER_VALUES = frozenset(layer.value for layer in Layer)
+#: layer value -> the tree node for its layer
+_NODE_OF = {layer.value: node for layer, node in LAYER_NODE.items()}
 
 
 def _relay_json(relay: RelayFailure | None) -> dict[str, Any]:

@@ -26,9 +26,26 @@ _ORIGINAL_START = re.compile(
 )
 #: the same, for lower-cased text with a newline put in front (a case-sensitive scan is
 #: several times faster, and one that starts with a newline skips straight to line starts);
-#: a match starts at the newline, so its start is the line's start in the unprefixed text
+#: a match starts at the newline, so its start is the line's start in the unprefixed text.
+#: The wordings are grouped by their first letter, each group opening with it, so a line
+#: is turned down at its first letter (the same wordings, only the start is read)
+_WORDINGS_LOWER = (
+    r"t(?:he (?:original message(?! was received)(?: headers?)?(?: follows| is attached)?"
+    r"|returned (?:message|mail)|(?:message|original) headers? (?:follow|of the original)"
+    r"|header of the original|message you sent)|his is a copy of (?:the|your) message)"
+    r"|o(?:riginal message(?! was received)(?: headers?)?(?: follows| is attached)?"
+    r"|riginal headers? (?:follow|of the original)|riginal message header)"
+    r"|b(?:elow this line is a copy of the message|elow is a copy of the original message)"
+    r"|returned (?:message|mail)"
+    r"|u(?:ndelivered message(?: headers)? follows?|nsent message below)"
+    r"|m(?:essage headers? (?:follow|of the original)|essage header follows)"
+    r"|headers? of (?:the )?(?:original|returned|your) message"
+    r"|copy of the (?:original )?message"
+    r"|please note that this is only a temporary failure"
+)
 _ORIGINAL_START_LOWER = re.compile(
-    "\n(?:" + _ORIGINAL_START.pattern.lower()[1:].replace("|^", "|") + ")", re.M)
+    r"\n(?:[ \t]*+(?:-{2,}+|={2,}+|\*{2,}+)?+[ \t]*+(?:" + _WORDINGS_LOWER + r")\b.*$"
+    r"|content-type:\s*message/rfc822|return-path:\s*<|received:\s*(?:from|by)\s)", re.M)
 _NOT_RECIPIENT = re.compile(r"^(?:mailer-daemon|postmaster|double-bounce|root|nobody)@", re.I)
 
 
@@ -145,7 +162,7 @@ def _unquoted(text: str) -> str:
     """A bounce forwarded as a quotation ("> " on most lines) read as the bounce itself."""
     head = text[:65536]
     quoted = head.count("\n>") + head.startswith(">")
-    if quoted * 2 < head.count("\n") + 1:
+    if not quoted or quoted * 2 < head.count("\n") + 1:
         return text
     lines = head.split("\n")
     return "\n".join(line[1:].removeprefix(" ") if line[:1] == ">" else line for line in lines)
