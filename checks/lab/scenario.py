@@ -376,12 +376,9 @@ def _email(t: _Table, key: str, value: str) -> str:
 
 
 def _relay(t: _Table, region: str) -> Relay:
-    port = t.typed("port", int)
-    if not 0 < port < 65536:
-        t.fail(f"{port} is not a TCP port", "port")
     relay = Relay(
         host=t.text("host").lower(),
-        port=port,
+        port=_port(t, "port"),
         tls=t.choice("tls", TLS_MODES),  # type: ignore[arg-type]
         username=_username(t),
         password=_password(t, region),
@@ -521,10 +518,12 @@ def _zones(t: _Table | None) -> dict[str, str]:
     zones: dict[str, str] = {}
     for origin in t.data:
         text = t.text(origin)
+        if not origin.strip(". "):
+            t.fail("a zone needs a name (its origin, e.g. \"sender.example\")", f'"{origin}"')
         try:
             name = dns.name.from_text(origin)
             dns.zone.from_text(text, origin=name, relativize=False, check_origin=False)
-        except dns.exception.DNSException as exc:
+        except (dns.exception.DNSException, ValueError) as exc:
             t.fail(f"zone text does not parse: {exc}", origin)
         zones[origin] = text
     return zones
@@ -544,8 +543,8 @@ def _dns(t: _Table | None) -> dict[str, str]:
 def _mta(t: _Table) -> Mta:
     flags = frozenset(k for k in MTA_FAULTS if t.typed(k, bool, False))
     mta = Mta(
-        host=t.text("host").lower().rstrip("."),
-        port=t.typed("port", int, 25),
+        host=_host_name(t, "host"),
+        port=_port(t, "port", 25),
         banner=t.text("banner", DEFAULT_BANNER),
         starttls=t.typed("starttls", bool, True),
         rcpt={k.lower(): _reply(t, v) for k, v in t.string_map("rcpt").items()},
@@ -556,6 +555,22 @@ def _mta(t: _Table) -> Mta:
     )
     t.done()
     return mta
+
+
+def _host_name(t: _Table, key: str) -> str:
+    """A DNS host name or IP address (as `check --relay-host` validates one)."""
+    value = t.text(key)
+    try:
+        return validate.hostname(value, "")
+    except validate.InvalidValue:
+        return cast(str, t.fail(f"{value!r} is not a host name", key))
+
+
+def _port(t: _Table, key: str, default: Any = _MISSING) -> int:
+    port = t.typed(key, int, default)
+    if not 0 < port < 65536:
+        t.fail(f"{port} is not a TCP port (1-65535)", key)
+    return port
 
 
 def _mta_auth(t: _Table | None) -> MtaAuth | None:
@@ -697,8 +712,11 @@ def load_scenario(name_or_path: str) -> Scenario:
     """Read and validate a scenario; raises ScenarioError with one clear line."""
     path = scenario_path(name_or_path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"cannot read scenario {str(path)!r}: not UTF-8 text at byte "
+                            f"{exc.start}") from None
+    except OSError as exc:
         raise ScenarioError(f"cannot read scenario {str(path)!r}: {_reason(exc)}") from None
     return parse_scenario(text, source=path.name, default_name=path.stem)
 
@@ -707,9 +725,12 @@ def parse_scenario(text: str, *, source: str = "<scenario>", default_name: str =
     """Validate scenario TOML text (the body of load_scenario, usable on strings in tests)."""
     try:
         data = tomllib.loads(text)
+        return _scenario(_Table(data, "", source), default_name or "scenario")
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: TOML syntax error: {exc}") from None
-    return _scenario(_Table(data, "", source), default_name or "scenario")
+    except RecursionError:  # tomllib (or a value's repr) recurses once per level of nesting
+        raise ScenarioError(f"{source}: arrays or tables nested too deeply (no scenario field "
+                            "nests more than a few levels)") from None
 
 
 def _reason(exc: BaseException) -> str:
