@@ -56,15 +56,17 @@ class Endpoints:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Endpoints:
         """Read MAILPATH_* and AWS_* variables (as `mailpath lab` prints them)."""
         env = os.environ if env is None else env
+        given = {k: v for k, v in overrides.items() if v is not None}
         values: dict[str, object] = {
             "aws_endpoint_url": env.get("AWS_ENDPOINT_URL") or None,
-            "aws_region": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            "aws_region": "us-east-1" if "aws_region" in given else _env_region(env),
             "aws_profile": env.get("AWS_PROFILE") or None,
             "ca_file": env.get("MAILPATH_CA_FILE") or None,
         }
         for key, (variable, parse) in _PARSED_VARIABLES.items():
-            values[key] = _parse_variable(env, variable, parse)
-        values.update({k: v for k, v in overrides.items() if v is not None})
+            if key not in given:  # a flag wins over its variable, even a bad one
+                values[key] = _parse_variable(env, variable, parse)
+        values.update(given)
         if values["ca_file"]:
             check_ca_file(str(values["ca_file"]))
         if values["aws_endpoint_url"]:
@@ -99,11 +101,39 @@ class Endpoints:
         return env
 
 
+def _env_region(env: Mapping[str, str]) -> str:
+    """AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1; checked as --region is. These
+    are boto3's variables: a bad one is refused for mailpath's use only, naming it."""
+    from checks import validate
+
+    variable = "AWS_REGION" if env.get("AWS_REGION") else "AWS_DEFAULT_REGION"
+    value = env.get(variable)
+    if not value:
+        return "us-east-1"
+    try:
+        return validate.region(value, variable)
+    except validate.InvalidValue as exc:
+        raise EndpointError(f"{exc} ({variable} is boto3's variable; mailpath reads it as "
+                            "the SES region when no region is given)") from None
+
+
+#: variables with a flag of their own: set but empty is a mistake (an unset shell variable),
+#: as an empty flag is, not "use the default"
+_NOT_EMPTY_VARIABLES = {"MAILPATH_NAMESERVER": ("--nameserver", "server (HOST[:PORT])"),
+                        "MAILPATH_DNSBL_ZONES": ("--dnsbl", "zone")}
+
+
 def _parse_variable(env: Mapping[str, str], variable: str,
                     parse: Callable[[str], object]) -> object:
     """One variable's parsed value; a bad value is an EndpointError naming the variable."""
+    text = env.get(variable)
+    if text is not None and variable in _NOT_EMPTY_VARIABLES and not text.strip(" \t,"):
+        flag, thing = _NOT_EMPTY_VARIABLES[variable]
+        what = (f"{variable} is set but empty (an unset shell variable?)" if not text.strip()
+                else f"{variable} {text!r} names no {thing}")
+        raise EndpointError(f"{what}; unset it for the default, or give {flag}")
     try:
-        return parse(env.get(variable, ""))
+        return parse(text or "")
     except EndpointError as exc:
         raise EndpointError(f"{variable}: {exc}") from None
 
@@ -227,10 +257,12 @@ _ZONE = re.compile(r"^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a
 
 def parse_dnsbl_zones(text: str) -> tuple[str, ...]:
     """'zen.spamhaus.org,bl.spamcop.net': DNS blocklist zones, checked to be domain names."""
-    zones = [z.strip().lower().rstrip(".") for z in text.split(",") if z.strip()]
-    for zone in zones:
+    zones = []
+    for given in (z.strip() for z in text.split(",") if z.strip()):
+        zone = given.lower().rstrip(".")
         if not _ZONE.match(zone):
-            raise EndpointError(f"DNSBL zone {zone!r} is not a domain name")
+            raise EndpointError(f"DNSBL zone {given!r} is not a domain name")
+        zones.append(zone)
     return tuple(dict.fromkeys(zones))
 
 

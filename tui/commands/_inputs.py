@@ -8,10 +8,11 @@ import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from checks import validate
 from checks.context import Context, Inputs, RelaySettings
-from checks.endpoints import EndpointError, Endpoints, parse_nameservers
+from checks.endpoints import EndpointError, Endpoints, parse_dnsbl_zones, parse_nameservers
 from checks.secrets import Secret
 from tui.cli import UsageError
 
@@ -27,10 +28,11 @@ def context_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> Conte
     endpoints = endpoints_from(args, env)
     bounce = _bounce(getattr(args, "bounce", None), args)
     relay = _relay(args, env) or relay_from_bounce(bounce)
+    sender, sender_what = _flag_or_variable(args.sender, "--from", env, "MAILPATH_FROM")
+    recipients, to_what = _flag_or_variable(args.recipients, "--to", env, "MAILPATH_TO")
     inputs = Inputs(
-        sender=_address(args.sender or env.get("MAILPATH_FROM"), "--from"),
-        recipients=_recipients(args.recipients or [env.get("MAILPATH_TO", "")])
-        or _bounce_recipients(bounce),
+        sender=_address(sender, sender_what),
+        recipients=_recipients(recipients, to_what) or _bounce_recipients(bounce),
         relay=relay,
         path=args.path or ("gmail_send_as" if relay else "ses_api"),
         bounce=bounce,
@@ -39,6 +41,21 @@ def context_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> Conte
         if getattr(args, "envelope_sender", None) else None,
     )
     return Context(endpoints=endpoints, inputs=inputs)
+
+
+def _flag_or_variable(value: Any, flag: str, env: Mapping[str, str], variable: str
+                      ) -> tuple[Any, str]:
+    """The flag's value, else the variable's (refused when set but empty, as an empty flag
+    is), with the name to blame in messages."""
+    if value:
+        return value, flag
+    text = env.get(variable)
+    if text is not None and not text.strip(" \t,"):
+        raise UsageError(f"{variable} is set but empty (an unset shell variable?); unset it, "
+                         f"or give {flag}")
+    if text is None:
+        return value, flag
+    return (text if isinstance(value, str | None) else [text]), variable
 
 
 def _refuse_empty(args: argparse.Namespace) -> None:
@@ -62,6 +79,8 @@ def endpoints_from(args: argparse.Namespace, env: Mapping[str, str]) -> Endpoint
         nameservers = parse_nameservers(args.nameserver) if args.nameserver else None
     except EndpointError as exc:
         raise UsageError(f"--nameserver: {exc}") from None
+    if nameservers == ():
+        raise UsageError(f"--nameserver {args.nameserver!r} names no server (HOST[:PORT])")
     try:
         return Endpoints.from_env(
             env,
@@ -69,9 +88,23 @@ def endpoints_from(args: argparse.Namespace, env: Mapping[str, str]) -> Endpoint
             aws_profile=args.profile,
             nameservers=nameservers,
             timeout=args.timeout,
+            dnsbl_zones=dnsbl_from(getattr(args, "dnsbl", None)),
         )
     except EndpointError as exc:
         raise UsageError(str(exc)) from None
+
+
+def dnsbl_from(text: str | None) -> tuple[str, ...] | None:
+    """--dnsbl ZONE[,ZONE]: None when not given; given, it must name a zone."""
+    if text is None:
+        return None
+    try:
+        zones = parse_dnsbl_zones(text)
+    except EndpointError as exc:
+        raise UsageError(f"--dnsbl: {exc}") from None
+    if not zones:
+        raise UsageError("--dnsbl was given no zone")
+    return zones
 
 
 def _address(value: str | None, flag: str) -> str:
@@ -90,10 +123,10 @@ def _region(value: str | None) -> str | None:
         raise UsageError(str(exc)) from None
 
 
-def _recipients(values: list[str]) -> tuple[str, ...]:
+def _recipients(values: list[str], what: str = "--to") -> tuple[str, ...]:
     found = [v.strip() for raw in values for v in raw.split(",") if v.strip()]
     for v in found:
-        _address(v, "--to")
+        _address(v, what)
     return tuple(found)
 
 

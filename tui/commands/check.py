@@ -76,20 +76,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _with_dns_flags(ctx: Context, args: argparse.Namespace) -> Context:
-    """--dnsbl replaces the blocklist zones; --sending-ip adds IPs to evaluate."""
+    """--dnsbl replaces the blocklist zones (context_from_args has read them already, before
+    MAILPATH_DNSBL_ZONES; applied again for callers that build the context otherwise);
+    --sending-ip adds IPs to evaluate."""
     import dataclasses
     import ipaddress
 
-    from checks.endpoints import EndpointError, parse_dnsbl_zones
     from tui.cli import UsageError
+    from tui.commands._inputs import dnsbl_from
 
-    if args.dnsbl is not None:
-        try:
-            zones = parse_dnsbl_zones(args.dnsbl)
-        except EndpointError as exc:
-            raise UsageError(f"--dnsbl: {exc}") from None
-        if not zones:
-            raise UsageError("--dnsbl was given no zone")
+    zones = dnsbl_from(args.dnsbl)
+    if zones is not None:
         ctx.endpoints = dataclasses.replace(ctx.endpoints, dnsbl_zones=zones)
     ips = []
     for text in (t.strip() for v in args.sending_ips for t in v.split(",")):
