@@ -404,8 +404,11 @@ def _better_status(field: str, in_text: str) -> str:
 
 
 def _first_address(value: str) -> str:
-    found = scan.addresses(dsn.untype(value))
-    return found[0] if found else dsn.untype(value)
+    bare = dsn.untype(value)
+    if scan.is_address(bare):  # (the one address it is, as `scan.addresses` gives it)
+        return bare.lower()
+    found = scan.addresses(bare)
+    return found[0] if found else bare
 
 
 def _from_finding(f: mta_text.TextFinding, context: str,

@@ -27,8 +27,10 @@ def fields(text: str) -> list[tuple[str, str]]:
             out[-1] = (name, f"{value} {line.strip()}")
             continue
         name, sep, value = line.partition(":")
+        if not sep:
+            continue
         name = name.rstrip(" \t").lower()
-        if sep and name in _KNOWN:  # every known name is a plain field name
+        if name in _KNOWN:  # every known name is a plain field name
             out.append((name, value.strip()))
     return out
 

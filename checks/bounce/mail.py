@@ -56,6 +56,7 @@ class Headers:
         self._first = {entry[0].lower(): entry for entry in reversed(self._lines)}
         self._type: str | None = None
         self._decoded: dict[str, str] | None = None
+        self._names: frozenset[str] | None = None
 
     def content_type(self) -> str:
         """The lower-cased type/subtype, text/plain when none is given (worked out once)."""
@@ -81,8 +82,10 @@ class Headers:
         return value
 
     def names(self) -> frozenset[str]:
-        """The lower-cased names of the fields present."""
-        return frozenset(self._first)
+        """The lower-cased names of the fields present (worked out once)."""
+        if self._names is None:
+            self._names = frozenset(self._first)
+        return self._names
 
     def items(self) -> list[tuple[str, str]]:
         return [(entry[0], _unfolded(entry)) for entry in self._lines]
@@ -266,7 +269,7 @@ def _decoded(part: Headers, data: bytes) -> str:
     encoding = (part.get("content-transfer-encoding") or "").strip().lower()
     try:
         if encoding == "base64":
-            data = base64.b64decode(re.sub(rb"[^A-Za-z0-9+/=]", b"", data) + b"==")
+            data = base64.b64decode(data.translate(None, _NOT_BASE64) + b"==")
         elif encoding == "quoted-printable":
             data = quopri.decodestring(data)
     except (ValueError, binascii.Error):
@@ -295,6 +298,11 @@ def _decode_chunk(chunk: bytes | str, charset: str | None) -> str:
     if isinstance(chunk, str):
         return chunk
     return decode_bytes(chunk, charset)
+
+
+#: bytes that are no base64 characters (dropped before decoding: line ends, blanks, junk)
+_NOT_BASE64 = bytes(sorted(set(range(256)) - set(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")))
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:

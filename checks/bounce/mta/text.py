@@ -96,7 +96,8 @@ def findings(text: str, exclude: frozenset[str],
     `only`, when given, is the set of addresses the family's layout names as recipients.
     """
     section = report_section(_unquoted(text))
-    exclude = exclude | _message_ids(section) | _summary_only(section)
+    lower = section.lower()
+    exclude = exclude | _message_ids(section) | _summary_only(section, lower)
     if "=<" in section:
         senders, logged = _log_fields(section)
         exclude |= senders
@@ -106,7 +107,7 @@ def findings(text: str, exclude: frozenset[str],
              and (only is None or a in only)]
     if not rcpts:
         return [finding("", section)]
-    spans = _spans(section, rcpts, chunked=only is not None)
+    spans = _spans(section, rcpts, chunked=only is not None, lower=lower)
     return [finding(addr, chunk) for addr, chunk in spans]
 
 
@@ -129,9 +130,10 @@ _SUMMARY = re.compile(r"your message[ \t]*\n(?:[ \t]*\n)?((?:[ \t]+[\w-]+:[^\n]*
                       r"[ \t]*\n?[ \t]*did not reach the following recipient", re.I)
 
 
-def _summary_only(section: str) -> frozenset[str]:
-    """Addresses named only in such a summary: the original's recipients, not the failed."""
-    if "did not reach" not in section.lower():
+def _summary_only(section: str, lower: str | None = None) -> frozenset[str]:
+    """Addresses named only in such a summary: the original's recipients, not the failed
+    (`lower`: the section lower-cased, when the caller has it)."""
+    if "did not reach" not in (section.lower() if lower is None else lower):
         return frozenset()
     found = _SUMMARY.search(section)
     if found is None:
@@ -168,11 +170,12 @@ def _unquoted(text: str) -> str:
     return "\n".join(line[1:].removeprefix(" ") if line[:1] == ">" else line for line in lines)
 
 
-def _spans(section: str, rcpts: list[str], chunked: bool = False) -> list[tuple[str, str]]:
+def _spans(section: str, rcpts: list[str], chunked: bool = False,
+           lower: str | None = None) -> list[tuple[str, str]]:
     """Each recipient's own stretch of text. Without codes anywhere, every recipient gets the
     whole text, unless the family's layout names recipient lines (`chunked`): then each
     recipient's lines are its own."""
-    lower = section.lower()
+    lower = section.lower() if lower is None else lower
     starts = sorted((_opening(section, lower.find(a)), a) for a in rcpts)
     out = []
     for i, (pos, addr) in enumerate(starts):
