@@ -120,6 +120,27 @@ def backoff(ctx: Context, attempt: int) -> float:
     return ctx.endpoints.timeout / 40 * 2.0**attempt * random.uniform(0.5, 1.0)
 
 
+def missing_profile(name: str, what: str = "--profile") -> str | None:
+    """One line when `name` is not an AWS profile boto3 can load (as Session(profile_name=)
+    would refuse it), naming where profiles are read; None when it is one."""
+    import os
+
+    import botocore.session
+
+    config = os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
+    shared = os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
+    try:
+        known = botocore.session.Session().available_profiles
+    except bce.BotoCoreError as exc:
+        return f"{what} {name!r}: the AWS profiles in {config} / {shared} cannot be read: {exc}"
+    if name in known:
+        return None
+    listed = ", ".join(sorted(known)) or "none"
+    return (f"{what} {name!r} is not an AWS profile: profiles are read from {config} and "
+            f"{shared} (AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE move them); "
+            f"known: {listed}")
+
+
 def _session(ctx: Context) -> boto3.session.Session:
     ep = ctx.endpoints
     creds: dict[str, str] = {}

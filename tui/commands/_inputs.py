@@ -82,7 +82,7 @@ def endpoints_from(args: argparse.Namespace, env: Mapping[str, str]) -> Endpoint
     if nameservers == ():
         raise UsageError(f"--nameserver {args.nameserver!r} names no server (HOST[:PORT])")
     try:
-        return Endpoints.from_env(
+        endpoints = Endpoints.from_env(
             env,
             aws_region=_region(args.region),
             aws_profile=args.profile,
@@ -92,6 +92,20 @@ def endpoints_from(args: argparse.Namespace, env: Mapping[str, str]) -> Endpoint
         )
     except EndpointError as exc:
         raise UsageError(str(exc)) from None
+    refuse_missing_profile(endpoints, "--profile" if args.profile else "AWS_PROFILE")
+    return endpoints
+
+
+def refuse_missing_profile(endpoints: Endpoints, what: str) -> None:
+    """A named AWS profile that does not exist is a usage error (one line naming it), not
+    the same error in every AWS check."""
+    if not endpoints.aws_profile:
+        return
+    from checks.net.aws import missing_profile
+
+    problem = missing_profile(endpoints.aws_profile, what)
+    if problem:
+        raise UsageError(problem)
 
 
 def dnsbl_from(text: str | None) -> tuple[str, ...] | None:

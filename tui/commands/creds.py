@@ -152,6 +152,7 @@ def test(args: argparse.Namespace) -> int:
                                        aws_profile=profile.aws_profile)
     except (EndpointError, validate.InvalidValue) as exc:
         raise UsageError(str(exc)) from None
+    _refuse_missing_aws_profile(endpoints, profile)
     ctx = Context(endpoints=endpoints, inputs=Inputs(sender=profile.sender, relay=relay,
                                                      path="gmail_send_as"))
     return diagnose_and_print(ctx, [Layer.GMAIL_RELAY], as_json=False)
@@ -266,10 +267,19 @@ def _endpoints(profile: Profile) -> Any:
     from checks.endpoints import EndpointError, Endpoints
 
     try:
-        return Endpoints.from_env(os.environ, aws_region=profile.region,
-                                  aws_profile=profile.aws_profile)
+        endpoints = Endpoints.from_env(os.environ, aws_region=profile.region,
+                                       aws_profile=profile.aws_profile)
     except EndpointError as exc:
         raise UsageError(str(exc)) from None
+    _refuse_missing_aws_profile(endpoints, profile)
+    return endpoints
+
+
+def _refuse_missing_aws_profile(endpoints: Any, profile: Profile) -> None:
+    from tui.commands._inputs import refuse_missing_profile
+
+    where = f"profile {profile.name!r} aws_profile" if profile.aws_profile else "AWS_PROFILE"
+    refuse_missing_profile(endpoints, where)
 
 
 def _print_event(event: Any) -> None:

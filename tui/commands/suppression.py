@@ -109,6 +109,9 @@ def _context(args: argparse.Namespace) -> tuple[Context, str]:
                                        aws_profile=args.profile)
     except EndpointError as exc:
         raise UsageError(str(exc)) from None
+    from tui.commands._inputs import refuse_missing_profile
+
+    refuse_missing_profile(endpoints, "--profile" if args.profile else "AWS_PROFILE")
     return Context(endpoints=endpoints), endpoints.aws_region
 
 
