@@ -26,7 +26,9 @@ _ORIGINAL_TYPES = frozenset({"message/rfc822", "text/rfc822-headers", "message/r
 _DSN_TYPES = frozenset({"message/delivery-status", "message/global-delivery-status"})
 _SKIPPED = ("image/", "audio/", "video/")
 _TAG = re.compile(r"<[^>]{0,2000}>")
-_SPACE = re.compile(r"[ \t]+")
+#: two blanks or more (tabs are made spaces first: a run of blanks becomes one space, and
+#: a lone space, most of them, is no match to replace)
+_SPACES = re.compile("  +")
 _HTML_BREAK = re.compile(r"(?i)<br\s*/?>|</p>|</div>|</tr>")
 _PARAM = {
     "boundary": re.compile(r"""boundary\s*=\s*(?:"([^"]{1,200})"|([^\s;"]{1,200}))""", re.I),
@@ -319,4 +321,4 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
 
 def _html_to_text(html: str) -> str:
     text = _HTML_BREAK.sub("\n", html)
-    return _SPACE.sub(" ", _TAG.sub(" ", text)).replace("&nbsp;", " ")
+    return _SPACES.sub(" ", _TAG.sub(" ", text).replace("\t", " ")).replace("&nbsp;", " ")

@@ -103,8 +103,12 @@ def has_code(text: str) -> bool:
 
 
 def host_in(text: str) -> str:
-    match = _HOST.search(text[:20000].lower())
+    match = _leftmost(_HOST, _HOST_WORDS, text[:20000].lower())
     return match.group(1) if match else ""
+
+
+#: the words every _HOST alternative starts with (none the start of another)
+_HOST_WORDS = ("host", "from", "by", "server", "mx", "mta")
 
 
 @lru_cache(maxsize=64)
@@ -112,20 +116,21 @@ def command_in(text: str) -> str:
     """The SMTP command a text says failed; a Sendmail transcript whose reply follows the
     "... while talking to" line with no command sent means the greeting (CONN) failed."""
     lower = text[:20000].lower()
-    match = _first_command(lower)
+    match = _leftmost(_COMMAND, _COMMAND_WORDS, lower)
     if match is not None:
         return _COMMANDS.get(match.group(1), "")
     return "CONN" if "while talking to" in lower and _GREETING.search(lower) else ""
 
 
-def _first_command(lower: str) -> re.Match[str] | None:
-    """The leftmost `_COMMAND` match: each word's places (found by `str.find`, not a regex
-    scan) are tried in order, only those before the leftmost match found so far."""
+def _leftmost(rx: re.Pattern[str], words: tuple[str, ...], lower: str) -> re.Match[str] | None:
+    """`rx.search(lower)` for a pattern whose every match starts with one of the words (none
+    the start of another): each word's places (found by `str.find`, not a regex scan) are
+    tried in order, only those before the leftmost match found so far."""
     best, found = len(lower) + 1, None
-    for word in _COMMAND_WORDS:
+    for word in words:
         at = lower.find(word)
         while 0 <= at < best:
-            match = _COMMAND.match(lower, at)
+            match = rx.match(lower, at)
             if match:
                 best, found = at, match
                 break
