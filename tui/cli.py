@@ -87,7 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command is None and not any(a in top_level or not a.startswith("-") for a in argv):
         command, argv = "demo", ["demo", *argv]  # plain `mailpath` opens the demo
     parser = build_parser(command)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # say it with the usage of the (sub)command that was given them
+        _deepest(parser, argv).error(f"unrecognized arguments: {' '.join(extra)}")
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()
@@ -113,6 +115,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = exc.filename or "cannot write the output"
         print(f"mailpath: {where}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _deepest(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The innermost subcommand parser that argv names (`suppression export` → export's)."""
+    rest = list(argv)
+    while True:
+        choices = next((a.choices for a in parser._actions  # noqa: SLF001 (argparse has no API)
+                        if isinstance(a, argparse._SubParsersAction)), None)  # noqa: SLF001
+        if not isinstance(choices, dict):
+            return parser
+        hit = next((i for i, a in enumerate(rest) if a in choices), None)
+        if hit is None:
+            return parser
+        parser, rest = choices[rest[hit]], rest[hit + 1:]
 
 
 def _streams_open() -> bool:

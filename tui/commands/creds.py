@@ -302,6 +302,8 @@ class _Asker:
     async def confirm(self, question: Any) -> bool:
         if str(question.id) == "gmail_updated" and self.interactive:
             self._show_gmail_fields()
+        elif str(question.id) == "gmail_updated":
+            self._list_gmail_fields()
         if self.yes and str(question.id) not in self.NEEDS_PERSON:
             print(f"? {question.text} yes (--yes)")
             return True
@@ -311,6 +313,22 @@ class _Asker:
         detail = f"  {question.detail}\n" if question.detail else ""
         answer = input(f"{detail}? {question.text} [y/N] ")
         return answer.strip().lower() in ("y", "yes")
+
+    def _list_gmail_fields(self) -> None:
+        """No terminal: the fields the guidance speaks of, the password masked, and how to
+        see it (the new password is only ever shown on a terminal)."""
+        from checks.creds.rotation import RotationError
+
+        try:
+            settings = self.rotation.gmail_settings()
+        except RotationError as exc:
+            print(f"  (the Gmail fields cannot be listed: {exc})")
+            settings = None
+        for f in settings.fields if settings else ():
+            shown = f.value.masked() if isinstance(f.value, Secret) else f.value
+            print(f"  {f.label}: {shown}")
+        print(f"  (the password is shown only on a terminal: run `mailpath creds rotate "
+              f"{self.rotation.profile.name} --resume` on one to see it and go on)")
 
     def _show_gmail_fields(self) -> None:
         settings = self.rotation.gmail_settings()

@@ -147,8 +147,20 @@ def _run(work: Callable[[Context, str], Coroutine[Any, Any, int]], args: argpars
     except SuppressionError as exc:
         raise UsageError(str(exc)) from None
     except AwsError as exc:
-        _err(f"{exc}\n{exc.explanation}" if exc.explanation else str(exc))
+        _err(aws_message(exc))
         return EXIT_COULD_NOT_CHECK
+
+
+def aws_message(exc: AwsError) -> str:
+    """The error, then what its explanation adds (its first sentence is often the error's
+    own words already: never say the same reason twice)."""
+    from checks.net.aws import first_sentence
+
+    message, extra = str(exc), exc.explanation.strip()
+    head = first_sentence(extra)
+    if head and head in message:
+        extra = extra[len(head):].lstrip(". ").strip()
+    return f"{message}\n{extra}" if extra else message
 
 
 def _err(text: str) -> None:
