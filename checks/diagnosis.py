@@ -63,8 +63,8 @@ class Diagnosis:
         """Layers in scope whose checks were all skipped (e.g. no relay settings given):
         neither healthy nor faulty, just not checked."""
         wanted = self.scope if self.scope is not None else self.planned
-        return [layer for layer in Layer if _all_skipped(self.layer_results(layer))
-                and (wanted is None or layer in wanted)]
+        return [layer for layer in Layer if _all_skipped(rows := self.layer_results(layer))
+                and (layer in wanted if wanted is not None else _whole_layer(layer, rows))]
 
     def layer_results(self, layer: Layer) -> list[CheckResult]:
         return [r for r in self.results if r.layer is layer]
@@ -157,6 +157,15 @@ class Diagnosis:
     def _result_json(self, r: CheckResult) -> dict[str, Any]:
         """A result; `"context": true` when it ran only to give facts to the checked layers."""
         return r.to_json() if self.in_scope(r) else {**r.to_json(), "context": True}
+
+
+def _whole_layer(layer: Layer, rows: list[CheckResult]) -> bool:
+    """Every registered check of the layer has a result: the layer was walked, not only
+    visited by a check that explains another layer's failure (or still running)."""
+    from checks.registry import load_all_checks
+
+    ids = {c.id for c in load_all_checks().all() if c.layer is layer}
+    return ids <= {r.check_id for r in rows}
 
 
 def _all_skipped(rows: Iterable[CheckResult]) -> bool:

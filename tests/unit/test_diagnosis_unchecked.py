@@ -13,7 +13,9 @@ def _r(cid: str, layer: Layer, status: Status, summary: str = "") -> CheckResult
 
 RELAY_SKIPPED = [
     _r("gmail_relay.smtp.connect", Layer.GMAIL_RELAY, Status.SKIP, "No relay settings given"),
-    _r("gmail_relay.smtp.tls", Layer.GMAIL_RELAY, Status.SKIP, "Skipped: needs 'reached'"),
+    *(_r(f"gmail_relay.{cid}", Layer.GMAIL_RELAY, Status.SKIP, "Skipped: needs 'reached'")
+      for cid in ("smtp.tls", "smtp.auth", "ses.key_state", "ses.password_shape",
+                  "ses.region")),
 ]
 DNS_OK = [_r("dns.spf.record", Layer.DNS, Status.PASS), _r("dns.dkim.selectors", Layer.DNS,
                                                            Status.SKIP)]
@@ -60,3 +62,11 @@ def test_a_relay_path_without_relay_settings_warns():
 def test_a_layer_run_only_for_an_explainer_is_not_reported_unchecked():
     d = diagnose([RELAY_SKIPPED[0], *DNS_OK], planned=[Layer.DNS])
     assert d.unchecked_layers == [] and d.healthy_layers == [Layer.DNS]
+
+
+def test_without_a_plan_a_layer_counts_only_once_all_its_checks_are_in():
+    """The TUI diagnoses results as they come, and an explainer (gmail_relay.ses.region)
+    runs on the ses_api path too: neither is a layer left unchecked."""
+    partial = diagnose([RELAY_SKIPPED[0], RELAY_SKIPPED[-1], *DNS_OK])
+    assert partial.unchecked_layers == [] and partial.healthy_layers == [Layer.DNS]
+    assert "not checked" not in partial.headline()

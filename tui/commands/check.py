@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from checks.context import Context
 
 EPILOG = f"""exit codes: 0 healthy, 1 faults found, {EXIT_USAGE} usage error,
-3 some checks could not run.
+3 some checks could not run (or a layer named in --layers was not checked at all);
+1 wins when faults are found and some checks could not run.
 Endpoints come from the environment as `mailpath lab` prints them (AWS_ENDPOINT_URL,
 MAILPATH_NAMESERVER, MAILPATH_SMTP_ROUTES, MAILPATH_HTTPS_ROUTES, MAILPATH_CA_FILE,
 MAILPATH_RELAY_HOST/PORT/TLS/USER, MAILPATH_RELAY_PASSWORD_FILE); real use needs none of them."""
