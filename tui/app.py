@@ -39,14 +39,18 @@ class MailpathApp(Guarded, App[int]):
 
     CSS_PATH = "mailpath.tcss"
     TITLE = "mailpath"
+    #: under 90 columns every screen has the class -narrow (the tree pane takes more room)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (90, "-wide")]
+    #: the footer shows only the first few keys (a screen's own keys come first); the
+    #: palette (ctrl+p) and help list every one
     BINDINGS = [
         Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("i", "intake", "Intake"),
-        Binding("s", "settings", "Settings"),
-        Binding("u", "suppression", "Suppression"),
-        Binding("k", "credentials", "Credentials"),
-        Binding("t", "toggle_theme", "Theme"),
         Binding("q", "quit", "Quit"),
+        Binding("s", "settings", "Settings", show=False),
+        Binding("u", "suppression", "Suppression", show=False),
+        Binding("k", "credentials", "Credentials", show=False),
+        Binding("t", "toggle_theme", "Theme", show=False),
     ]
 
     def __init__(self, ctx: Context | None = None, *, registry: Registry | None = None,

@@ -151,14 +151,20 @@ def scrub_screen(pilot: Pilot[object]) -> None:
     """Key ids the lab made this run, made constant on screen."""
     from textual.widgets import OptionList, Static
 
+    from tui.screens.credentials import CredentialsScreen
+
     screen = pilot.app.screen
+    if isinstance(screen, CredentialsScreen):  # its rows and steps are drawn, not plain text
+        screen.shown = scrub
+        screen.show_profiles(keep=screen._current_name())
     for widget in screen.query(Static):
         if isinstance(widget.content, str):
             widget.update(scrub(widget.content))
     for options in screen.query(OptionList):
         for index in range(options.option_count):
             prompt = options.get_option_at_index(index).prompt
-            options.replace_option_prompt_at_index(index, scrub(str(prompt)))
+            if isinstance(prompt, str):
+                options.replace_option_prompt_at_index(index, scrub(prompt))
 
 
 #: screen name -> what to do after the app starts to show that screen

@@ -49,6 +49,15 @@ def bar_text(screen: WalkthroughScreen) -> str:
     return str(screen.query_one("#diagnosis-bar").render())
 
 
+def drawn(widget: object) -> str:
+    """A widget's text as drawn on screen, line by line (whatever it renders with)."""
+    from textual.geometry import Region
+
+    size = widget.size  # type: ignore[attr-defined]
+    lines = widget.render_lines(Region(0, 0, size.width, size.height))  # type: ignore[attr-defined]
+    return "\n".join(line.text.rstrip() for line in lines)
+
+
 def notices(app: MailpathApp) -> list[str]:
     return [n.message for n in app._notifications]
 

@@ -16,10 +16,10 @@ from checks.config import Profile, get_profile, save_profile
 from checks.context import Context
 from checks.creds import store
 from checks.creds.rotation import OutcomeStatus, RotationOptions
-from tests.tui.conftest import SIZE, notices, settle
+from tests.tui.conftest import SIZE, drawn, notices, screen_text, settle
 from tests.tui.fake_checks import seed_like_registry
 from tui.app import MailpathApp
-from tui.screens.credentials import CredentialsScreen, GmailModal
+from tui.screens.credentials import STEP_MARKS, CredentialsScreen, GmailModal
 from tui.screens.modals import ConfirmModal
 
 PROFILE = "gmail-alias"
@@ -94,11 +94,20 @@ async def test_rotation_checklist_modals_and_gmail_copy_buttons(fresh_seed_lab, 
                 await pilot.press("y")
             elif not len(app.workers):
                 break
-        checklist = str(screen.query_one("#cred-checklist").render())
+        checklist = drawn(screen.query_one("#cred-checklist"))
         assert "gmail" in seen and checklist.count("✓ done") >= 6, (seen, checklist)
         assert any(f"Rotation {OutcomeStatus.COMPLETED.value}" in n for n in notices(app))
         assert get_profile(PROFILE).relay_user != lab.relay.username
         assert lab.relay.password.reveal() not in checklist
+        # each step's note is indented under its title, never back at the first column
+        lines = [line for line in checklist.splitlines()[1:] if line.strip()]
+        marks = tuple(m.split()[0] for m in STEP_MARKS.values())
+        assert lines and all(line.startswith(marks) or line.startswith(" " * 11)
+                             for line in lines), lines
+        # host:port whole on one line of the profile's row
+        box = screen.query_one("#cred-profiles").region
+        rows = [line[box.x:box.right] for line in screen_text(app).splitlines()[box.y:box.bottom]]
+        assert any(line.strip(" ▊▎").endswith(f".com:{lab.relay.port}") for line in rows), rows
 
 
 def _gmail_logs_in(lab, key_id: str) -> None:
@@ -134,8 +143,8 @@ async def test_a_rotation_step_that_changes_the_profile_refreshes_list_detail_an
             if isinstance(app.screen, ConfirmModal | GmailModal) and answered < 2:
                 answered += 1
                 await pilot.press("y")
-            elif answered == 2 and "checking again" in str(
-                    screen.query_one("#cred-checklist").render()):
+            elif answered == 2 and "checking again" in " ".join(
+                    drawn(screen.query_one("#cred-checklist")).split()):
                 break
         await pilot.pause()
         new_user = get_profile(PROFILE).relay_user

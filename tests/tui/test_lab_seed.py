@@ -15,8 +15,8 @@ async def test_seed_walkthrough_shows_two_root_causes_and_healthy_layers(seed_la
         await settle(app, pilot)
         lines = tree_lines(app)
         layers = [line for line in lines if not line.startswith("  ")]
-        assert layers[0].startswith("✗ fail    Gmail relay")
-        assert layers[1].startswith("✗ fail    Amazon SES")
+        assert layers[0].startswith("✗ fail    2/6 Gmail relay")
+        assert layers[1].startswith("✗ fail    1/8 Amazon SES")
         assert "✓ pass    DNS" in layers and "✓ pass    Recipient MTA" in layers
         assert bar_text(app.walkthrough).startswith("2 root causes: Gmail relay, Amazon SES")
         assert app.walkthrough.selected == "gmail_relay.ses.key_state"  # the root cause first

@@ -11,7 +11,7 @@ from tui.widgets.layer_tree import layer_text
 
 def test_layer_shows_its_worst_status_with_glyph_and_word() -> None:
     text = layer_text(Layer.DNS, [Status.PASS, Status.WARN, Status.SKIP], 3).plain
-    assert text.startswith("! warn    DNS (1 of 3)")
+    assert text.startswith("! warn    1/3 DNS")
     assert layer_text(Layer.DNS, [Status.PASS, Status.SKIP], 2).plain.startswith("✓ pass    DNS")
     assert layer_text(Layer.DNS, [Status.PASS], 2).plain.startswith("… running DNS")
 

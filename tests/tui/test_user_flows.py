@@ -87,7 +87,7 @@ async def test_check_my_setup_walks_the_relay_and_draws_every_check_that_ran(see
         await settle(app, pilot)
         assert app.screen is app.walkthrough
         layers = [line for line in tree_lines(app) if not line.startswith("  ")]
-        assert layers[0].startswith("✗ fail    Gmail relay")
+        assert layers[0].startswith("✗ fail    2/6 Gmail relay")
         assert set(app.walkthrough.results) <= set(_drawn(app))
         assert bar_text(app.walkthrough).startswith("2 root causes: Gmail relay, Amazon SES")
         # the second run selects its first root cause too (same row as before the run)
@@ -117,7 +117,8 @@ async def test_check_my_setup_uses_the_relay_profile_named(seed_lab, memory) -> 
         await pilot.press("enter")
         await settle(app, pilot)
         assert app.walkthrough.ctx.inputs.relay.username == relay.username  # type: ignore[union-attr]
-        assert tree_lines(app)[0].startswith("✗ fail    Gmail relay")
+        first = tree_lines(app)[0]
+        assert first.startswith("✗ fail") and first.endswith("Gmail relay")
         assert relay.password.reveal() not in screen_text(app)
 
 
@@ -187,7 +188,7 @@ async def test_walkthrough_and_report_at_80_by_24() -> None:
         await settle(app, pilot)
         shown = screen_text(app)
         assert "2 root causes: Gmail relay, Amazon SES" in shown
-        assert "✗ fail    Gmail relay" in shown
+        assert "✗ fail    2/3 Gmail relay" in shown
         await pilot.press("p")
         await pilot.pause()
         assert "mailpath diagnosis" in screen_text(app)

@@ -8,9 +8,14 @@ shown masked and revealed only to put them on the clipboard.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.measure import Measurement
+from rich.table import Table
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -54,9 +59,36 @@ class StepChanged(Message):
     event: RotationEvent
 
 
-def profile_line(profile: Profile, masked: str) -> str:
-    where = f"{profile.relay_host or '?'}:{profile.relay_port or '?'}"
-    return f"{profile.name}  {profile.relay_user or '(no user)'}  {where}  password {masked}"
+def fit_endpoint(host: str, port: str, width: int) -> str:
+    """host:port in `width` columns: the port always whole, the host's start cut with an
+    ellipsis when it does not fit (its region and domain are at the end)."""
+    tail = f":{port}"
+    room = width - len(tail)
+    if len(host) <= room:
+        return host + tail
+    return ("…" + host[len(host) - room + 1:] if room > 1 else "…") + tail
+
+
+class ProfileRow:
+    """A list row: name and user, then host:port on its own line (never broken: the host
+    is shortened to fit), then the masked password; each line cut, never wrapped."""
+
+    def __init__(self, profile: Profile, masked: str, shown: Callable[[str], str]) -> None:
+        self.name = shown(f"{profile.name}  {profile.relay_user or '(no user)'}")
+        self.host, self.port = profile.relay_host or "?", str(profile.relay_port or "?")
+        self.password = f"password {masked}"
+
+    def __str__(self) -> str:
+        return f"{self.name}\n{self.host}:{self.port}\n{self.password}"
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        for line in (self.name, fit_endpoint(self.host, self.port, width), self.password):
+            yield Text(line, no_wrap=True, overflow="ellipsis")
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        lines = (self.name, f"{self.host}:{self.port}", self.password)
+        return Measurement(1, max(len(line) for line in lines))
 
 
 def masked_password(name: str) -> str:
@@ -90,6 +122,8 @@ class CredentialsScreen(Guarded, Screen[None]):
         self.profiles: dict[str, Profile] = {}
         self.rotation: Rotation | None = None
         self.step_log: dict[str, str] = {}
+        #: applied to the text of rows and steps (screenshots make lab key ids constant)
+        self.shown: Callable[[str], str] = str
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -116,7 +150,7 @@ class CredentialsScreen(Guarded, Screen[None]):
         except ConfigError as exc:
             self._detail(str(exc))
             return
-        options = [Option(profile_line(p, masked_password(n)), id=n)
+        options = [Option(ProfileRow(p, masked_password(n), self.shown), id=n)
                    for n, p in self.profiles.items()]
         listing.add_options(options)
         if keep in self.profiles:
@@ -165,10 +199,14 @@ class CredentialsScreen(Guarded, Screen[None]):
         if self.rotation is None:
             self.query_one("#cred-checklist", Static).update("")
             return
-        rows = [f"{STEP_MARKS[status]:<10} {step.title}"
-                + (f"\n           {self.step_log[step.id]}" if step.id in self.step_log else "")
-                for step, status in self.rotation.checklist()]
-        self.query_one("#cred-checklist", Static).update("Rotation\n" + "\n".join(rows))
+        # a grid: a long note wraps under its step's title, not back to the first column
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=10, no_wrap=True)
+        grid.add_column(ratio=1)
+        for step, status in self.rotation.checklist():
+            note = self.step_log.get(step.id)
+            grid.add_row(STEP_MARKS[status], self.shown(step.title + (f"\n{note}" if note else "")))
+        self.query_one("#cred-checklist", Static).update(Group(Text("Rotation"), grid))
 
     # ---- test --------------------------------------------------------------------------------
 

@@ -19,15 +19,20 @@ every check live and ends with **every** root cause, each with its evidence and 
 | key | does |
 |---|---|
 | `n` | next step: root causes first, then what they explain, checks that could not run, warnings |
-| `r` / `l` / `a` | re-run the selected check / its layer / everything |
+| `r` | re-run the selected check (with what it needs) |
+| `l` | re-run the selected check's layer |
+| `a` | run everything again |
 | `c` | copy the selected fix |
 | `Tab` | tree → detail → its buttons → each evidence box; `↑↓` `PgUp/PgDn` scroll the focused one |
 | `p` | the report (save as Markdown `m` or JSON `j`) |
 | `i` | intake: describe a new problem |
 | `s` | settings |
+| `u` | the SES suppression list |
+| `k` | stored credentials: login test, rotation |
 | `t` | light or dark theme |
 | `ctrl+p` | command palette: every action by name |
-| `?` / `F1` | this help · `Esc` closes it |
+| `?` `F1` | this help · `Esc` closes it |
+| `q` | quit |
 
 Statuses: ✓ pass · ! warn · ✗ fail · ? error (could not check) · – skip.
 """

@@ -84,12 +84,13 @@ class WalkthroughScreen(Guarded, Screen[None]):
     """Left the delivery path, right the selected check, below the diagnosis so far."""
 
     BINDINGS = [
+        # most used first: the footer shows what fits; the palette and help list all
         Binding("n", "next_step", "Next step"),
-        Binding("r", "rerun_check", "Re-run check"),
-        Binding("l", "rerun_layer", "Re-run layer"),
-        Binding("a", "rerun_all", "Run all"),
-        Binding("c", "copy_fix", "Copy fix"),
         Binding("p", "report", "Report"),
+        Binding("r", "rerun_check", "Re-run check"),
+        Binding("c", "copy_fix", "Copy fix"),
+        Binding("l", "rerun_layer", "Re-run layer", show=False),
+        Binding("a", "rerun_all", "Run all", show=False),
     ]
 
     def __init__(self, registry: Registry | None = None, source: EventSource | None = None) -> None:
@@ -146,18 +147,18 @@ class WalkthroughScreen(Guarded, Screen[None]):
         self.ctx = replace_inputs(self.ctx, path=answer)
         self.start(self.ctx, self.entry)
 
-    def _begin(self, layers: Iterable[Layer]) -> None:
+    def _begin(self, layers: Iterable[Layer], *, keep: bool = False) -> None:
         self.order = tuple(layers)
         checks = plan(self.order, self.registry)
         rank = {layer: n for n, layer in enumerate(self.order)}
         checks.sort(key=lambda c: rank.get(c.layer, len(rank)))
         self.checks = {c.id: c for c in checks}
         self.results.clear()
-        kept = self._current()
+        kept = self._current() if keep else None
         tree = self.query_one(LayerTree)
         tree.show_plan(checks, self.order)
-        # the same check (or layer) stays highlighted across a redraw, so keys pressed at
-        # once (`a a a r l`) act on what the screen shows, not on "nothing selected"
+        # `a`: the same check (or layer) stays highlighted across the redraw, so keys pressed
+        # at once (`a a a r l`) act on what the screen shows, not on "nothing selected"
         self.selected = kept if tree.has_node(kept) else None
         if self.selected is not None:
             tree.reselect(self.selected)
@@ -298,7 +299,7 @@ class WalkthroughScreen(Guarded, Screen[None]):
         if self.ctx is None:
             self.notify("Nothing to run yet: press i to describe the problem.", severity="warning")
             return
-        self._begin(self.order)
+        self._begin(self.order, keep=True)
 
     def action_next_step(self) -> None:
         """Guided mode: go to the next finding, in the order an expert reads them."""

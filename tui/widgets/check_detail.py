@@ -111,7 +111,7 @@ class CheckDetail(Guarded, VerticalScroll):
         if out.fix and out.fix.action:  # the fix's own action on a row of its own: it fits
             parts.append(Horizontal(self._action_button(out.fix.action),
                                     classes="detail-actions"))
-        parts.append(Horizontal(*self._buttons(out.fix), classes="detail-actions"))
+        parts.append(Horizontal(*self._buttons(out.fix), classes="detail-actions rerun-row"))
         parts += self._evidence_parts(r)
         return parts
 

@@ -35,15 +35,16 @@ def status_text(glyph: str, word: str, title: str) -> Text:
 
 
 def layer_text(layer: Layer, statuses: list[Status], total: int) -> Text:
-    """The layer's title with its worst status, e.g. "✗ fail  Gmail relay (1 of 6)"."""
+    """The layer's title with its worst status, the count first so a narrow pane cuts the
+    title, not the count: e.g. "✗ fail    1/6 Gmail relay" (1 of its 6 checks fails)."""
     worst = next((s for s in SEVERITY if s in statuses), None)
     if worst is None:
         return status_text(*(RUNNING if total else PENDING), layer.title)
     bad = sum(1 for s in statuses if s is worst)
-    tail = f" ({bad} of {total})" if worst is not Status.PASS else ""
+    head = f"{bad}/{total} " if worst is not Status.PASS else ""
     if len(statuses) < total:
-        return status_text(*RUNNING, layer.title + tail)
-    return status_text(worst.glyph, worst.value, layer.title + tail)
+        return status_text(*RUNNING, head + layer.title)
+    return status_text(worst.glyph, worst.value, head + layer.title)
 
 
 class LayerTree(Guarded, Tree[str]):
