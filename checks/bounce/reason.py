@@ -120,76 +120,77 @@ _ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...],
 }
 
 
-def _by_code_or_text(reason: str) -> Callable[[Fact, str], bool]:
-    return lambda f, t: name_of(f.status) == reason or included(reason, t)
+def _by_code_or_text(reason: str) -> Callable[[Fact, frozenset[str]], bool]:
+    return lambda f, p: name_of(f.status) == reason or reason in p
 
 
-def _by_text(reason: str) -> Callable[[Fact, str], bool]:
-    return lambda f, t: included(reason, t)
+def _by_text(reason: str) -> Callable[[Fact, frozenset[str]], bool]:
+    return lambda f, p: reason in p
 
 
-def _mesgtoobig(f: Fact, t: str) -> bool:
+def _mesgtoobig(f: Fact, p: frozenset[str]) -> bool:
     code = name_of(f.status)
-    return code != "exceedlimit" and (code == "mesgtoobig" or included("mesgtoobig", t))
+    return code != "exceedlimit" and (code == "mesgtoobig" or "mesgtoobig" in p)
 
 
-def _suspend(f: Fact, t: str) -> bool:
-    return f.replycode == "525" or included("suspend", t)
+def _suspend(f: Fact, p: frozenset[str]) -> bool:
+    return f.replycode == "525" or "suspend" in p
 
 
-def _norelaying(f: Fact, t: str) -> bool:
+def _norelaying(f: Fact, p: frozenset[str]) -> bool:
     if f.preset in ("securityerror", "systemerror", "undefined"):
         return False
-    return f.command not in ("CONN", "EHLO", "HELO") and included("norelaying", t)
+    return f.command not in ("CONN", "EHLO", "HELO") and "norelaying" in p
 
 
-def _userunknown(f: Fact, t: str) -> bool:
+def _userunknown(f: Fact, p: frozenset[str]) -> bool:
     if name_of(f.status) == "userunknown":
-        return not any(included(r, t) for r in _NOT_USER)
-    return f.command == "RCPT" and included("userunknown", t)
+        return p.isdisjoint(_NOT_USER)
+    return f.command == "RCPT" and "userunknown" in p
 
 
-def _filtered(f: Fact, t: str) -> bool:
+def _filtered(f: Fact, p: frozenset[str]) -> bool:
     code = name_of(f.status)
     if code != "filtered" and f.command in BEFORE_DATA:
         return False
-    return included("userunknown", t) or included("filtered", t)
+    return "userunknown" in p or "filtered" in p
 
 
-def _contenterror(f: Fact, t: str) -> bool:
-    if _spamdetected(f, t):
+def _contenterror(f: Fact, p: frozenset[str]) -> bool:
+    if _spamdetected(f, p):
         return False
-    return name_of(f.status) == "contenterror" or included("contenterror", t)
+    return name_of(f.status) == "contenterror" or "contenterror" in p
 
 
-def _rejected(f: Fact, t: str) -> bool:
+def _rejected(f: Fact, p: frozenset[str]) -> bool:
     code = name_of(f.status)
     if code == "rejected":
         return True
     if f.command == "MAIL":
-        return included("rejected", t)
+        return "rejected" in p
     if f.command == "DATA" and code != "userunknown":
-        return included("rejected", t)
+        return "rejected" in p
     if code in ("", "undefined", "onhold", "securityerror", "systemerror"):
-        return included("rejected", t)
+        return "rejected" in p
     return False
 
 
-def _hostunknown(f: Fact, t: str) -> bool:
+def _hostunknown(f: Fact, p: frozenset[str]) -> bool:
     if name_of(f.status) == "hostunknown":
-        return not included("networkerror", t)
-    return included("hostunknown", t)
+        return "networkerror" not in p
+    return "hostunknown" in p
 
 
-def _spamdetected(f: Fact, t: str) -> bool:
+def _spamdetected(f: Fact, p: frozenset[str]) -> bool:
     if not f.status:
         return False
     if name_of(f.status) == "spamdetected":
         return True
-    return f.command not in BEFORE_DATA and included("spamdetected", t)
+    return f.command not in BEFORE_DATA and "spamdetected" in p
 
 
-_PROBES: dict[str, Callable[[Fact, str], bool]] = {
+#: (each probe reads the reasons whose phrases the text carries, `_present`)
+_PROBES: dict[str, Callable[[Fact, frozenset[str]], bool]] = {
     "mailboxfull": _by_code_or_text("mailboxfull"), "mesgtoobig": _mesgtoobig,
     "exceedlimit": _by_code_or_text("exceedlimit"), "suspend": _suspend,
     "hasmoved": _by_text("hasmoved"), "norelaying": _norelaying,
@@ -223,18 +224,18 @@ def find(fact: Fact) -> str:
 
 
 def _first_pass(fact: Fact, text: str) -> str:
-    maybe = _candidates(fact, text)
+    present = _present(text) if text else frozenset()
+    maybe = _candidates(fact, present)
     for reason in FIRST_ORDER:
-        if reason in maybe and (fact.preset == reason or _PROBES[reason](fact, text)):
+        if reason in maybe and (fact.preset == reason or _PROBES[reason](fact, present)):
             return reason
     return ""
 
 
-def _candidates(fact: Fact, text: str) -> frozenset[str]:
+def _candidates(fact: Fact, present: frozenset[str]) -> frozenset[str]:
     """The reasons a first-pass probe can say yes to: each needs its own phrases or its own
     status code (or the preset), except suspend (reply 525) and filtered (also taken on
     userunknown's phrases). Probing only these skips the calls that cannot succeed."""
-    present = _present(text) if text else frozenset()
     extra = {fact.preset, name_of(fact.status)}
     if fact.replycode == "525":
         extra.add("suspend")
