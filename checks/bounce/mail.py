@@ -12,6 +12,7 @@ import binascii
 import quopri
 import re
 from dataclasses import dataclass
+from email.errors import HeaderParseError
 from email.header import decode_header
 from functools import cached_property
 
@@ -292,7 +293,7 @@ def _decode_value(raw: str | None) -> str:
         return raw
     try:
         return "".join(_decode_chunk(b, c) for b, c in decode_header(raw))
-    except (ValueError, LookupError, UnicodeError, TypeError):
+    except (ValueError, LookupError, UnicodeError, TypeError, HeaderParseError):
         return raw
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -106,3 +107,12 @@ def test_dsn_like_text_gives_a_report(text: str, prefix: str) -> None:
 @given(st.integers(min_value=0, max_value=len(DSN)), st.binary(max_size=200))
 def test_corrupted_dsn_gives_a_report(cut: int, noise: bytes) -> None:
     assert isinstance(parse_bounce(DSN[:cut] + noise + DSN[cut:]).to_json(), dict)
+
+
+@pytest.mark.parametrize(
+    "subject", ["=?utf-8?b?a?=", "=?utf-8?q?=ZZ?=", "=?bogus?x?abc?=", "=?utf-8?b?"])
+def test_broken_encoded_words_in_headers_are_kept_as_written(subject: str) -> None:
+    data = (f"From: MAILER-DAEMON@example.net\nSubject: {subject}\n\n"
+            "550 5.1.1 <a@example.org>: user unknown\n")
+    report = parse_bounce(data)
+    assert report.first is not None and report.first.address == "a@example.org"
