@@ -192,7 +192,7 @@ class CredentialsScreen(Guarded, Screen[None]):
             lines.append("A rotation is in progress: o resumes it.")
         elif self.rotate_hint:
             lines.append("The diagnosis found these credentials refused: o rotates them.")
-        self._detail("\n".join(lines))
+        self._detail(self.shown("\n".join(lines)))
         self._checklist()
 
     def _checklist(self) -> None:
@@ -201,7 +201,8 @@ class CredentialsScreen(Guarded, Screen[None]):
             return
         # a grid: a long note wraps under its step's title, not back to the first column
         grid = Table.grid(padding=(0, 1))
-        grid.add_column(width=10, no_wrap=True)
+        grid.add_column(width=10, no_wrap=True, style="bold")  # (its own style: the
+        # blank under a mark is drawn apart from the note, so pictures keep the indent)
         grid.add_column(ratio=1)
         for step, status in self.rotation.checklist():
             note = self.step_log.get(step.id)

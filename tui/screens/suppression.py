@@ -147,12 +147,12 @@ class SuppressionScreen(Guarded, Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("slash", "focus_filter", "Filter", key_display="/"),
-        Binding("f", "focus_lookup", "Is it suppressed?"),
+        Binding("f", "focus_lookup", "Look up"),
         Binding("space", "mark", "Mark", show=False),
         Binding("d", "remove", "Remove"),
         Binding("a", "add", "Add"),
         Binding("x", "export", "Export CSV"),
-        Binding("g", "reload", "Reload"),
+        Binding("g", "reload", "Reload", show=False),  # (the palette has it: room for ? i q)
     ]
     HELP = ("**Suppression list.** SES will not send to an address on this list. Type in the "
             "filter box (" + FILTER_HELP + "), press `f` to ask about one address, Enter for "
