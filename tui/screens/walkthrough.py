@@ -168,6 +168,11 @@ class WalkthroughScreen(Guarded, Screen[None]):
     def _launch(self, checks: list[Check]) -> None:
         if self.ctx is None:
             return
+        if self.running:  # the run this one supersedes had not finished: what it still
+            # owed runs too (with what it needs), so no check is left "waiting" for good
+            owed = {c.id for c in checks} | {c for c in self.checks if c not in self.results}
+            ids = {chk.id for cid in owed for chk in with_needs(cid, self.checks)}
+            checks = [chk for cid, chk in self.checks.items() if cid in ids]
         self.run_id += 1
         self.running = {c.id for c in checks}  # at once: a report asked for now must wait
         self.stream(self.run_id, fresh_context(self.ctx), checks)
