@@ -227,6 +227,11 @@ def _bounce(path: str | None, args: argparse.Namespace) -> object:
         raise UsageError(f"cannot read bounce {shown}: {exc}") from None
     if data is None:
         raise UsageError(f"cannot start from bounce {shown}: {BINARY}")
+    if isinstance(data, source.Bounded) and data.truncated:
+        from checks.report import terminal_safe
+
+        print(terminal_safe(f"mailpath: {source.truncation_note(shown, data.limit)}"),
+              file=sys.stderr)
     report = parse_bounce(data, name=shown)
     if getattr(report, "error", ""):
         raise UsageError(f"cannot start from bounce {shown}: {report.error}")
