@@ -27,36 +27,45 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--from", dest="sender", metavar="ADDR", help="the sender (From) address")
-    p.add_argument("--to", dest="recipients", metavar="ADDR", action="append", default=[],
-                   help="a recipient address (repeat or comma-separate for several)")
+    add_path_arguments(p, "default: gmail_send_as when a relay is set")
     p.add_argument("--layers", metavar="LIST",
                    help="comma-separated: gmail_relay,ses,dns,recipient_mta (default: all)")
-    p.add_argument("--path", choices=("gmail_send_as", "ses_smtp", "ses_api"),
-                   help="how the message was sent (default: gmail_send_as when a relay is set)")
-    p.add_argument("--region", help="the SES region (default: AWS_REGION or us-east-1)")
-    p.add_argument("--profile", help="the AWS profile to use, as the AWS CLI has it")
-    p.add_argument("--nameserver", metavar="HOST[:PORT]", help="ask this DNS server")
-    p.add_argument("--bounce", metavar="FILE", help="start from this bounce (shown as evidence)")
     p.add_argument("--dkim-selector", dest="dkim_selectors", metavar="SEL", action="append",
                    default=[], help="also check this DKIM selector's key record (repeatable)")
     p.add_argument("--dnsbl", metavar="ZONE[,ZONE]",
                    help="DNS blocklist zones to ask (default: MAILPATH_DNSBL_ZONES or built in)")
     p.add_argument("--sending-ip", dest="sending_ips", metavar="IP", action="append", default=[],
                    help="also evaluate SPF check_host() and blocklists for this IP (repeatable)")
-    p.add_argument("--timeout", type=float, metavar="SECONDS",
-                   help="per-check time limit in seconds, above 0 and at most 600 (default 10)")
+    add_run_arguments(p)
     p.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
-    _relay_arguments(p)
+    add_relay_arguments(p)
     p.set_defaults(func=run)
 
 
-def _relay_arguments(p: argparse.ArgumentParser) -> None:
-    try:
-        from tui.commands.relay_args import add_relay_arguments
-    except ImportError:
-        return
-    add_relay_arguments(p)
+def add_path_arguments(p: argparse.ArgumentParser, path_default: str) -> None:
+    """The path to diagnose and where to look, shared by `check` and `tui`."""
+    p.add_argument("--from", dest="sender", metavar="ADDR", help="the sender (From) address")
+    p.add_argument("--to", dest="recipients", metavar="ADDR", action="append", default=[],
+                   help="a recipient address (repeat or comma-separate for several)")
+    p.add_argument("--path", choices=("gmail_send_as", "ses_smtp", "ses_api"),
+                   help=f"how the message was sent ({path_default})")
+    p.add_argument("--region", help="the SES region (default: AWS_REGION or us-east-1)")
+    p.add_argument("--profile", help="the AWS profile to use, as the AWS CLI has it")
+    p.add_argument("--nameserver", metavar="HOST[:PORT]", help="ask this DNS server")
+    p.add_argument("--bounce", metavar="FILE", help="start from this bounce (shown as evidence)")
+
+
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    """The per-check time limit, shared by `check` and `tui`."""
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="per-check time limit in seconds, above 0 and at most 600 (default 10)")
+
+
+def add_relay_arguments(p: argparse.ArgumentParser) -> None:
+    """The relay flags (tui.commands.relay_args), imported only when the parser is built."""
+    from tui.commands import relay_args
+
+    relay_args.add_relay_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -21,23 +21,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description="Open the TUI on your own setup: live checks against AWS, DNS and SMTP "
         "(or the lab's endpoints from the environment). Without --from/--to the intake asks.",
     )
-    p.add_argument("--from", dest="sender", metavar="ADDR", help="the sender (From) address")
-    p.add_argument("--to", dest="recipients", metavar="ADDR", action="append", default=[],
-                   help="a recipient address (repeat or comma-separate for several)")
-    p.add_argument("--path", choices=("gmail_send_as", "ses_smtp", "ses_api"),
-                   help="how the message was sent (default: the walkthrough asks)")
-    p.add_argument("--region", help="the SES region (default: AWS_REGION or us-east-1)")
-    p.add_argument("--profile", help="the AWS profile to use, as the AWS CLI has it")
-    p.add_argument("--nameserver", metavar="HOST[:PORT]", help="ask this DNS server")
-    p.add_argument("--bounce", metavar="FILE", help="start from this bounce (shown as evidence)")
-    p.add_argument("--timeout", type=float, metavar="SECONDS",
-                   help="per-check time limit in seconds, above 0 and at most 600 (default 10)")
-    try:
-        from tui.commands.relay_args import add_relay_arguments
-    except ImportError:
-        pass
-    else:
-        add_relay_arguments(p)
+    from tui.commands import check
+
+    check.add_path_arguments(p, "default: the walkthrough asks")
+    check.add_run_arguments(p)
+    check.add_relay_arguments(p)
     p.set_defaults(func=run)
 
 

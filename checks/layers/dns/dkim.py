@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from checks.context import Context
@@ -57,21 +57,11 @@ async def dkim_cnames(ctx: Context, deps: Deps) -> Outcome:
 async def _byodkim_keys(ctx: Context, selectors: Sequence[str], domain: str) -> Outcome:
     """BYODKIM: SES gives the selector as the token; the key is your own TXT record at
     <selector>._domainkey.<domain> (no CNAME to SES)."""
-    found = await asyncio.gather(*(_selector_key(ctx, s.lower(), domain) for s in selectors))
-    worst = min(found, key=lambda f: _LEVELS.index(f.level))
-    evidence = tuple(e for f in found for e in f.evidence)
-    if worst.level == "error":
-        raise CheckError(f"Could not read the BYODKIM key: {worst.line}", evidence=evidence)
-    make = {"fail": failed, "warn": warned, "pass": passed}[worst.level]
-    return make(
-        f"BYODKIM key of {domain}: {worst.line}",
+    return await _keys_outcome(
+        ctx, [s.lower() for s in selectors], domain, "the BYODKIM key",
+        lambda worst, _: f"BYODKIM key of {domain}: {worst.line}",
         "SES signs with your own key (BYODKIM, SigningAttributesOrigin EXTERNAL): receivers "
-        "fetch it as TXT from <selector>._domainkey.<domain>; no CNAME to SES is involved.\n"
-        + "\n".join(f.line for f in found),
-        evidence=evidence,
-        fix=_selector_fix(domain, list(selectors)) if worst.level == "fail" else None,
-        facts={"domain": domain, "keys": {s: f.key for s, f in zip(selectors, found, strict=True)}},
-    )
+        "fetch it as TXT from <selector>._domainkey.<domain>; no CNAME to SES is involved.")
 
 
 def _cnames_wrong(
@@ -177,16 +167,24 @@ async def dkim_selectors(ctx: Context, deps: Deps) -> Outcome:
             "Name a selector of your own key (SES BYODKIM, or another signer) with "
             "--dkim-selector SEL; SES Easy DKIM tokens are checked by dns.dkim.cnames.",
         )
-    domain = sender_domain(ctx, deps)
+    return await _keys_outcome(
+        ctx, selectors, sender_domain(ctx, deps), "a DKIM key",
+        lambda worst, n: worst.line if n == 1 else f"{n} selectors; {worst.line}",
+        _SELECTOR_TEXT)
+
+
+async def _keys_outcome(ctx: Context, selectors: list[str], domain: str, what: str,
+                        summary: Callable[[_KeyFinding, int], str], explanation: str) -> Outcome:
+    """Each selector's key read at once; the worst of them decides the outcome."""
     found = await asyncio.gather(*(_selector_key(ctx, s, domain) for s in selectors))
     worst = min(found, key=lambda f: _LEVELS.index(f.level))
     evidence = tuple(e for f in found for e in f.evidence)
     if worst.level == "error":
-        raise CheckError(f"Could not read a DKIM key: {worst.line}", evidence=evidence)
+        raise CheckError(f"Could not read {what}: {worst.line}", evidence=evidence)
     make = {"fail": failed, "warn": warned, "pass": passed}[worst.level]
     return make(
-        worst.line if len(found) == 1 else f"{len(found)} selectors; {worst.line}",
-        _SELECTOR_TEXT + "\n" + "\n".join(f.line for f in found),
+        summary(worst, len(found)),
+        explanation + "\n" + "\n".join(f.line for f in found),
         evidence=evidence,
         fix=_selector_fix(domain, selectors) if worst.level == "fail" else None,
         facts={"domain": domain, "keys": {s: f.key for s, f in zip(selectors, found, strict=True)}},
