@@ -153,7 +153,6 @@ class Diagnosis:
             "bounce": self.intake.to_json() if self.intake is not None else None,
         }
 
-
     def _result_json(self, r: CheckResult) -> dict[str, Any]:
         """A result; `"context": true` when it ran only to give facts to the checked layers."""
         return r.to_json() if self.in_scope(r) else {**r.to_json(), "context": True}
