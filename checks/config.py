@@ -53,6 +53,18 @@ def config_path(env: Mapping[str, str] | None = None) -> Path:
     return platformdirs.user_config_path("mailpath") / "config.toml"
 
 
+def config_problem(env: Mapping[str, str] | None = None) -> str | None:
+    """Why MAILPATH_CONFIG cannot name a file ("~user/…" for a user this system does not
+    know), or None when it can: checked once at start, before any path is worked out."""
+    env = os.environ if env is None else env
+    try:
+        config_path(env)
+    except RuntimeError:
+        return (f"MAILPATH_CONFIG={env['MAILPATH_CONFIG']!r}: cannot expand '~' "
+                "(no such user or home directory)")
+    return None
+
+
 def load_profiles(path: Path | None = None) -> dict[str, Profile]:
     """All profiles in the file (none when the file does not exist yet)."""
     path = path or config_path()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -73,6 +74,15 @@ def _command_module(name: str) -> ModuleType | None:
         return None
 
 
+def _config_problem() -> str | None:
+    """A MAILPATH_CONFIG that names no file (checked before the parsers need the path)."""
+    if not os.environ.get("MAILPATH_CONFIG"):
+        return None
+    from checks.config import config_problem
+
+    return config_problem()
+
+
 def _chosen_command(argv: Sequence[str]) -> str | None:
     first = next((a for a in argv if not a.startswith("-")), None)
     return first if first in COMMANDS else None
@@ -81,6 +91,9 @@ def _chosen_command(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not _streams_open():
+        return EXIT_USAGE
+    if problem := _config_problem():
+        print(f"mailpath: {problem}", file=sys.stderr)
         return EXIT_USAGE
     command = _chosen_command(argv)
     top_level = ("-h", "--help", "--version")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
 import re
 import shutil
 import tempfile
@@ -309,6 +310,13 @@ def checked_delay(delay: float) -> float:
     return delay
 
 
+def forget_aws_profile() -> None:
+    """The lab is local and touches no real account: an AWS_PROFILE the user has set (for
+    their real account) must not reach the stand-ins, where botocore would look it up."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(name, None)
+
+
 @contextlib.contextmanager
 def start_lab(scenario: Scenario | str, *, delay: float | None = None) -> Iterator[Lab]:
     """Start every stand-in for `scenario` (a Scenario, a name or a path); stop them after.
@@ -317,6 +325,7 @@ def start_lab(scenario: Scenario | str, *, delay: float | None = None) -> Iterat
     Raises ScenarioError for a bad scenario, before anything starts.
     """
     resolved = _resolve(scenario)
+    forget_aws_profile()
     lab = _start(resolved, checked_delay(resolved.delay if delay is None else delay))
     try:
         yield lab
@@ -329,6 +338,7 @@ async def open_lab(scenario: Scenario | str, *, delay: float | None = None) -> A
     """The async form of start_lab: starting and stopping run off the caller's loop."""
     resolved = _resolve(scenario)
     wait = checked_delay(resolved.delay if delay is None else delay)
+    forget_aws_profile()
     lab = await asyncio.to_thread(_start, resolved, wait)
     try:
         yield lab

@@ -304,10 +304,14 @@ class _Table:
         if value is None:
             return cast(dt.datetime, None)  # only when the caller's default is None
         try:
-            return _to_datetime(value)
+            when = _to_datetime(value)
         except (TypeError, ValueError):
             message = f"expected an ISO date or date-time, got {_show(value)}"
             return cast(dt.datetime, self.fail(message, key))
+        if not _YEARS[0] <= when.year <= _YEARS[1]:
+            message = f"expected a date from {_YEARS[0]} to {_YEARS[1]}, got {_show(value)}"
+            return cast(dt.datetime, self.fail(message, key))
+        return when
 
     def sub(self, key: str, *, required: bool = False) -> _Table | None:
         value = self.raw(key, _MISSING if required else None)
@@ -353,6 +357,10 @@ _KIND_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "tru
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+#: the years a scenario's dates may fall in (the lab dates keys and entries before them)
+_YEARS = (1990, 2200)
 
 
 def _to_datetime(value: Any) -> dt.datetime:
@@ -410,7 +418,10 @@ def _password(t: _Table, region: str) -> PasswordSpec:
         spec = PasswordSpec("literal", literal=sub.text("literal"))
     else:
         pw_region = sub.region("region", region) if kind == "smtp_password_of" else ""
-        spec = PasswordSpec(kind, label=sub.text(kind), region=pw_region)  # type: ignore[arg-type]
+        label = sub.text(kind)
+        if not label.strip():
+            sub.fail("needs the label of an IAM key", kind)
+        spec = PasswordSpec(kind, label=label, region=pw_region)  # type: ignore[arg-type]
     sub.done()
     return spec
 
@@ -461,20 +472,49 @@ def _identity(t: _Table, region: str) -> SesIdentity:
         kind = "SES Easy DKIM has exactly 3 tokens" if wanted == 3 else (
             "BYODKIM (dkim_origin EXTERNAL) has one token, the selector")
         t.fail(f"{kind}, got {len(tokens)}", "dkim_tokens")
+    identity = _identity_name(t)
     ident = SesIdentity(
-        identity=t.text("identity").lower(),
+        identity=identity,
         region=t.region("region", region),
         verification=t.choice("verification", VERIFICATION, "Success"),
         verification_error=t.choice("verification_error", VERIFICATION_ERRORS, None),
         dkim_status=t.choice("dkim_status", VERIFICATION, "Success"),
         dkim_tokens=tokens,
-        mail_from=t.text("mail_from", None),
+        mail_from=_mail_from(t, identity),
         mail_from_status=t.choice("mail_from_status", MAIL_FROM_STATUS, "Success"),
         behavior_on_mx_failure=t.choice("behavior_on_mx_failure", MX_FAILURE, "USE_DEFAULT_VALUE"),
         dkim_origin=origin,
     )
     t.done()
     return ident
+
+
+def _identity_name(t: _Table) -> str:
+    """An SES identity: an email address or a domain name, lower-cased."""
+    value = t.text("identity").strip().lower()
+    try:
+        if "@" in value:
+            return validate.address(value, "")
+        return validate.hostname(value, "")
+    except validate.InvalidValue:
+        return cast(str, t.fail(f"{value!r} is neither an email address nor a domain",
+                                "identity"))
+
+
+def _mail_from(t: _Table, identity: str) -> str | None:
+    """A custom MAIL FROM domain: as SES requires, a subdomain of the identity's domain."""
+    value = t.text("mail_from", None)
+    if value is None:
+        return None
+    name = value.strip().lower().rstrip(".")
+    domain = identity.rpartition("@")[2]
+    try:
+        validate.hostname(name, "")
+    except validate.InvalidValue:
+        return cast(str, t.fail(f"{value!r} is not a domain name", "mail_from"))
+    if not name.endswith("." + domain):
+        t.fail(f"{value!r} is not a subdomain of {domain!r} (SES requires one)", "mail_from")
+    return name
 
 
 def _suppressed(t: _Table, region: str, date: dt.datetime) -> Suppressed:
@@ -550,11 +590,25 @@ def _mta(t: _Table) -> Mta:
         rcpt={k.lower(): _reply(t, v) for k, v in t.string_map("rcpt").items()},
         default_rcpt=_reply(t, t.text("default_rcpt", DEFAULT_RCPT_REPLY)),
         faults=flags,
-        certificate_names=tuple(n.lower().rstrip(".") for n in t.strings("certificate_names", ())),
+        certificate_names=_certificate_names(t),
         auth=_mta_auth(t.sub("auth")),
     )
     t.done()
     return mta
+
+
+def _certificate_names(t: _Table) -> tuple[str, ...]:
+    """Names for the MTA's certificate: host names (a leading '*.' allowed), each at most 64
+    characters (the most a certificate's common name holds)."""
+    names = tuple(n.strip().lower().rstrip(".") for n in t.strings("certificate_names", ()))
+    for name in names:
+        try:
+            validate.hostname(name.removeprefix("*."), "")
+        except validate.InvalidValue:
+            t.fail(f"{name!r} is not a host name", "certificate_names")
+        if len(name) > 64:
+            t.fail(f"{name!r} is longer than 64 characters", "certificate_names")
+    return names
 
 
 def _host_name(t: _Table, key: str) -> str:

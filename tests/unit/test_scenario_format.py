@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from checks.lab.scenario import (
+    SCENARIO_DIR,
     CheckRef,
     KeyRef,
     ScenarioError,
@@ -263,3 +264,34 @@ def test_generate_suppressed_is_bounded() -> None:
     for n in (-1, 200_001, 100_000_000):
         text = MINIMAL.replace("[expected]", f"[ses]\ngenerate_suppressed = {n}\n[expected]")
         assert "ses.generate_suppressed: must be a number from 0 to 200,000" in error_of(text)
+
+
+SEED = SCENARIO_DIR / "seed.toml"
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("date = 2026-09-14T12:00:00Z", "date = 0001-01-01T00:00:00Z",
+     "date: expected a date from 1990 to 2200"),
+    ('smtp_password_of = "old"', 'smtp_password_of = ""',
+     "relay.password.smtp_password_of: needs the label of an IAM key"),
+    ('mail_from = "mail.sender.example"', 'mail_from = " "',
+     "ses.identities[0].mail_from: ' ' is not a domain name"),
+    ('mail_from = "mail.sender.example"', 'mail_from = "mail.other.example"',
+     "is not a subdomain of 'sender.example'"),
+    ('identity = "sender.example"', 'identity = "not an identity"',
+     "ses.identities[0].identity: 'not an identity' is neither"),
+])
+def test_seed_with_one_bad_value(old: str, new: str, expected: str) -> None:
+    """Values the lab could not stand up are refused at load, naming the field."""
+    text = SEED.read_text()
+    assert old in text
+    assert expected in error_of(text.replace(old, new, 1))
+
+
+def test_certificate_names_are_host_names() -> None:
+    text = (SCENARIO_DIR / "relay-cert-mismatch.toml").read_text()
+    assert "certificate_names = [" in text
+    bad = text.replace("certificate_names = [", 'certificate_names = ["", ', 1)
+    assert "certificate_names: '' is not a host name" in error_of(bad)
+    long = text.replace("certificate_names = [", f'certificate_names = ["{"a" * 60}.example", ', 1)
+    assert "longer than 64 characters" in error_of(long)
