@@ -30,6 +30,8 @@ from typing import Any
 import keyring.backend
 import keyring.errors
 
+from checks.creds.store import MemoryKeyring  # noqa: F401  (re-exported for the tests)
+
 #: planted relay password: long, unique, no character that any output would escape.
 CANARY_PASSWORD = "CanaryRelayPw-7Qx9Zt2Lm4Vb8Kd1"
 #: planted AWS secret access key (for commands that read AWS_SECRET_ACCESS_KEY).
@@ -141,25 +143,6 @@ class CanaryFileKeyring(keyring.backend.KeyringBackend):
         if data.pop(f"{service}/{username}", None) is None:
             raise keyring.errors.PasswordDeleteError("not found")
         self._save(data)
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """An in-memory keyring for one test (priority > 0 so the store accepts it)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.items.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError(username)
 
 
 class LockedKeyring(keyring.backend.KeyringBackend):

@@ -23,26 +23,12 @@ DEMO_PROFILE = "gmail-alias"
 
 
 def private_keyring() -> Any:
-    """A keyring backend holding secrets in a dict of this process only (priority > 0, so
-    the store accepts it). keyring loads here, after the first frame."""
-    import keyring.backend
-    import keyring.errors
+    """A keyring backend holding secrets in this process only. keyring loads here, after
+    the first frame."""
+    from checks.creds.store import MemoryKeyring
 
-    class PrivateKeyring(keyring.backend.KeyringBackend):
-        priority = 1  # type: ignore[assignment]
-
-        def __init__(self) -> None:
-            self._items: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self._items.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self._items[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            if self._items.pop((service, username), None) is None:
-                raise keyring.errors.PasswordDeleteError(username)
+    class PrivateKeyring(MemoryKeyring):
+        """The demo's own keyring (its name tells it apart from the OS keyring's)."""
 
     return PrivateKeyring()
 

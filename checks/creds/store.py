@@ -42,6 +42,26 @@ def _account(profile: str, kind: str) -> str:
     return f"{profile}:{kind}"
 
 
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """Secrets in a dict of this process only: the demo's keyring (it never touches the OS
+    keyring) and the tests'. Priority > 0, so `usable_backend` accepts it."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.items.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError(username)
+
+
 def usable_backend() -> keyring.backend.KeyringBackend:
     """The active backend, or StoreError when it is the fail backend or a plaintext file."""
     backend = _load_backend()
