@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 import botocore.exceptions as bce
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 
 from checks.context import Context
@@ -123,10 +126,6 @@ def backoff(ctx: Context, attempt: int) -> float:
 def missing_profile(name: str, what: str = "--profile") -> str | None:
     """One line when `name` is not an AWS profile boto3 can load (as Session(profile_name=)
     would refuse it), naming where profiles are read; None when it is one."""
-    import os
-
-    import botocore.session
-
     config = os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
     shared = os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
     try:
@@ -141,13 +140,43 @@ def missing_profile(name: str, what: str = "--profile") -> str | None:
             f"known: {listed}")
 
 
+class _ProcessLoader(botocore.loaders.Loader):  # type: ignore[misc]
+    """botocore's data loader, with the files it parsed kept for the whole process.
+
+    Each run makes its own session (credentials and profiles are read afresh), and a new
+    session would parse the same service models and endpoint rules again: tens of ms of CPU
+    and about 100,000 objects for the garbage collector, on the critical path of every
+    diagnosis after the first (the TUI's re-runs). The files are read-only data; they are
+    kept per search path, so an AWS_DATA_PATH change is honoured."""
+
+    _parsed: ClassVar[dict[tuple[str, ...], dict[Any, Any]]] = {}
+
+    @property
+    def _cache(self) -> dict[Any, Any]:
+        return self._parsed.setdefault(tuple(self.search_paths), {})
+
+    @_cache.setter
+    def _cache(self, _fresh: dict[Any, Any]) -> None:
+        """Loader.__init__ starts an empty cache per instance; the process's one stays."""
+
+
+def _botocore_session() -> Any:
+    core = botocore.session.get_session()
+    data_path = core.get_config_variable("data_path")
+    extra = ([os.path.expanduser(os.path.expandvars(p)) for p in data_path.split(os.pathsep)]
+             if data_path else None)
+    core.register_component("data_loader", _ProcessLoader(extra_search_paths=extra))
+    return core
+
+
 def _session(ctx: Context) -> boto3.session.Session:
     ep = ctx.endpoints
     creds: dict[str, str] = {}
     if ep.aws_static_credentials:
         creds = dict(zip(("aws_access_key_id", "aws_secret_access_key"),
                          ep.aws_static_credentials, strict=True))
-    return boto3.session.Session(profile_name=ep.aws_profile, **creds)
+    return boto3.session.Session(botocore_session=_botocore_session(),
+                                 profile_name=ep.aws_profile, **creds)
 
 
 def client(ctx: Context, service: str, region: str | None = None) -> Any:
