@@ -173,6 +173,10 @@ class MailpathApp(Guarded, App[int]):
             return self.base_ctx.inputs.path
         return message.path
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`i` on the intake itself would do nothing: the footer leaves it out there."""
+        return not (action == "intake" and self.screen.id == "intake")
+
     def action_settings(self) -> None:
         from tui.screens.settings import SettingsScreen, settings_of
 

@@ -2,6 +2,9 @@
 
     python -m tui.screenshots [--out screenshots] [--scenario seed --scenario healthy]
 
+Every screen is shot at 100×30; the first scenario's walkthrough and report also at 80×24
+(the classic terminal), named `…-80x24.svg`.
+
 Loopback ports change on every lab start, so results are scrubbed of them before they are
 drawn; nothing else in a picture depends on the clock.
 """
@@ -28,6 +31,8 @@ from checks.registry import Check
 from checks.runner import CheckFinished, Event, RunFinished, run_checks
 
 SIZE = (100, 30)
+#: the classic terminal: every key hint must still be whole there
+SMALL = (80, 24)
 SCENARIOS = ("seed", "healthy")
 
 #: volatile text -> a fixed stand-in (same meaning, stable picture)
@@ -179,6 +184,8 @@ SCREENS: dict[str, Callable[[Pilot[object]], Awaitable[None]]] = {
 }
 #: the screens shot for scenarios other than the first
 OTHER_SCREENS = ("walkthrough", "report", "suppression", "credentials")
+#: the first scenario's screens shot at 80×24 too
+SMALL_SCREENS = ("walkthrough", "report")
 
 
 def make_app(ctx: Context, scenario: str) -> object:
@@ -187,21 +194,26 @@ def make_app(ctx: Context, scenario: str) -> object:
     return MailpathApp(ctx, scenario_name=scenario, source=scrubbed_events)
 
 
-async def shoot(ctx: Context, scenario: str, screen: str, out: Path) -> Path:
+async def shoot(ctx: Context, scenario: str, screen: str, out: Path,
+                size: tuple[int, int] = SIZE) -> Path:
     app = make_app(ctx, scenario)
-    async with app.run_test(size=SIZE) as pilot:  # type: ignore[attr-defined]
+    async with app.run_test(size=size) as pilot:  # type: ignore[attr-defined]
         await SCREENS[screen](pilot)
-        path = out / f"{scenario}-{screen}.svg"
+        suffix = "" if size == SIZE else f"-{size[0]}x{size[1]}"
+        path = out / f"{scenario}-{screen}{suffix}.svg"
         app.save_screenshot(str(path))  # type: ignore[attr-defined]
     return path
 
 
-def _scenario_shots(name: str, screens: Sequence[str], out: Path) -> list[Path]:
+def _scenario_shots(name: str, screens: Sequence[str], out: Path,
+                    small: Sequence[str] = ()) -> list[Path]:
     from checks.lab import load_scenario, start_lab
 
     with start_lab(load_scenario(name)) as lab:
         ctx = Context(endpoints=lab.endpoints, inputs=lab.inputs)
-        return [asyncio.run(shoot(ctx, name, s, out)) for s in screens]
+        # the small ones first: the credentials shot rotates the lab's keys
+        shots = [asyncio.run(shoot(ctx, name, s, out, SMALL)) for s in small]
+        return shots + [asyncio.run(shoot(ctx, name, s, out)) for s in screens]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -213,8 +225,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # pictures must not show the user's own profiles or recent inputs
     os.environ["MAILPATH_CONFIG"] = str(Path(tempfile.mkdtemp()) / "config.toml")
     for name in args.scenario or SCENARIOS:
-        screens = list(SCREENS) if name == SCENARIOS[0] else list(OTHER_SCREENS)
-        for path in _scenario_shots(name, screens, args.out):
+        first = name == SCENARIOS[0]
+        screens = list(SCREENS) if first else list(OTHER_SCREENS)
+        for path in _scenario_shots(name, screens, args.out, SMALL_SCREENS if first else ()):
             print(path)
     return 0
 

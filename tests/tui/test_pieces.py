@@ -7,6 +7,7 @@ from tui.screens.settings import Settings, problem
 from tui.widgets.check_detail import record_text
 from tui.widgets.highlight import highlight_evidence
 from tui.widgets.layer_tree import layer_text
+from tui.widgets.status_bar import HINT, fit
 
 
 def test_layer_shows_its_worst_status_with_glyph_and_word() -> None:
@@ -39,3 +40,14 @@ def test_evidence_highlights_smtp_replies_and_redactions() -> None:
     styles = {text.plain[s.start:s.end]: str(s.style) for s in text.spans}
     assert styles["535"] == "bold red" and styles["250"] == "bold green"
     assert styles["[REDACTED]"] == "reverse" and styles["5.7.8"] == "bold yellow"
+
+
+def test_the_bar_takes_the_longest_wording_that_fits_and_never_cuts_the_hint() -> None:
+    wordings = [f"2 root causes: Gmail relay, Amazon SES · 27 checks · {HINT}",
+                f"2 root causes: Gmail relay, Amazon SES · {HINT}",
+                f"2 root causes: Gmail relay, Amazon SES\n{HINT}"]
+    assert fit(wordings, 78) == wordings[0]  # 76 columns: whole at 80
+    assert fit(wordings, 70) == wordings[1]
+    assert fit(wordings, 58) == wordings[2]
+    assert fit(wordings, 20) == wordings[2]  # nothing fits: the last wraps, hint on its own
+    assert fit(["Nothing checked yet."], 5) == "Nothing checked yet."

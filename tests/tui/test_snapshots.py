@@ -13,7 +13,7 @@ import pytest
 from checks.context import Context
 from tests.tui.conftest import make_app as fake_app
 from tests.tui.conftest import settle
-from tui.screenshots import SCREENS, SIZE, make_app, still
+from tui.screenshots import SCREENS, SIZE, SMALL, SMALL_SCREENS, make_app, still
 
 #: every screen is shot for the seed; these for the healthy scenario too
 HEALTHY_SCREENS = ("walkthrough", "report", "intake", "settings", "help", "suppression",
@@ -40,6 +40,12 @@ def keep_keyring() -> Iterator[None]:
 def test_seed_screen(snap_compare, seed_lab, screen: str) -> None:
     """Seed: two root causes (Gmail relay key inactive, recipient suppressed); rest healthy."""
     assert snap_compare(_app(seed_lab, "seed"), terminal_size=SIZE, run_before=SCREENS[screen])
+
+
+@pytest.mark.parametrize("screen", SMALL_SCREENS)
+def test_seed_screen_at_80_by_24(snap_compare, seed_lab, screen: str) -> None:
+    """The classic terminal: the diagnosis bar and the footer's main keys, ? and q whole."""
+    assert snap_compare(_app(seed_lab, "seed"), terminal_size=SMALL, run_before=SCREENS[screen])
 
 
 @pytest.mark.parametrize("screen", CHANGES_LAB)

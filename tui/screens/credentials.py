@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Header, Label, OptionList, Static
+from textual.widgets import Button, Header, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from checks.config import ConfigError, Profile, load_profiles
@@ -42,6 +42,7 @@ from checks.creds.store import StoreError, get_secret
 from checks.secrets import Secret
 from tui.errors import Guarded
 from tui.screens.modals import ConfirmModal
+from tui.widgets.key_footer import KeyFooter
 
 #: step status -> glyph and word, as the layer tree shows check statuses
 STEP_MARKS = {
@@ -136,7 +137,7 @@ class CredentialsScreen(Guarded, Screen[None]):
                     yield Button("Rotate (o)", id="cred-rotate", compact=True,
                                  variant="warning")
                 yield Static(id="cred-checklist")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.show_profiles()

@@ -6,13 +6,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Footer, Header, Input, Label, TabbedContent, TabPane, TextArea
+from textual.widgets import Button, Header, Input, Label, TabbedContent, TabPane, TextArea
 
 from checks.config import ConfigError, Profile, get_profile, load_profiles
 from checks.context import RelaySettings
@@ -20,6 +20,7 @@ from checks.creds.store import StoreError, get_secret
 from tui.errors import Guarded
 from tui.messages import IntakeSubmitted
 from tui.persist import load_recent, recent_path, remember
+from tui.widgets.key_footer import KeyFooter
 
 ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -29,6 +30,11 @@ WAYS = {
     "not_arriving": ("n · Mail is not arriving", "#na-sender"),
     "check_setup": ("s · Check my setup", "#setup-sender"),
 }
+#: tab id -> its label on a terminal too narrow for the three whole (its key stays first)
+SHORT_WAYS = {"bounce": "b · Bounce", "not_arriving": "n · Not arriving",
+              "check_setup": "s · Setup"}
+#: columns the three whole labels need (each tab pads its label by a cell either side)
+WAYS_WIDTH = sum(len(label) + 2 for label, _ in WAYS.values())
 
 
 def read_bounce_file(path_text: str) -> tuple[str | None, str | None]:
@@ -171,7 +177,7 @@ class IntakeScreen(Guarded, Screen[None]):
                             suggester=SuggestFromList(list(self.profiles), case_sensitive=False)
                             if self.profiles else None)
                 yield Button("Check setup", id="go-setup", variant="primary")
-        yield Footer()
+        yield KeyFooter()
 
     def _profile_label(self) -> str:
         known = ", ".join(self.profiles)
@@ -182,6 +188,17 @@ class IntakeScreen(Guarded, Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(TabbedContent).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Shorter tab labels when the whole ones do not fit (else the row scrolls and the
+        first tab's key goes out of sight)."""
+        short = event.size.width < WAYS_WIDTH
+        tabs = self.query_one(TabbedContent)
+        for way, (label, _) in WAYS.items():
+            tab = tabs.get_tab(way)
+            wanted = SHORT_WAYS[way] if short else label
+            if tab.label_text != wanted:
+                tab.label = wanted
 
     def _remember(self, kind: str, values: list[str]) -> None:
         remember(kind, values, self.recent_file)

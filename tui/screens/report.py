@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Markdown
+from textual.widgets import Header, Markdown
 
 from checks.diagnosis import Diagnosis
 from checks.report import to_json, to_markdown
 from tui.errors import Guarded
 from tui.screens.modals import ConfirmModal, PathModal
 from tui.widgets.check_detail import plain_parser
+from tui.widgets.key_footer import KeyFooter
 
 #: format -> (default file name, renderer)
 FORMATS: dict[str, tuple[str, Callable[[Diagnosis], str]]] = {
@@ -60,7 +61,7 @@ class ReportScreen(Guarded, Screen[None]):
         yield Header()
         with VerticalScroll(id="report-body"):
             yield Markdown(id="report-markdown", parser_factory=plain_parser)
-        yield Footer()
+        yield KeyFooter()
 
     async def on_mount(self) -> None:
         """The screen is up at once (keys come here); the Markdown fills in behind a

@@ -13,12 +13,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Select
+from textual.widgets import Button, Header, Input, Label, Select
 
 from checks.context import Context, RelaySettings, TlsMode
 from checks.endpoints import EndpointError, parse_nameservers
 from tui.errors import Guarded
 from tui.screens.intake import address_error
+from tui.widgets.key_footer import KeyFooter
 
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 
@@ -109,7 +110,7 @@ class SettingsScreen(Guarded, Screen[Settings | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary")
                 yield Button("Cancel (Esc)", id="cancel")
-        yield Footer()
+        yield KeyFooter()
 
     def edited(self) -> Settings:
         values = {key: self.query_one(f"#{key}", Input).value.strip() for key in FIELDS}

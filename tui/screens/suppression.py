@@ -22,7 +22,6 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import (
     Button,
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -53,6 +52,7 @@ from checks.suppression import (
 )
 from tui.errors import Guarded
 from tui.screens.modals import ConfirmModal, PathModal
+from tui.widgets.key_footer import KeyFooter
 
 #: rows the table shows at most; narrow the filter to see others (counts cover them all)
 MAX_ROWS = 2000
@@ -185,7 +185,7 @@ class SuppressionScreen(Guarded, Screen[None]):
                 yield Sparkline([], id="sup-days")
                 yield Static(id="sup-span", classes="hint")
         yield Static(id="sup-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

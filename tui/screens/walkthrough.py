@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Tree
+from textual.widgets import Button, Header, Tree
 from textual.worker import Worker
 
 from checks.context import Context
@@ -37,6 +37,7 @@ from tui.widgets.check_detail import (
     copy_text,
     record_text,
 )
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.layer_tree import PENDING, RUNNING, LayerTree
 from tui.widgets.status_bar import DiagnosisBar
 
@@ -113,14 +114,14 @@ class WalkthroughScreen(Guarded, Screen[None]):
             yield LayerTree(id="layer-tree")
             yield CheckDetail(id="detail")
         yield DiagnosisBar(id="diagnosis-bar")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._refresh_bar()
 
     def waiting(self, text: str) -> None:
         """Say what is being prepared before the first run (the lab starting, checks loading)."""
-        self.query_one(DiagnosisBar).update(text)
+        self.query_one(DiagnosisBar).say(text)
         self.query_one(CheckDetail).show(None, note=text)
 
     # ---- starting a diagnosis -------------------------------------------------------------
