@@ -148,12 +148,15 @@ def pick(parts: MailParts, family: str) -> Layout | None:
     against its own signs in layout order, bounded by the best layout found so far; a sign
     is searched only when the words it needs are in the value.
     """
+    headers = parts.headers
     best = len(_ORDER)
-    for key in _KEYS & parts.headers.names() | {"body"}:
-        value = _value(parts, key)
+    for key in _KEYS & headers.names():
+        value = header(headers, key)
         if value:
-            lower = parts.lower_head(len(value)) if key == "body" else value.lower()
-            best = _first_shown(_BY_KEY[key], value, lower, best)
+            best = _first_shown(_BY_KEY[key], value, value.lower(), best)
+    body = parts.text[:4000]
+    if body:
+        best = _first_shown(_BODY, body, parts.lower_head(len(body)), best)
     return _ORDER[best] if best < len(_ORDER) else LAYOUTS.get(family)
 
 
@@ -186,9 +189,4 @@ def _by_key(layouts: dict[str, Layout]) -> dict[str, tuple[_Sign, ...]]:
 _ORDER = tuple(LAYOUTS.values())
 _BY_KEY = _by_key(LAYOUTS)
 _KEYS = frozenset(_BY_KEY) - {"body"}
-
-
-def _value(parts: MailParts, key: str) -> str:
-    if key == "body":
-        return parts.text[:4000]
-    return header(parts.headers, key)
+_BODY = _BY_KEY["body"]

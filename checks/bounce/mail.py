@@ -58,30 +58,43 @@ class Headers:
     def _index(self) -> None:
         self._first = {entry[0].lower(): entry for entry in reversed(self._lines)}
         self._type: str | None = None
-        self._decoded: dict[str, str] | None = None
+        self._type_value: str | None = None
+        self._decoded: dict[str, str] = {}
         self._names: frozenset[str] | None = None
 
     def content_type(self) -> str:
         """The lower-cased type/subtype, text/plain when none is given (worked out once)."""
         if self._type is None:
-            value = (self.get("content-type") or "text/plain").split(";", 1)[0].strip().lower()
+            self._type_value = self.get("content-type")
+            value = (self._type_value or "text/plain").split(";", 1)[0].strip().lower()
             self._type = value if "/" in value else "text/plain"
         return self._type
+
+    def type_param(self, name: str) -> str | None:
+        """A parameter of the Content-Type field ("boundary", "charset"), None when absent."""
+        if self._type is None:
+            self.content_type()
+        match = _PARAM[name].search(self._type_value or "")
+        return (match.group(1) or match.group(2)) if match else None
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of a field (`name` in any case; lower case is looked up directly)."""
         entry = self._first.get(name)
-        if entry is None and not name.islower():
+        if entry is None:
+            if name.islower():
+                return default
             entry = self._first.get(name.lower())
-        return default if entry is None else _unfolded(entry)
+            if entry is None:
+                return default
+        return entry[1].strip() if len(entry) == 2 else _unfolded(entry)
 
     def decoded(self, name: str) -> str:
         """A field's value with encoded words decoded ("" when absent), worked out once."""
-        if self._decoded is None:
-            self._decoded = {}
         value = self._decoded.get(name)
         if value is None:
-            value = self._decoded[name] = _decode_value(self.get(name))
+            raw = self.get(name)
+            value = "" if raw is None else raw if "=?" not in raw else _decode_words(raw)
+            self._decoded[name] = value
         return value
 
     def names(self) -> frozenset[str]:
@@ -91,13 +104,12 @@ class Headers:
         return self._names
 
     def items(self) -> list[tuple[str, str]]:
-        return [(entry[0], _unfolded(entry)) for entry in self._lines]
+        return [(entry[0], entry[1].strip() if len(entry) == 2 else _unfolded(entry))
+                for entry in self._lines]
 
 
 def _unfolded(entry: list[str]) -> str:
     """A field's value: its lines stripped and joined by single spaces (empty ones dropped)."""
-    if len(entry) == 2:
-        return entry[1].strip()
     return " ".join(filter(None, map(str.strip, entry[1:])))
 
 
@@ -157,7 +169,7 @@ def read(data: bytes) -> MailParts:
     _walk(headers, body, roles)
     text = "\n".join(roles.texts) if roles.texts else "\n".join(map(_html_to_text, roles.htmls))
     return MailParts(headers, text, "\n\n".join(roles.dsn), "\n".join(roles.feedback),
-                     content_type(headers), "\n".join(roles.original))
+                     headers.content_type(), "\n".join(roles.original))
 
 
 _DSN_PART = re.compile(rb"^content-type:[ \t]*message/(?:global-)?delivery-status", re.I | re.M)
@@ -209,11 +221,6 @@ def content_type(headers: Headers) -> str:
     return headers.content_type()
 
 
-def _param(headers: Headers, name: str) -> str | None:
-    match = _PARAM[name].search(headers.get("content-type") or "")
-    return (match.group(1) or match.group(2)) if match else None
-
-
 def _walk(headers: Headers, body: bytes, roles: _Roles) -> None:
     """Visit the MIME tree in document order without recursion, depth- and count-limited."""
     stack: list[tuple[Headers, bytes, int]] = [(headers, body, 0)]
@@ -221,13 +228,14 @@ def _walk(headers: Headers, body: bytes, roles: _Roles) -> None:
     while stack and seen < MAX_PARTS:
         part, data, depth = stack.pop()
         seen += 1
-        boundary = _param(part, "boundary") if content_type(part).startswith("multipart/") else None
+        ctype = part.content_type()
+        boundary = part.type_param("boundary") if ctype.startswith("multipart/") else None
         children = _children(data, boundary) if boundary and depth < MAX_DEPTH else None
         if children is None:
-            _sort(part, data, roles)
+            _sort(part, ctype, data, roles)
             continue
-        parsed = [split_head(c) for c in children]
-        stack.extend((parse_headers(h), b, depth + 1) for h, b in reversed(parsed))
+        stack.extend([(parse_headers(head), body, depth + 1)
+                      for head, body in map(split_head, reversed(children))])
 
 
 def _children(body: bytes, boundary: str) -> list[bytes] | None:
@@ -253,8 +261,7 @@ def _children(body: bytes, boundary: str) -> list[bytes] | None:
     return out
 
 
-def _sort(part: Headers, data: bytes, roles: _Roles) -> None:
-    ctype = content_type(part)
+def _sort(part: Headers, ctype: str, data: bytes, roles: _Roles) -> None:
     if ctype in _DSN_TYPES:
         roles.dsn.append(_decoded(part, data))
     elif ctype == "message/feedback-report":
@@ -277,20 +284,17 @@ def _decoded(part: Headers, data: bytes) -> str:
             data = quopri.decodestring(data)
     except (ValueError, binascii.Error):
         pass
-    return decode_bytes(data, _param(part, "charset"))
+    return decode_bytes(data, part.type_param("charset"))
 
 
-def header(msg: Headers, name: str) -> str:
-    """A header's value, encoded words decoded, never raising."""
-    return msg.decoded(name)
+#: a header's value, encoded words decoded, never raising ("" when absent): the method
+#: itself, so a read is one call
+header = Headers.decoded
 
 
-def _decode_value(raw: str | None) -> str:
-    """Encoded words in a header value decoded, never raising ("" for no value)."""
-    if raw is None:
-        return ""
-    if "=?" not in raw:
-        return raw
+def _decode_words(raw: str) -> str:
+    """Encoded words in a header value decoded, never raising (the value as it is when
+    they cannot be)."""
     try:
         return "".join(_decode_chunk(b, c) for b, c in decode_header(raw))
     except (ValueError, LookupError, UnicodeError, TypeError, HeaderParseError):

@@ -11,8 +11,8 @@ from checks.bounce.mail import MailParts, header
 from checks.bounce.needles import needles
 
 _FamilyRule = tuple[str, tuple[tuple[str, re.Pattern[str]], ...]]
-#: (family, header or "body", literal word or "", pattern or None, words the pattern needs)
-_Sign = tuple[str, str, str, re.Pattern[str] | None, tuple[str, ...] | None]
+#: (family, header or "body", word the value must hold, pattern to search then or None)
+_Sign = tuple[str, str, str, re.Pattern[str] | None]
 
 
 def _load_families() -> tuple[_FamilyRule, ...]:
@@ -38,44 +38,43 @@ def reporter(parts: MailParts) -> str:
     Values are lower-cased once and matched by case-sensitive (lower-case) patterns: much
     faster than case-insensitive alternations.
     """
-    present = _HEADER_KEYS & parts.headers.names()
-    values = [(key, header(parts.headers, key).lower()) for key in present]
-    values.append(("body", parts.lower_head(6000)))
+    headers = parts.headers
     best = len(FAMILIES)
-    for key, value in values:
+    for key in _HEADER_KEYS & headers.names():
+        value = header(headers, key).lower()
         if value:
             best = _first_shown(_BY_KEY[key], value, best)
+    body = parts.lower_head(6000)
+    if body:
+        best = _first_shown(_BODY, body, best)
     return FAMILIES[best][0] if best < len(FAMILIES) else ""
 
 
 def _first_shown(signs: tuple[_KeySign, ...], value: str, best: int) -> int:
-    """The lowest family index (below `best`) whose sign on this value shows, else `best`."""
-    for rank, word, rx, required in signs:
+    """The lowest family index (below `best`) whose sign on this value shows, else `best`.
+
+    A pattern is searched only when the word listed with it is in the value (a pattern
+    that needs one of several words is listed once per word)."""
+    for rank, word, rx in signs:
         if rank >= best:
             break
-        if (word in value) if word else (rx is not None and _shown(rx, required, value)):
+        if word in value and (rx is None or rx.search(value) is not None):
             return rank
     return best
 
 
-def _shown(rx: re.Pattern[str], required: tuple[str, ...] | None, value: str) -> bool:
-    """A sign is searched only when a word it cannot match without is in the value."""
-    if required is not None and not any(map(value.__contains__, required)):
-        return False
-    return rx.search(value) is not None
-
-
 def _flat(rules: tuple[_FamilyRule, ...]) -> tuple[_Sign, ...]:
     """Every sign in family order; a sign made only of literal alternatives becomes one
-    `in` test per alternative (no regex scan)."""
+    `in` test per alternative (no regex scan), a pattern one entry per word it needs ("" when
+    it has none to name)."""
     out: list[_Sign] = []
     for name, signs in rules:
         for key, rx in signs:
             words = _literals(rx.pattern)
             if words is None:
-                out.append((name, key, "", rx, needles(rx.pattern)))
+                out.extend((name, key, w, rx) for w in needles(rx.pattern) or ("",))
             else:
-                out.extend((name, key, w, None, None) for w in words)
+                out.extend((name, key, w, None) for w in words if w)  # ("" shows nothing)
     return tuple(out)
 
 
@@ -89,11 +88,12 @@ def _literals(pattern: str) -> tuple[str, ...] | None:
 
 _HEADER_KEYS = frozenset(key for _, rules in FAMILIES for key, _ in rules) - {"body"}
 _SIGNS = _flat(FAMILIES)
-#: (family index, literal word or "", pattern or None, words the pattern needs)
-_KeySign = tuple[int, str, re.Pattern[str] | None, tuple[str, ...] | None]
+#: (family index, word the value must hold, pattern to search then or None)
+_KeySign = tuple[int, str, re.Pattern[str] | None]
 _RANK = {name: i for i, (name, _rules) in reversed(list(enumerate(FAMILIES)))}
 #: header name or "body" -> its signs in family order
 _BY_KEY: dict[str, tuple[_KeySign, ...]] = {
-    key: tuple((_RANK[n], w, rx, req) for n, k, w, rx, req in _SIGNS if k == key)
-    for key in {k for _n, k, _w, _rx, _req in _SIGNS}
+    key: tuple((_RANK[n], w, rx) for n, k, w, rx in _SIGNS if k == key)
+    for key in {k for _n, k, _w, _rx in _SIGNS}
 }
+_BODY = _BY_KEY.get("body", ())
