@@ -9,13 +9,23 @@ from typing import Any
 from checks.context import Context
 from checks.model import CheckResult, Layer, Outcome, Status
 
+#: The fact a check skipped for want of a fact carries: the check that ended as error at the
+#: start of the chain (so a check that needs the skipped one skips too, naming it).
+UNSETTLED = "unsettled_dependency"
+
 
 class MissingFact(LookupError):
-    """A check needed a fact that an earlier check did not produce; the check is skipped."""
+    """A check needed a fact that an earlier check did not produce; the check is skipped.
 
-    def __init__(self, check_id: str, key: str, status: Status | None) -> None:
+    `root` is the check that ended as error when `check_id` itself was only skipped for it."""
+
+    def __init__(self, check_id: str, key: str, status: Status | None,
+                 root: str | None = None) -> None:
         self.check_id, self.key, self.status = check_id, key, status
+        self.root = root or (check_id if status is Status.ERROR else None)
         why = f"it ended as {status.value}" if status else "it did not run"
+        if root and root != check_id:
+            why = f"it was skipped: {root} ended as error"
         super().__init__(f"needs {key!r} from {check_id}, but {why}")
 
 
@@ -44,12 +54,35 @@ class Deps:
     def fact(self, check_id: str, key: str) -> Any:
         r = self._results.get(check_id)
         if r is None or key not in r.facts:
-            raise MissingFact(check_id, key, r.status if r else None)
+            raise MissingFact(check_id, key, r.status if r else None,
+                              r.facts.get(UNSETTLED) if r else None)
         return r.facts[key]
 
     def get(self, check_id: str, key: str, default: Any = None) -> Any:
+        """The fact, or `default` whatever the reason it is absent (see `known`)."""
         r = self._results.get(check_id)
         return r.facts.get(key, default) if r else default
+
+    def known(self, check_id: str, key: str, default: Any = None) -> Any:
+        """The fact, or `default` when the dependency ran and settled without it (passed,
+        failed, or skipped for its own reasons). A dependency that ended as error, or was
+        skipped because one of its own did, raises MissingFact (the check is skipped, naming
+        it): a lookup that failed is not a fact, and its default must not read as one."""
+        r = self._results.get(check_id)
+        if r is None or key in r.facts:
+            return self.get(check_id, key, default)
+        root = r.facts.get(UNSETTLED)
+        if r.status is Status.ERROR or root:
+            raise MissingFact(check_id, key, r.status, root)
+        return default
+
+    def unsettled(self, check_id: str) -> str | None:
+        """The check that ended as error behind this dependency (itself, or the one it was
+        skipped for); None when it settled."""
+        r = self._results.get(check_id)
+        if r is None:
+            return None
+        return check_id if r.status is Status.ERROR else r.facts.get(UNSETTLED)
 
 
 CheckFn = Callable[[Context, Deps], Awaitable[Outcome]]

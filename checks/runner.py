@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from checks.context import Context
 from checks.model import CheckResult, Evidence, Outcome, Status
-from checks.registry import Check, CheckError, Deps, MissingFact
+from checks.registry import UNSETTLED, Check, CheckError, Deps, MissingFact
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,8 @@ async def _run_one(chk: Check, ctx: Context, deps: Deps) -> Outcome:
         async with asyncio.timeout(timeout):
             outcome = await chk.fn(ctx, deps)
     except MissingFact as exc:
-        return Outcome(Status.SKIP, f"Skipped: {exc}")
+        facts = {UNSETTLED: exc.root} if exc.root else {}
+        return Outcome(Status.SKIP, f"Skipped: {exc}", facts=facts)
     except CheckError as exc:
         return Outcome(
             Status.ERROR,

@@ -602,7 +602,8 @@ def _other_region(relay: RelaySettings, host_region: str, pw_region: str,
 
 
 def _identity_region(host_region: str, deps: Deps, facts: dict[str, Any]) -> Outcome:
-    elsewhere = deps.get("ses.identity.domain", "verified_regions") or []
+    # "verified in no other region" only when the identity lookup settled
+    elsewhere = deps.known("ses.identity.domain", "verified_regions") or []
     if elsewhere and host_region not in elsewhere:
         return failed(
             f"The relay host is in {host_region}, but the sender is verified only in "
@@ -662,7 +663,7 @@ async def ses_smtp_credentials(ctx: Context, deps: Deps) -> Outcome:
         return skipped("Only for an application sending through SES SMTP (path ses_smtp)",
                        "Gmail's relay credentials are checked in the gmail_relay layer.")
     relay, host_region = found
-    code = deps.get(AUTH, "reply_code")
+    code = deps.known(AUTH, "reply_code")  # a login that could not be tried is no 535
     if relay.password is not None and not relay.password:
         return _app_no_auth(deps, transcript(await main_probe(ctx, relay)))
     if code == 235:

@@ -262,7 +262,8 @@ async def _missing_identity(ctx: Context, names: tuple[str, ...], region: str,
 
 
 async def _domain_identity(ctx: Context, deps: Deps) -> tuple[str, dict[str, Any]] | None:
-    chosen = deps.get("ses.identity.domain", "identity")  # a parent domain may cover it
+    # a parent domain may cover it; an identity lookup that failed is not "no identity"
+    chosen = deps.known("ses.identity.domain", "identity")
     domain = chosen if chosen and "@" not in str(chosen) else ctx.inputs.sender_domain
     if not domain:
         return None
@@ -402,7 +403,7 @@ async def sandbox_recipients(ctx: Context, deps: Deps) -> Outcome:
     recipients = ctx.inputs.recipients
     if not recipients:
         return skipped("No recipient given (use --to)")
-    if deps.get("ses.account.sending", "production", True) is not False:
+    if deps.known("ses.account.sending", "production", True) is not False:
         return skipped("The account is not in the SES sandbox: any recipient is allowed")
     region = working_region(ctx)
     verified = await asyncio.gather(*(_recipient_verified(ctx, r, region) for r in recipients))

@@ -49,6 +49,7 @@ async def dmarc_alignment(ctx: Context, deps: Deps) -> Outcome:
     unread = _record_unread(deps, from_domain)
     if _gmail_sends_itself(ctx):
         return unread or _gmail_alias(deps, from_domain)
+    deps.known(MAIL_FROM, "mail_from_domain")  # SES could not be read: skip, naming it
     custom, known = ses_mail_from(deps)
     if not known:
         return skipped(

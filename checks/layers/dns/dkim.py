@@ -23,7 +23,7 @@ from checks.registry import CheckError, Deps, check
 
 @check("dns.dkim.cnames", Layer.DNS, "Easy DKIM CNAMEs point to SES", needs=(DKIM, DOMAIN))
 async def dkim_cnames(ctx: Context, deps: Deps) -> Outcome:
-    tokens = list(deps.get(DKIM, "tokens") or [])
+    tokens = list(deps.known(DKIM, "tokens") or [])
     if not tokens:
         return skipped(
             "No SES DKIM tokens to check",

@@ -22,6 +22,7 @@ from checks.registry import Deps, check
 
 @check("dns.mail_from.mx", Layer.DNS, "Custom MAIL FROM MX and SPF", needs=(MAIL_FROM, DOMAIN))
 async def mail_from_mx(ctx: Context, deps: Deps) -> Outcome:
+    deps.known(MAIL_FROM, "mail_from_domain")  # SES could not be read: skip, naming it
     custom, known = ses_mail_from(deps)
     if not custom:
         why = (

@@ -96,8 +96,10 @@ def _spf_domain(ctx: Context, deps: Deps) -> tuple[str, str]:
             f"{SES_DEFAULT_MAIL_FROM}, whose SPF SES maintains; {sender}'s SPF is shown for mail "
             "sent other ways."
         )
+    failed_read = deps.unsettled(MAIL_FROM)
+    why = f"{failed_read} ended as error" if failed_read else "no SES data in this run"
     return sender, (
-        "The MAIL FROM domain is unknown (no SES data in this run), so the From domain "
+        f"The MAIL FROM domain is unknown ({why}), so the From domain "
         f"{sender} is evaluated; receivers check the MAIL FROM domain's SPF."
     )
 
