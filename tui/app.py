@@ -24,8 +24,10 @@ from tui.screens.start import StartScreen
 from tui.startup import ContextHolder, ContextProvider, StartupRefused
 
 if TYPE_CHECKING:
+    from checks.creds.rotation import RotationOptions
     from checks.registry import Registry
     from tui.messages import ActionRequested, IntakeSubmitted
+    from tui.screens.credentials import ProfileChanged
     from tui.screens.settings import Settings
     from tui.screens.walkthrough import EventSource, WalkthroughScreen
 
@@ -69,6 +71,8 @@ class MailpathApp(Guarded, App[int]):
         self.ready = asyncio.Event()
         #: the provider refused to start (bad input): the app ended, run_tui_with raises it
         self.refusal: StartupRefused | None = None
+        #: how the credentials screen rotates (None: the real waits; tests make them short)
+        self.rotation_options: RotationOptions | None = None
 
     @property
     def walkthrough(self) -> WalkthroughScreen:
@@ -208,7 +212,29 @@ class MailpathApp(Guarded, App[int]):
         from tui.screens.credentials import CredentialsScreen
 
         if not isinstance(self.screen, CredentialsScreen):
-            self.push_screen(CredentialsScreen(self.base_ctx, rotate=rotate, config=self.config))
+            self.push_screen(CredentialsScreen(self.base_ctx, rotate=rotate, config=self.config,
+                                               options=self.rotation_options))
+
+    def on_profile_changed(self, message: ProfileChanged) -> None:
+        """A rotation changed a stored profile: a diagnosis using it (its relay user is one
+        the profile has had) now uses the profile as stored, so `a` tests the new key."""
+        from tui.screens.intake import profile_relay
+        from tui.screens.walkthrough import replace_inputs
+
+        relay = self.base_ctx.inputs.relay
+        if relay is None or relay.username not in message.users:
+            return
+        stored, _ = profile_relay(message.name, self.config)
+        if stored is None or stored == relay:
+            return
+        self.base_ctx = replace_inputs(self.base_ctx, relay=stored)
+        walk = self._walkthrough
+        if walk is not None and walk.ctx is not None and walk.ctx.inputs.relay is not None \
+                and walk.ctx.inputs.relay.username in message.users:
+            walk.relay_changed(replace_inputs(walk.ctx, relay=stored), message.name)
+            self.notify(f"The walkthrough now uses profile {message.name} as stored (SMTP "
+                        f"user {stored.username}); press a there to run the checks again.",
+                        timeout=12)
 
     def on_action_requested(self, message: ActionRequested) -> None:
         """A walkthrough fix button: open the screen that applies that fix."""

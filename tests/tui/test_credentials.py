@@ -16,7 +16,7 @@ from checks.config import Profile, get_profile, save_profile
 from checks.context import Context
 from checks.creds import store
 from checks.creds.rotation import OutcomeStatus, RotationOptions
-from tests.tui.conftest import SIZE, drawn, notices, screen_text, settle
+from tests.tui.conftest import SIZE, bar_text, drawn, notices, screen_text, settle
 from tests.tui.fake_checks import seed_like_registry
 from tui.app import MailpathApp
 from tui.screens.credentials import STEP_MARKS, CredentialsScreen, GmailModal
@@ -165,3 +165,52 @@ async def test_a_rotation_step_that_changes_the_profile_refreshes_list_detail_an
                 break
         said = " ".join(notices(app))
         assert "AUTH 235" in said and "AUTH 535" not in said, said
+
+
+async def test_after_a_rotation_run_all_tests_the_new_key(fresh_seed_lab, memory,
+                                                          private_config) -> None:
+    """The demo's walk: k, o, y (make room), y (Gmail updated), y (delete the old key), Esc,
+    a: the relay checks use the rotated profile as stored, so they pass (was: the old,
+    deleted key again, "not a key of this AWS account")."""
+    from tui.demo_home import DEMO_PROFILE, seed_profile
+    from tui.widgets.layer_tree import LayerTree
+
+    lab = fresh_seed_lab
+    ctx = Context(endpoints=lab.endpoints, inputs=lab.inputs)
+    seed_profile(ctx, private_config)  # as `mailpath demo` stores the scenario's relay
+    app = MailpathApp(ctx, config=private_config)  # the real checks
+    app.rotation_options = FAST
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.walkthrough.results["gmail_relay.ses.key_state"].status.value == "fail"
+        await pilot.press("k")
+        await pilot.pause()
+        await pilot.press("o")
+        for _ in range(2000):  # a bound on turns, not a clock
+            await asyncio.sleep(0.01)
+            top = app.screen
+            if isinstance(top, GmailModal):
+                _gmail_logs_in(lab, str(top.settings.field("username").value))
+                await pilot.press("y")
+            elif isinstance(top, ConfirmModal):
+                await pilot.press("y")
+            elif isinstance(top, CredentialsScreen) and not len(top.workers) and \
+                    top.rotation is not None:
+                break
+        new_user = get_profile(DEMO_PROFILE, private_config).relay_user
+        assert new_user != lab.relay.username
+        assert any("Rotation completed" in n for n in notices(app)), notices(app)
+        assert any("walkthrough now uses" in n for n in notices(app)), notices(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "Relay settings changed" in bar_text(app.walkthrough)
+        await pilot.press("a")
+        await settle(app, pilot)
+        results = app.walkthrough.results
+        assert app.walkthrough.ctx.inputs.relay.username == new_user
+        assert results["gmail_relay.ses.key_state"].status.value == "pass", \
+            results["gmail_relay.ses.key_state"].summary
+        assert results["gmail_relay.smtp.auth"].status.value == "pass"
+        assert "Relay settings changed" not in bar_text(app.walkthrough)
+        tree = " ".join(str(n.label) for n in app.walkthrough.query_one(LayerTree).root.children)
+        assert "1 root cause" in bar_text(app.walkthrough), (bar_text(app.walkthrough), tree)

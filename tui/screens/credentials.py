@@ -60,6 +60,16 @@ class StepChanged(Message):
     event: RotationEvent
 
 
+@dataclass
+class ProfileChanged(Message):
+    """A rotation step may have changed a stored relay profile (the new key made current,
+    or the old one put back). `users` are the SMTP usernames the profile has had during
+    this rotation: a diagnosis using one of them follows the profile (the app re-reads it)."""
+
+    name: str
+    users: tuple[str, ...]
+
+
 def fit_endpoint(host: str, port: str, width: int) -> str:
     """host:port in `width` columns: the port always whole, the host's start cut with an
     ellipsis when it does not fit (its region and domain are at the end)."""
@@ -123,6 +133,8 @@ class CredentialsScreen(Guarded, Screen[None]):
         self.profiles: dict[str, Profile] = {}
         self.rotation: Rotation | None = None
         self.step_log: dict[str, str] = {}
+        #: the SMTP usernames the rotated profile has had since its rotation began
+        self.rotated_users: list[str] = []
         #: applied to the text of rows and steps (screenshots make lab key ids constant)
         self.shown: Callable[[str], str] = str
 
@@ -266,6 +278,8 @@ class CredentialsScreen(Guarded, Screen[None]):
             self.notify(str(exc), severity="error", timeout=10)
             return
         self.step_log.clear()
+        self.rotated_users = []
+        self._note_user(name)
         self._checklist()
         outcome = await self.rotation.run(Context(endpoints=self.ctx.endpoints),
                                           confirm=self.ask, progress=self._progress)
@@ -274,6 +288,21 @@ class CredentialsScreen(Guarded, Screen[None]):
                     severity="information" if good else "warning", timeout=12)
         self.show_profiles(keep=name)  # the profile may use the new key now
         self._checklist()
+        self._profile_may_have_changed(name)
+
+    def _note_user(self, name: str) -> None:
+        """Remember the profile's username now (and the rotation's old and new key ids)."""
+        profile = self.profiles.get(name)
+        state = self.rotation.state if self.rotation is not None else None
+        for user in (profile.relay_user if profile else None,
+                     state.old_key_id if state else None, state.new_key_id if state else None):
+            if user and user not in self.rotated_users:
+                self.rotated_users.append(user)
+
+    def _profile_may_have_changed(self, name: str) -> None:
+        """Tell the app: the diagnosis that used this profile follows what is stored now."""
+        self._note_user(name)
+        self.post_message(ProfileChanged(name, tuple(self.rotated_users)))
 
     def _progress(self, event: RotationEvent) -> None:
         self.post_message(StepChanged(event))
@@ -285,6 +314,8 @@ class CredentialsScreen(Guarded, Screen[None]):
         # the old one put back): list and detail show what is stored now, not what was
         self.show_profiles(keep=self._current_name())
         self._checklist()
+        if self.rotation is not None:
+            self._profile_may_have_changed(self.rotation.profile.name)
 
     def _current_name(self) -> str | None:
         """The highlighted profile's name (kept across a reload of the list)."""

@@ -107,6 +107,9 @@ class WalkthroughScreen(Guarded, Screen[None]):
         self.selected: str | None = None
         #: the user asked for the report while checks ran: it opens when the run ends
         self.report_waiting = False
+        #: the inputs changed since the results shown were made (a rotated relay profile):
+        #: the bar says so until the next run
+        self.stale: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -175,6 +178,7 @@ class WalkthroughScreen(Guarded, Screen[None]):
             ids = {chk.id for cid in owed for chk in with_needs(cid, self.checks)}
             checks = [chk for cid, chk in self.checks.items() if cid in ids]
         self.run_id += 1
+        self.stale = None
         self.running = {c.id for c in checks}  # at once: a report asked for now must wait
         self.stream(self.run_id, fresh_context(self.ctx), checks)
 
@@ -243,9 +247,22 @@ class WalkthroughScreen(Guarded, Screen[None]):
             ordered += sorted(fresh, key=lambda c: rank.get(c, len(rank)))
         return ordered
 
+    def relay_changed(self, ctx: Context, profile: str) -> None:
+        """The relay settings now follow `profile` as stored (a rotation changed it): the
+        next run uses them; until then the bar says the results shown used the old ones."""
+        self.ctx = ctx
+        if self.results or self.running:
+            user = ctx.inputs.relay.username if ctx.inputs.relay else "?"
+            self.stale = (f"Relay settings changed: profile {profile} now uses {user}; "
+                          "these results are from the old ones. Press a to run again.")
+        self._refresh_bar()
+
     def _refresh_bar(self) -> None:
         done = [self.results[c] for c in self.checks if c in self.results]
-        self.query_one(DiagnosisBar).show(done, len(self.checks), bool(self.running))
+        bar = self.query_one(DiagnosisBar)
+        bar.show(done, len(self.checks), bool(self.running))
+        if self.stale:
+            bar.say(self.stale)
 
     def _refresh_detail(self) -> None:
         self.query_one(CheckDetail).show(self._view(self.selected))
