@@ -20,7 +20,13 @@ class EndpointError(ValueError):
 class Endpoints:
     aws_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
+    #: a profile named on purpose (--profile, a stored profile's aws_profile, the TUI's
+    #: settings): passed to boto3 as profile_name, so it wins over AWS_ACCESS_KEY_ID/… keys.
     aws_profile: str | None = None
+    #: (variable, name) of the profile AWS_DEFAULT_PROFILE or AWS_PROFILE names, for messages
+    #: and the start-up check only: boto3 reads the variable itself, as the AWS CLI does, so
+    #: access keys in the environment come first in its chain.
+    aws_env_profile: tuple[str, str] | None = None
     #: fixed (key id, secret) for the lab's AWS stand-in only; real use takes boto3's chain.
     aws_static_credentials: tuple[str, str] | None = None
     #: DNS servers as (host, port); empty means the system resolver.
@@ -57,10 +63,11 @@ class Endpoints:
         """Read MAILPATH_* and AWS_* variables (as `mailpath lab` prints them)."""
         env = os.environ if env is None else env
         given = {k: v for k, v in overrides.items() if v is not None}
+        _refuse_empty_aws_variables(env, given)
         values: dict[str, object] = {
             "aws_endpoint_url": env.get("AWS_ENDPOINT_URL") or None,
             "aws_region": "us-east-1" if "aws_region" in given else _env_region(env),
-            "aws_profile": env.get("AWS_PROFILE") or None,
+            "aws_env_profile": None if "aws_profile" in given else _env_profile(env),
             "ca_file": env.get("MAILPATH_CA_FILE") or None,
         }
         for key, (variable, parse) in _PARSED_VARIABLES.items():
@@ -99,6 +106,34 @@ class Endpoints:
         if self.dnsbl_zones:
             env["MAILPATH_DNSBL_ZONES"] = ",".join(self.dnsbl_zones)
         return env
+
+
+#: boto3's variables that mailpath or boto3 reads: set but empty is a mistake (an unset shell
+#: variable), not "use the default" (boto3 would look for a profile named '' or call an
+#: endpoint ''); the flag that stands in for each, if any, wins over it
+_AWS_NOT_EMPTY = {"AWS_PROFILE": "aws_profile", "AWS_DEFAULT_PROFILE": "aws_profile",
+                  "AWS_REGION": "aws_region", "AWS_DEFAULT_REGION": "aws_region",
+                  "AWS_ENDPOINT_URL": "", "AWS_CONFIG_FILE": "",
+                  "AWS_SHARED_CREDENTIALS_FILE": "", "AWS_DATA_PATH": ""}
+_AWS_FLAGS = {"aws_profile": "--profile", "aws_region": "--region"}
+#: where boto3 looks for the profile's name, in its order (the first set wins)
+AWS_PROFILE_VARIABLES = ("AWS_DEFAULT_PROFILE", "AWS_PROFILE")
+
+
+def _refuse_empty_aws_variables(env: Mapping[str, str], given: Mapping[str, object]) -> None:
+    for variable, field_name in _AWS_NOT_EMPTY.items():
+        text = env.get(variable)
+        if text is None or text.strip() or (field_name and field_name in given):
+            continue
+        flag = _AWS_FLAGS.get(field_name)
+        instead = f"unset it for the default, or give {flag}" if flag else "unset it"
+        raise EndpointError(f"{variable} is set but empty (an unset shell variable?); {instead}")
+
+
+def _env_profile(env: Mapping[str, str]) -> tuple[str, str] | None:
+    """(variable, profile name) as boto3 reads it: AWS_DEFAULT_PROFILE, else AWS_PROFILE."""
+    variable = next((v for v in AWS_PROFILE_VARIABLES if env.get(v)), None)
+    return (variable, env[variable]) if variable else None
 
 
 def _env_region(env: Mapping[str, str]) -> str:

@@ -83,7 +83,7 @@ EXCEPTION_TEXT: tuple[tuple[type[Exception], str], ...] = (
     (bce.NoCredentialsError, "No AWS credentials found. Run `aws configure`, set "
      "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or pass --profile NAME."),
     (bce.ProfileNotFound, "That AWS profile does not exist in ~/.aws/config or "
-     "~/.aws/credentials. Check --profile / AWS_PROFILE."),
+     "~/.aws/credentials. Check --profile / AWS_PROFILE / AWS_DEFAULT_PROFILE."),
     (bce.NoRegionError, "No AWS region given. Pass --region or set AWS_REGION."),
     (bce.UnknownEndpointError, "AWS has no endpoint for that service in that region: check "
      "the region name."),
@@ -170,6 +170,9 @@ def _botocore_session() -> Any:
 
 
 def _session(ctx: Context) -> boto3.session.Session:
+    """A profile given on purpose is boto3's profile_name (it then wins over access keys in
+    the environment); one named only by AWS_PROFILE / AWS_DEFAULT_PROFILE is left to boto3,
+    which reads it itself after AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, as the AWS CLI does."""
     ep = ctx.endpoints
     creds: dict[str, str] = {}
     if ep.aws_static_credentials:

@@ -92,18 +92,23 @@ def endpoints_from(args: argparse.Namespace, env: Mapping[str, str]) -> Endpoint
         )
     except EndpointError as exc:
         raise UsageError(str(exc)) from None
-    refuse_missing_profile(endpoints, "--profile" if args.profile else "AWS_PROFILE")
+    refuse_missing_profile(endpoints, "--profile")
     return endpoints
 
 
-def refuse_missing_profile(endpoints: Endpoints, what: str) -> None:
+def refuse_missing_profile(endpoints: Endpoints, what: str = "--profile") -> None:
     """A named AWS profile that does not exist is a usage error (one line naming it), not
-    the same error in every AWS check."""
-    if not endpoints.aws_profile:
+    the same error in every AWS check: the one given on purpose (named `what`), else the one
+    AWS_DEFAULT_PROFILE / AWS_PROFILE names (named by its variable)."""
+    if endpoints.aws_profile:
+        name = endpoints.aws_profile
+    elif endpoints.aws_env_profile:
+        what, name = endpoints.aws_env_profile
+    else:
         return
     from checks.net.aws import missing_profile
 
-    problem = missing_profile(endpoints.aws_profile, what)
+    problem = missing_profile(name, what)
     if problem:
         raise UsageError(problem)
 

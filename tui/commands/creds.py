@@ -278,8 +278,7 @@ def _endpoints(profile: Profile) -> Any:
 def _refuse_missing_aws_profile(endpoints: Any, profile: Profile) -> None:
     from tui.commands._inputs import refuse_missing_profile
 
-    where = f"profile {profile.name!r} aws_profile" if profile.aws_profile else "AWS_PROFILE"
-    refuse_missing_profile(endpoints, where)
+    refuse_missing_profile(endpoints, f"profile {profile.name!r} aws_profile")
 
 
 def _print_event(event: Any) -> None:

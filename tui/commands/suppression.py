@@ -111,7 +111,7 @@ def _context(args: argparse.Namespace) -> tuple[Context, str]:
         raise UsageError(str(exc)) from None
     from tui.commands._inputs import refuse_missing_profile
 
-    refuse_missing_profile(endpoints, "--profile" if args.profile else "AWS_PROFILE")
+    refuse_missing_profile(endpoints, "--profile")
     return Context(endpoints=endpoints), endpoints.aws_region
 
 
