@@ -6,11 +6,11 @@ import csv
 
 from checks.context import Context
 from checks.suppression import filter_entries
-from tests.tui.conftest import SIZE, notices, settle
+from tests.tui.conftest import SIZE, drawn, notices, settle
 from tests.tui.fake_checks import seed_like_registry
 from tui.app import MailpathApp
 from tui.screens.modals import ConfirmModal, PathModal
-from tui.screens.suppression import MAX_ROWS, SuppressionScreen, parse_filter
+from tui.screens.suppression import MAX_ROWS, AddModal, SuppressionScreen, parse_filter
 from tui.widgets.layer_tree import LayerTree
 
 
@@ -161,3 +161,58 @@ def test_filter_words() -> None:
     assert error is None and f.text == "bulk" and f.domain == "example.net"
     assert f.reasons == ("COMPLAINT",) and f.since is not None
     assert parse_filter("since:yesterday")[1] == "“since:yesterday”: dates are YYYY-MM-DD."
+
+
+async def test_removing_the_entry_the_side_panel_shows_refreshes_the_panel(
+        fresh_seed_lab) -> None:
+    """u, d, y: the table empties and the panel no longer shows the removed entry (was:
+    'pat@… suppressed in us-east-1 for a COMPLAINT' after '1 removed')."""
+    app = _app(fresh_seed_lab)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(app, pilot)
+        assert screen.query_one("#sup-table").has_focus
+        assert "pat@recipient.example" in _answer(screen) and "COMPLAINT" in _answer(screen)
+        await pilot.press("d", "y")
+        await _loaded(app, pilot)
+        assert any("1 removed" in n for n in notices(app))
+        answer = _answer(screen)
+        assert "not suppressed" in answer and "COMPLAINT" not in answer, answer
+        # looking it up again (f, Enter) says the same as AWS does
+        await pilot.press("f")
+        screen.query_one("#sup-lookup").value = "pat@recipient.example"
+        await pilot.press("enter")
+        await _loaded(app, pilot)
+        assert "is not on the us-east-1" in _answer(screen)
+
+
+async def test_add_refuses_a_non_address_in_words(seed_lab) -> None:
+    app = _app(seed_lab)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(app, pilot)
+        await pilot.press("a")
+        for ch in "not-an-address":
+            await pilot.press(ch)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any("“not-an-address” is not an email address" in n for n in notices(app))
+        assert isinstance(app.screen, AddModal)  # still asking
+
+
+async def test_the_table_keeps_reason_and_date_readable_at_80_and_60_columns(
+        lab_factory) -> None:
+    lab = lab_factory("seed")
+    lab.seed_suppressed(5)
+    for size in ((80, 24), (60, 20)):
+        app = _app(lab)
+        async with app.run_test(size=size) as pilot:
+            screen = await _open(app, pilot)
+            table = screen.query_one("#sup-table")
+            lines = drawn(table).splitlines()
+            assert "Reason" in lines[0] and "Last update" in lines[0], (size, lines[0])
+            entry = screen.entries[str(table.coordinate_to_cell_key((0, 0)).row_key.value)]
+            assert entry.reason in lines[1] and f"{entry.last_update:%Y-%m-%d}" in lines[1], \
+                (size, lines[1])
+            assert table.region.width >= size[0] // 2  # the table has room, the panel too
+            answer = screen.query_one("#sup-answer")
+            assert answer.region.width > 0 and answer.region.height > 0
+            assert entry.email in _answer(screen)  # the whole address is in the panel

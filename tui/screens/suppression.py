@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -51,14 +51,19 @@ from checks.suppression import (
     remove,
 )
 from tui.errors import Guarded
+from tui.screens.intake import ADDRESS
 from tui.screens.modals import ConfirmModal, PathModal
 from tui.widgets.key_footer import KeyFooter
 
 #: rows the table shows at most; narrow the filter to see others (counts cover them all)
 MAX_ROWS = 2000
 NOTE_TEXT = {n.id: n.text for n in NOTES}
-#: column key -> label
-COLUMNS = {"mark": "", "email": "Address", "reason": "Reason", "date": "Last update (UTC)"}
+#: column key -> label. The address comes last: however long addresses are, the reason and
+#: the date stay in sight (a long address is cut at the right edge; the side panel shows it
+#: whole); the date is the day (UTC), the panel has the time
+COLUMNS = {"mark": "", "reason": "Reason", "date": "Last update", "email": "Address"}
+#: under this many columns the side panel goes below the table (its answer only)
+STACKED_WIDTH = 70
 FILTER_HELP = "filter: text  @domain  bounce|complaint  since:YYYY-MM-DD  until:YYYY-MM-DD"
 
 
@@ -168,6 +173,8 @@ class SuppressionScreen(Guarded, Screen[None]):
         self.marked: set[str] = set()
         self.loading = False
         self.run_id = 0
+        #: the address the side panel's answer is about (a removal or an add refreshes it)
+        self.answer_about: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -179,11 +186,11 @@ class SuppressionScreen(Guarded, Screen[None]):
             yield DataTable(id="sup-table", cursor_type="row", zebra_stripes=True)
             with Vertical(id="sup-side"):
                 yield Static(id="sup-answer")
-                yield Label("By reason", classes="detail-heading")
-                yield Static(id="sup-reasons")
-                yield Label("Per day", classes="detail-heading")
-                yield Sparkline([], id="sup-days")
-                yield Static(id="sup-span", classes="hint")
+                yield Label("By reason", classes="detail-heading sup-chart")
+                yield Static(id="sup-reasons", classes="sup-chart")
+                yield Label("Per day", classes="detail-heading sup-chart")
+                yield Sparkline([], id="sup-days", classes="sup-chart")
+                yield Static(id="sup-span", classes="hint sup-chart")
         yield Static(id="sup-status")
         yield KeyFooter()
 
@@ -240,9 +247,14 @@ class SuppressionScreen(Guarded, Screen[None]):
 
     # ---- what is shown -----------------------------------------------------------------------
 
+    def on_resize(self, event: events.Resize) -> None:
+        """A terminal too narrow for table and side panel side by side: the panel (its
+        answer; the charts are left out) goes below the table, which takes the width."""
+        self.set_class(event.size.width < STACKED_WIDTH, "-stacked")
+
     def _row(self, entry: SuppressedEntry) -> tuple[str, str, str, str]:
         mark = "✓" if entry.email in self.marked else " "
-        return (mark, entry.email, entry.reason, f"{entry.last_update:%Y-%m-%d %H:%M}")
+        return (mark, entry.reason, f"{entry.last_update:%Y-%m-%d}", entry.email)
 
     def _add_rows(self, entries: Sequence[SuppressedEntry]) -> None:
         table = self.query_one(DataTable)
@@ -271,7 +283,8 @@ class SuppressionScreen(Guarded, Screen[None]):
         span = f"{min(days)} → {max(days)}" if days else "no entries"
         self.query_one("#sup-span", Static).update(span)
 
-    def _answer(self, text: str) -> None:
+    def _answer(self, text: str, about: str | None = None) -> None:
+        self.answer_about = about.strip().lower() if about else None
         self.query_one("#sup-answer", Static).update(text)
 
     # ---- filter, details, lookup -------------------------------------------------------------
@@ -292,7 +305,7 @@ class SuppressionScreen(Guarded, Screen[None]):
             return
         entry = self.entries.get(str(event.row_key.value))
         if entry is not None:
-            self._answer(entry_text(entry))
+            self._answer(entry_text(entry), entry.email)
 
     @on(Input.Submitted, "#sup-lookup")
     def lookup_submitted(self, event: Input.Submitted) -> None:
@@ -301,7 +314,7 @@ class SuppressionScreen(Guarded, Screen[None]):
     @work(group="suppression-lookup", exit_on_error=False)
     async def ask(self, address: str) -> None:
         """Is this address suppressed, and why? One GetSuppressedDestination."""
-        self._answer(f"Looking up {address.strip()} in {self.aws_region}…")
+        self._answer(f"Looking up {address.strip()} in {self.aws_region}…", address)
         try:
             entry = await lookup(self.ctx, address, self.aws_region)
         except (AwsError, SuppressionError) as exc:
@@ -309,9 +322,9 @@ class SuppressionScreen(Guarded, Screen[None]):
             return
         if entry is None:
             self._answer(f"{address.strip().lower()} is not on the {self.aws_region} account "
-                         f"suppression list.\n\n{NOTE_TEXT['global_list']}")
+                         f"suppression list.\n\n{NOTE_TEXT['global_list']}", address)
             return
-        self._answer(f"{entry_text(entry)}\n\n{NOTE_TEXT['per_region']}")
+        self._answer(f"{entry_text(entry)}\n\n{NOTE_TEXT['per_region']}", entry.email)
 
     def action_focus_filter(self) -> None:
         self.query_one("#sup-filter").focus()
@@ -369,6 +382,10 @@ class SuppressionScreen(Guarded, Screen[None]):
             if item.status is not RemovalStatus.ERROR:
                 self.entries.pop(item.email, None)
                 self.marked.discard(item.email)
+                if item.email.lower() == self.answer_about:  # the panel spoke of it
+                    self._answer(f"{item.email}: not suppressed: removed from the "
+                                 f"{self.aws_region} account suppression list just now; SES "
+                                 "will deliver to it again.", item.email)
         self._show_all()
         errors = "; ".join(f"{r.email}: {r.message}" for r in result.with_status(
             RemovalStatus.ERROR))
@@ -393,6 +410,8 @@ class SuppressionScreen(Guarded, Screen[None]):
             return
         self.entries[entry.email] = entry
         self._show_all()
+        if entry.email.lower() == self.answer_about:
+            self._answer(entry_text(entry), entry.email)
         self.notify(f"{entry.email} added to the {self.aws_region} list ({entry.reason}).")
 
     def action_export(self) -> None:
@@ -437,8 +456,12 @@ class AddModal(Guarded, ModalScreen[tuple[str, str] | None]):
     @on(Input.Submitted, "#add-email")
     def confirm(self) -> None:
         email = self.query_one("#add-email", Input).value.strip()
-        if "@" not in email:
+        if not email:
             self.notify("Type the address to add.", severity="error")
+            return
+        if not ADDRESS.match(email):
+            self.notify(f"“{email}” is not an email address: type one like "
+                        "someone@example.net.", severity="error")
             return
         self.dismiss((email, str(self.query_one("#add-reason", Select).value)))
 
