@@ -45,10 +45,14 @@ class MailpathApp(Guarded, App[int]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (90, "-wide")]
     #: the footer shows only the first few keys (a screen's own keys come first); the
     #: palette (ctrl+p) and help list every one
+    #: `?` and `q` type into a text field: there the footer shows F1 and ctrl+q, which work
+    #: everywhere (each key its own binding, so Textual drops only the one a field takes)
     BINDINGS = [
-        Binding("question_mark,f1", "help", "Help", key_display="?"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("f1", "help", "Help", key_display="F1"),
         Binding("i", "intake", "Intake"),
         Binding("q", "quit", "Quit"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("s", "settings", "Settings", show=False),
         Binding("u", "suppression", "Suppression", show=False),
         Binding("k", "credentials", "Credentials", show=False),
@@ -303,7 +307,9 @@ class MailpathApp(Guarded, App[int]):
                 if isinstance(binding, Binding) and binding.description not in seen:
                     seen.add(binding.description)
                     run = partial(self.call_later, owner.run_action, binding.action)
-                    yield SystemCommand(binding.description, f"Key: {self._keys(binding)}", run)
+                    keys = ", ".join(self._keys(b) for b in owner.BINDINGS
+                                     if isinstance(b, Binding) and b.action == binding.action)
+                    yield SystemCommand(binding.description, f"Key: {keys}", run)
         extra = getattr(screen, "palette_commands", None)
         if extra is not None:
             yield from extra()

@@ -265,3 +265,53 @@ def test_a_long_host_keeps_its_port_whole() -> None:
         "us-east-1.amazonaws.com:587")
 
 
+
+
+async def test_in_a_text_field_the_footer_shows_the_help_and_quit_keys_that_work() -> None:
+    """On the intake's file field and text area `?` and `q` type: the footer shows F1 and
+    ^q there (was: `? Help`, and `q Quit` gone), and F1 opens help with the intake's own
+    section; the help's footer shows how to close it, not the screen's keys below."""
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(app, pilot)
+        await pilot.press("i")
+        await pilot.pause()
+        footer = _whole_footer(app)
+        assert "? Help" in footer and "q Quit" in footer, footer
+        await pilot.press("b")  # the text area has the focus
+        await pilot.pause()
+        footer = _whole_footer(app)
+        assert "F1 Help" in footer and "^q Quit" in footer and "? Help" not in footer, footer
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "bounce-file"
+        footer = _whole_footer(app)
+        assert "F1 Help" in footer and "^q Quit" in footer and "? Help" not in footer, footer
+        await pilot.press("question_mark", "q")
+        assert app.focused.value == "?q"  # typed, as the footer now says
+        await pilot.press("f1")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        assert "Intake: what happened?" in " ".join(screen_text(app).split())
+        footer = _footer(app)
+        assert "esc Close" in footer and "Next step" not in footer, footer
+        assert "Re-run" not in footer and "Report" not in footer
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "bounce-file"
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_value is not None  # ctrl+q quit from inside the text field
+
+
+async def test_while_help_is_open_the_footer_shows_how_to_close_it() -> None:
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        footer = _whole_footer(app)
+        assert "esc Close" in footer and "n Next step" not in footer, footer
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "n Next step" in _whole_footer(app)

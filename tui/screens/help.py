@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
 from tui.errors import Guarded
+from tui.widgets.key_footer import KeyFooter
 
 GENERAL = """\
 # mailpath
@@ -31,8 +32,8 @@ every check live and ends with **every** root cause, each with its evidence and 
 | `k` | stored credentials: login test, rotation |
 | `t` | light or dark theme |
 | `ctrl+p` | command palette: every action by name |
-| `?` `F1` | this help · `Esc` closes it |
-| `q` | quit |
+| `?` `F1` | this help · `Esc` closes it (in a text field `?` types: use `F1`) |
+| `q` `ctrl+q` | quit (in a text field `q` types: use `ctrl+q`) |
 
 Statuses: ✓ pass · ! warn · ✗ fail · ? error (could not check) · – skip.
 """
@@ -42,6 +43,8 @@ class HelpScreen(Guarded, ModalScreen[None]):
     """General help, with the focused widget's own help on top when it has some."""
 
     BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "Close")]
+    #: its own footer: the keys of the screen below do nothing while help is open
+    DEFAULT_CSS = "HelpScreen KeyFooter { dock: bottom; }"
 
     def __init__(self, widget_help: str | None = None) -> None:
         super().__init__(classes="modal")
@@ -51,3 +54,4 @@ class HelpScreen(Guarded, ModalScreen[None]):
         text = f"{self.widget_help}\n\n---\n\n{GENERAL}" if self.widget_help else GENERAL
         with VerticalScroll(classes="dialog help-dialog"):
             yield Markdown(text, id="help-text")
+        yield KeyFooter()

@@ -131,6 +131,14 @@ class IntakeScreen(Guarded, Screen[None]):
         Binding("escape", "back", "Back"),
     ]
 
+    HELP = ("**Intake: what happened?** Pick one way in: `b` I have a bounce (paste it into "
+            "the text area, or type the path of an .eml, .json or .txt file in the field below "
+            "it and press Enter or *Open file*, then *Diagnose*), `n` mail is not arriving "
+            "(sender and recipient), `s` check my setup (a sender and, if you have one, a "
+            "stored relay profile). `Tab` and `Shift+Tab` move between the fields and buttons; "
+            "`Esc` goes back to the walkthrough.\n\nIn a text field the letter keys type: "
+            "there `F1` opens this help and `ctrl+q` quits (both work everywhere).")
+
     def __init__(self, sender: str | None = None, recipient: str | None = None, *,
                  config: Path | None = None, relay_user: str | None = None) -> None:
         super().__init__(id="intake")

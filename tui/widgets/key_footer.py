@@ -22,6 +22,9 @@ ESSENTIAL = ("help", "quit")
 BACK = "escape"
 #: how many of a screen's (or a focused widget's) first keys count as its main keys
 MAIN_KEYS = 2
+#: action -> its keys, the one to show first: `?` and `q`, unless the focused widget takes
+#: them (a text field types them), then F1 and ctrl+q, which work there too
+SHOWN_KEYS = {"help": ("question_mark", "f1"), "quit": ("q", "ctrl+q")}
 
 
 def key_width(key: FooterKey, compact: bool) -> int:
@@ -49,7 +52,8 @@ class KeyFooter(Footer):
         self.left_out: tuple[str, ...] = ()
 
     def compose(self) -> ComposeResult:
-        widgets = list(super().compose())
+        widgets = [self._shown_key(w) if isinstance(w, FooterKey) else w
+                   for w in super().compose()]
         palette = [w for w in widgets if isinstance(w, FooterKey)
                    and w.has_class("-command-palette")]
         keys = [w for w in widgets if isinstance(w, FooterKey) and w not in palette]
@@ -68,6 +72,24 @@ class KeyFooter(Footer):
         self.left_out = tuple(k.action for k in keys if id(k) not in kept)
         yield from (w for w in widgets if not isinstance(w, FooterKey) or id(w) in kept
                     or w in palette)
+
+    def _shown_key(self, key: FooterKey) -> FooterKey:
+        """The key the footer shows for an action with several: the first of SHOWN_KEYS
+        that works where the focus is (Textual shows whichever comes first)."""
+        if key.action not in SHOWN_KEYS or key.has_class("-command-palette"):
+            return key
+        active = self.screen.active_bindings
+        for wanted in SHOWN_KEYS[key.action]:
+            found = active.get(wanted)
+            if found is None or found.binding.action != key.action or not found.binding.show:
+                continue
+            if wanted == key.key:
+                return key
+            shown = FooterKey(wanted, self.app.get_key_display(found.binding), key.description,
+                              key.action, disabled=not found.enabled,
+                              tooltip=found.tooltip or key.description)
+            return shown.data_bind(compact=Footer.compact)
+        return key
 
     def _ranks(self) -> dict[tuple[str, str], int]:
         """(action, key) -> how soon the key goes when room is short (0: never)."""
