@@ -179,3 +179,54 @@ async def test_settings_reject_bad_values_and_apply_good_ones() -> None:
         assert app.screen is app.walkthrough
         assert app.base_ctx.endpoints.aws_region == "eu-west-1"
         assert app.base_ctx.endpoints.nameservers == (("127.0.0.1", 5353),)
+
+
+async def test_saving_to_a_folder_says_so_at_once_and_suggests_a_file_in_it(tmp_path) -> None:
+    """p, j, a folder's path: "… is a folder" straight away (was: "Overwrite …?" first)."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p", "j")
+        app.screen.query_one("#path").value = str(tmp_path)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmModal)
+        assert any(f"{tmp_path} is a folder; give a file name" in n for n in notices(app))
+        assert isinstance(app.screen, PathModal)  # asked again, a file in that folder offered
+        assert app.screen.query_one("#path").value == str(tmp_path / "mailpath-report.json")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert json.loads((tmp_path / "mailpath-report.json").read_text())["diagnosis"]
+
+
+async def test_the_bounce_a_report_started_from_wraps_at_80_by_24() -> None:
+    """Intake → the SES bounce file → Diagnose → path 3 → p: the 'Started from' block wraps
+    (was: cut at the edge, 'tree entry:' without its value, the diagnostic half shown)."""
+    from checks.bounce import parse_bounce
+    from tests.tui.conftest import screen_text
+
+    bounce_file = "/work/shared/corpus/bounces/lhost-amazonses-01.eml"
+    app = make_app(start="intake")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("b", "tab")
+        app.focused.value = bounce_file
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.click("#go-bounce")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionModal)
+        await pilot.press("3")
+        await settle(app, pilot)
+        await pilot.press("p")
+        for _ in range(5):
+            await pilot.pause()
+        lines = screen_text(app).splitlines()
+        assert all(len(line) <= 80 for line in lines)
+        words = " ".join(" ".join(lines).split())
+        with open(bounce_file, encoding="utf-8", errors="replace") as f:
+            bounce = parse_bounce(f.read())
+        shown = " ".join(bounce.evidence().content.split())
+        start = shown.index("tree entry:")
+        assert shown[start:start + 60] in words, words  # the value and the diagnostic follow
+        assert "Access denied' (delivery attempts: 0)" in words

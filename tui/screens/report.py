@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from rich.console import Group
+from rich.padding import Padding
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Header, Markdown
+from textual.widgets import Header, Label, Markdown
+from textual.widgets.markdown import MarkdownBlock, MarkdownFence
 
 from checks.diagnosis import Diagnosis
 from checks.report import to_json, to_markdown
@@ -40,6 +45,36 @@ def write_report(path: Path, text: str) -> str | None:
     return None
 
 
+def hanging(code: str) -> Group:
+    """A block's lines, each wrapping at the edge with its continuation indented as far as
+    the line itself (a bounce's `tree entry: recipient` stays under its recipient)."""
+    rows = []
+    for line in code.rstrip("\n").split("\n"):
+        body = line.lstrip(" ")
+        rows.append(Padding(Text(body), (0, 0, 0, len(line) - len(body))))
+    return Group(*rows)
+
+
+class WrappedFence(MarkdownFence):
+    """A code block that wraps like the rest of the report (Textual's scrolls sideways,
+    cutting what does not fit at the edge of the screen)."""
+
+    def set_content(self, content: Content) -> None:
+        self._content = content
+        for label in self.query("#code-content").results(Label):
+            label.update(hanging(self.code))
+
+    def compose(self) -> ComposeResult:
+        yield Label(hanging(self.code), id="code-content", expand=True)
+
+
+class ReportMarkdown(Markdown):
+    """The report's Markdown: its blocks wrap (see WrappedFence)."""
+
+    BLOCKS: dict[str, type[MarkdownBlock]] = {**Markdown.BLOCKS, "fence": WrappedFence,
+                                              "code_block": WrappedFence}
+
+
 class ReportScreen(Guarded, Screen[None]):
     """Root causes first, then consequences, healthy layers and the evidence."""
 
@@ -60,7 +95,7 @@ class ReportScreen(Guarded, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="report-body"):
-            yield Markdown(id="report-markdown", parser_factory=plain_parser)
+            yield ReportMarkdown(id="report-markdown", parser_factory=plain_parser)
         yield KeyFooter()
 
     async def on_mount(self) -> None:
@@ -72,21 +107,26 @@ class ReportScreen(Guarded, Screen[None]):
         self.call_after_refresh(self._fill)
 
     async def _fill(self) -> None:
-        await self.query_one("#report-markdown", Markdown).update(self.markdown)
+        await self.query_one("#report-markdown", ReportMarkdown).update(self.markdown)
         self.query_one("#report-body").loading = False
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.markdown)
         self.notify("Report copied to the clipboard as Markdown")
 
-    def action_save(self, fmt: str) -> None:
+    def action_save(self, fmt: str, folder: Path | None = None) -> None:
         name, _ = FORMATS[fmt]
         prompt = f"Save the report as {'JSON' if fmt == 'json' else 'Markdown'} to:"
-        self.app.push_screen(PathModal(prompt, str(self.folder / name)),
+        self.app.push_screen(PathModal(prompt, str((folder or self.folder) / name)),
                              lambda p: self._chosen(p, fmt))
 
     def _chosen(self, path: Path | None, fmt: str) -> None:
         if path is None:
+            return
+        if path.is_dir():  # said at once (never "overwrite?" first), and asked again there
+            self.notify(f"{path} is a folder; give a file name (the dialog suggests one in "
+                        "that folder).", severity="error", timeout=8)
+            self.action_save(fmt, path)
             return
         if not path.exists():
             self._write(path, fmt)
