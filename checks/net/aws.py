@@ -23,6 +23,7 @@ import botocore.session
 from botocore.config import Config
 
 from checks.context import Context
+from checks.net import aws_trouble as trouble
 from checks.registry import CheckError
 
 #: boto3 service name -> IAM action prefix.
@@ -150,6 +151,9 @@ class _ProcessLoader(botocore.loaders.Loader):  # type: ignore[misc]
     kept per search path, so an AWS_DATA_PATH change is honoured."""
 
     _parsed: ClassVar[dict[tuple[str, ...], dict[Any, Any]]] = {}
+    #: per search path: data name -> file, for the files found outside botocore's own data
+    #: (AWS_DATA_PATH), so that a client they break can name them
+    _outside: ClassVar[dict[tuple[str, ...], dict[str, str]]] = {}
 
     @property
     def _cache(self) -> dict[Any, Any]:
@@ -158,6 +162,30 @@ class _ProcessLoader(botocore.loaders.Loader):  # type: ignore[misc]
     @_cache.setter
     def _cache(self, _fresh: dict[Any, Any]) -> None:
         """Loader.__init__ starts an empty cache per instance; the process's one stays."""
+
+    @property
+    def outside(self) -> dict[str, str]:
+        return self._outside.setdefault(tuple(self.search_paths), {})
+
+    def load_data_with_path(self, name: str) -> tuple[Any, str]:
+        """botocore's, with a file it cannot parse named (not a bare JSONDecodeError), and
+        the files found outside botocore's own data remembered (`outside`)."""
+        try:
+            data, path = super().load_data_with_path(name)
+        except (ValueError, OSError, UnicodeError) as exc:
+            files = [f for f in (os.path.join(p, name) + ".json" for p in self.search_paths)
+                     if os.path.exists(f)]
+            raise trouble.unreadable_file(name, files[0] if files else None, exc) from None
+        if not self.is_builtin_path(path):  # botocore gives the path without its suffix
+            self.outside[name] = next((path + ext for ext in (".json", ".json.gz")
+                                       if os.path.exists(path + ext)), path)
+        return data, path
+
+
+def _outside_files(session: boto3.session.Session) -> dict[str, str]:
+    """Data name -> file of what this session's loader read from AWS_DATA_PATH."""
+    loader = session._session.get_component("data_loader")
+    return dict(getattr(loader, "outside", {}))
 
 
 def _botocore_session() -> Any:
@@ -188,8 +216,20 @@ def client(ctx: Context, service: str, region: str | None = None) -> Any:
 
     def make() -> Any:
         session = ctx.shared("aws:session", lambda: _session(ctx))
-        return session.client(service, region_name=region,
-                              endpoint_url=ctx.endpoints.aws_endpoint_url, config=_config(ctx))
+        trouble.credentials(session)  # a broken credential_process named, not a traceback
+        try:
+            made = session.client(service, region_name=region,
+                                  endpoint_url=ctx.endpoints.aws_endpoint_url,
+                                  config=_config(ctx))
+        except (bce.BotoCoreError, trouble.AwsTrouble):
+            raise
+        except Exception as exc:  # noqa: BLE001 - botocore's own model checks (MissingServiceId…)
+            files = _outside_files(session)
+            if not files:
+                raise
+            raise trouble.unusable_model(service, files, f"{type(exc).__name__}: {exc}") from None
+        made.meta.events.register("before-parse", trouble.remember_response)
+        return made
 
     return ctx.shared(f"aws:{service}:{region}", make)
 
@@ -212,21 +252,59 @@ async def call(ctx: Context, service: str, operation: str, *, region: str | None
                **params: Any) -> dict[str, Any]:
     """Call one AWS operation in a thread; failures become AwsError with plain words."""
     try:
-        api = getattr(await client_async(ctx, service, region), operation)
+        api = _operation(ctx, await client_async(ctx, service, region), service, operation)
         reply = await _with_retries(ctx, api, params, (service, operation))
-    except (bce.BotoCoreError, ValueError) as exc:
+    except AwsError:
+        raise
+    except trouble.AwsTrouble as exc:
+        raise AwsError(f"{action_name(service, operation)} could not be called: {exc.summary}",
+                       explanation=exc.explanation) from None
+    except Exception as exc:  # noqa: BLE001 - botocore's errors, named or not, never a traceback
         raise local_error(exc, service, operation) from None
     reply.pop("ResponseMetadata", None)
     return reply
 
 
+def _operation(ctx: Context, made: Any, service: str, operation: str) -> Any:
+    """The client's method; one a model from AWS_DATA_PATH lacks names that model."""
+    api = getattr(made, operation, None)
+    if api is not None:
+        return api
+    files = _outside_files(ctx.shared("aws:session", lambda: _session(ctx)))
+    if files:
+        raise trouble.unusable_model(service, files, f"it has no operation "
+                                     f"{action_name(service, operation).partition(':')[2]}")
+    raise AttributeError(f"{service} has no operation {operation}")
+
+
+def _call_in_thread(api: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """The call itself (in a worker thread); an answer that is not AWS's becomes AwsTrouble
+    naming the endpoint, HTTP status and content type (the body goes to the explanation)."""
+    endpoint = api.__self__.meta.endpoint_url
+    trouble.forget_response()
+    try:
+        reply: dict[str, Any] = api(**params)
+    except bce.ClientError as exc:
+        if (found := trouble.error_not_aws(endpoint, exc)) is None:
+            raise
+        raise found from None
+    except bce.BotoCoreError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a parser failing on what the endpoint said
+        if (found := trouble.unparsable(endpoint, exc)) is None:
+            raise
+        raise found from None
+    trouble.check_reply(endpoint, reply)
+    return reply
+
+
 async def _with_retries(ctx: Context, api: Any, params: dict[str, Any],
                         what: tuple[str, str]) -> dict[str, Any]:
-    """One call in a thread; throttling and 5xx retried RETRIES times, then named with the
-    count."""
+    """One call in a thread; throttling and AWS's own 5xx errors retried RETRIES times, then
+    named with the count (a 5xx that is not an AWS error reply is named at once)."""
     for attempt in range(RETRIES + 1):
         try:
-            reply: dict[str, Any] = await asyncio.to_thread(api, **params)
+            reply: dict[str, Any] = await asyncio.to_thread(_call_in_thread, api, params)
             return reply
         except bce.ClientError as exc:
             if not _retryable(exc) or attempt == RETRIES:
@@ -254,13 +332,14 @@ def client_error(exc: bce.ClientError, service: str, operation: str,
         what = f"throttled ({code}) after {retries} retries"
     elif retries:
         what = f"{what} after {retries} retries"
+    message = trouble.printable(message)
     return AwsError(f"{action} failed: {what}" + (f" ({message})" if message else ""),
                     code=code, explanation=explanation)
 
 
 def local_error(exc: Exception, service: str, operation: str) -> AwsError:
     explanation = next((text for kind, text in EXCEPTION_TEXT if isinstance(exc, kind)),
-                       f"{type(exc).__name__}: {exc}")
+                       trouble.printable(f"{type(exc).__name__}: {exc}", 300))
     return AwsError(f"{action_name(service, operation)} could not be called: "
                     f"{first_sentence(explanation)}", explanation=explanation)
 
