@@ -27,29 +27,68 @@ class BadNotification(Malformed):
 
 def parse(text: str, name: str | None) -> BounceReport:
     note = _unwrap(_load(text))
-    kind = str(note.get("notificationType") or note.get("eventType") or "")
+    value = note.get("notificationType") or note.get("eventType") or ""
+    kind = value if isinstance(value, str) else ""
     handler = _HANDLERS.get(kind)
     if handler is None:
-        raise NotSesJson(f"JSON without an SES notificationType (got {kind or 'none'!r})")
+        got = repr(kind or "none") if isinstance(value, str) else _type_of(value)
+        raise NotSesJson(f"JSON without an SES notificationType (got {got})")
     return BounceReport("ses_json", "Amazon SES", handler(note), name=name)
 
 
-def _load(text: str) -> dict[str, Any]:
+def _load(text: str, where: str = "") -> dict[str, Any]:
+    """The JSON object `text` is (`where` names the field it came from, if any); a UTF-8
+    byte-order mark before it is left out, as utf-8-sig reads it."""
     try:
-        doc = json.loads(text)
+        doc = json.loads(text.lstrip(_BOM_AND_SPACE), parse_int=_integer)
     except (json.JSONDecodeError, RecursionError) as exc:
-        raise NotSesJson(f"not valid JSON: {exc}") from None
+        raise NotSesJson(f"{where} is not valid JSON: {exc}" if where
+                         else f"not valid JSON: {exc}") from None
     if not isinstance(doc, dict):
-        raise NotSesJson("JSON is not an object")
+        raise NotSesJson(f"{where} holds {_type_of(doc)}, not an SES notification" if where
+                         else "JSON is not an object")
     return doc
+
+
+#: what may come before a JSON document: a byte-order mark and JSON's own white space
+_BOM_AND_SPACE = "\ufeff \t\r\n"
+
+
+def _integer(digits: str) -> int | float:
+    """A JSON integer: an int, or a float (infinite when that large) when it has more digits
+    than int() reads (sys.get_int_max_str_digits, 4300 by default), so that a long number
+    is still a number, never "unreadable input". No SES field read here is a number: one in
+    a field read here is named as the wrong type, one elsewhere is not looked at."""
+    try:
+        return int(digits)
+    except ValueError:
+        return float(digits)
+
+
+def _type_of(value: Any) -> str:
+    """A JSON value's type in words ("a number", "an object", ...)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"
 
 
 def _unwrap(doc: dict[str, Any]) -> dict[str, Any]:
-    """An SNS envelope carries the notification as a JSON string in `Message`."""
-    message = doc.get("Message")
-    if doc.get("Type") == "Notification" and isinstance(message, str):
-        return _load(message)
-    return doc
+    """An SNS envelope carries the notification in `Message`: as a JSON string (what SNS
+    sends), or already decoded into an object (as some tools save it)."""
+    if doc.get("Type") != "Notification" or "Message" not in doc:
+        return doc
+    message = doc["Message"]
+    if isinstance(message, str):
+        return _load(message, "the SNS Message field")
+    if isinstance(message, dict):
+        return message
+    raise NotSesJson(f"the SNS Message field is {_type_of(message)}, not an SES notification")
 
 
 def _section(note: dict[str, Any], key: str) -> dict[str, Any]:
@@ -120,9 +159,11 @@ def _bounced(rcpt: dict[str, Any], where: str, by_subtype: str, btype: str,
 
 
 def _replycode(diag: str) -> str:
-    """The SMTP reply code opening the diagnostic ("smtp; 550 5.1.1 ..." -> "550")."""
+    """The SMTP reply code opening the diagnostic ("smtp; 550 5.1.1 ..." -> "550"): three
+    ASCII digits (str.isdigit alone would take "5²²", which int() refuses)."""
     text = untype(diag)
-    return text[:3] if text[:3].isdigit() and text[:1] in "245" else ""
+    code = text[:3]
+    return code if code.isascii() and code.isdigit() and code[:1] in "245" else ""
 
 
 def _complaint(note: dict[str, Any]) -> tuple[RecipientResult, ...]:
@@ -142,7 +183,7 @@ def _delivery(note: dict[str, Any]) -> tuple[RecipientResult, ...]:
     reply = _text(delivery, "smtpResponse", "delivery")
     return tuple(
         RecipientResult(address=_address(a, f"delivery.recipients[{i}]"), action="delivered",
-                        status=status_in(reply) or "2.0.0", replycode=reply[:3],
+                        status=status_in(reply) or "2.0.0", replycode=_replycode(reply),
                         diagnostic=reply, remote_mta=_text(delivery, "remoteMtaIp", "delivery"),
                         reason="delivered", layer=None, confidence=0.95)
         for i, a in enumerate(_list(delivery, "recipients", "delivery", of=str))

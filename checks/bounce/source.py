@@ -4,7 +4,8 @@ Both `mailpath bounce` and `mailpath check --bounce` (and the TUI intake's file 
 through here, so all stop at MAX_BYTES, refuse what is not a regular file, and stop early on
 binary data. What is read says whether it was cut (`Bounded.truncated`); a cut input ends at
 its last blank line, so a recipient group (or header block) cut at the limit is dropped,
-never handed on half-read.
+never handed on half-read. A UTF-8 byte-order mark opening the input (a file saved by
+Notepad or PowerShell) is read as utf-8-sig reads it: a mark, not text.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from checks.bounce.signs import SAMPLE, is_binary
 
 #: input beyond this many bytes is not read (a bounce's report is near its start)
 MAX_BYTES = 4 * 1024 * 1024
+#: the UTF-8 byte-order mark (what utf-8-sig drops)
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class Unreadable(Exception):
@@ -61,8 +64,9 @@ def whole_groups(data: bytes) -> bytes:
 
 
 def read_stream(stream: BinaryIO | None, limit: int = MAX_BYTES) -> Bounded | None:
-    """At most `limit` bytes of an open stream; None when its start is binary.
-    A stream that is None (standard input closed) is Unreadable."""
+    """At most `limit` bytes of an open stream, without a UTF-8 byte-order mark opening
+    them; None when its start is binary. A stream that is None (standard input closed) is
+    Unreadable."""
     if stream is None:
         raise Unreadable("standard input is closed")
     try:
@@ -73,6 +77,7 @@ def read_stream(stream: BinaryIO | None, limit: int = MAX_BYTES) -> Bounded | No
         more = len(data) >= limit and bool(stream.read(1))
     except OSError as exc:
         raise Unreadable(why(exc)) from None
+    data = data.removeprefix(UTF8_BOM)  # (the limit counts it: it was read)
     if more:
         return Bounded(whole_groups(data), truncated=True, limit=limit)
     return Bounded(data, limit=limit)

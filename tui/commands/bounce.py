@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import stat
 import sys
 from collections import Counter
@@ -25,11 +26,14 @@ from checks.report import terminal_safe
 READ_LIMIT = MAX_BYTES
 #: a directory walk reads at most this many files
 MAX_FILES = 10000
+#: entries named per reason when a walk leaves some out (then "and N more")
+NAMED_SKIPS = 5
 
 HELP = """\
 Each PATH is a bounce email (.eml), pasted text, an SES notification (JSON) or an SMTP reply;
 a directory means every regular file in it (recursively; hidden entries and symbolic links
-are left out, and files that are binary or not a bounce are skipped and counted on stderr);
+are left out, and files that are binary or not a bounce are skipped; what was left out is
+counted and named, a few per reason, after the reports, or on stderr with --json);
 - reads standard input.
 With --json, one JSON object per input on its own line:
   {"file","kind","reporter","reason","status","replycode","layer","confidence","entry",
@@ -53,10 +57,17 @@ def add_parser(subparsers: Any) -> None:
 
 @dataclass
 class _Skipped:
-    """What a directory walk left out, by reason."""
+    """What a directory walk left out, by reason: how many, and the first few by name."""
 
     counts: Counter[str] = field(default_factory=Counter)
+    names: dict[str, list[str]] = field(default_factory=dict)
     capped: bool = False
+
+    def add(self, reason: str, path: str) -> None:
+        self.counts[reason] += 1
+        named = self.names.setdefault(reason, [])
+        if len(named) < NAMED_SKIPS:
+            named.append(path)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,11 +82,11 @@ def run(args: argparse.Namespace) -> int:
                   file=sys.stderr)
         report = _report(source.display(name), data)
         if walked and report.kind == "not_bounce":
-            skipped.counts["binary or not a bounce"] += 1
+            skipped.add(_NOT_BOUNCE, name)
             continue
         counts["read" if report.parsed else "unreadable"] += 1
         _emit(report, as_json=args.json)
-    _say_skipped(skipped)
+    _say_skipped(skipped, as_json=args.json)
     return 1 if counts["unreadable"] or not counts["read"] else 0
 
 
@@ -125,7 +136,7 @@ def _walk(top: Path, skipped: _Skipped) -> Iterator[str]:
 def _kept(path: str, name: str, skipped: _Skipped) -> bool:
     reason = _why_left_out(path, name)
     if reason:
-        skipped.counts[reason] += 1
+        skipped.add(reason, path)
     return not reason
 
 
@@ -141,15 +152,43 @@ def _why_left_out(path: str, name: str) -> str:
     return "" if stat.S_ISDIR(mode) or stat.S_ISREG(mode) else "not a regular file"
 
 
-def _say_skipped(skipped: _Skipped) -> None:
-    """One line on stderr per kind of entry left out of a directory walk."""
+_NOT_BOUNCE = "binary or not a bounce"
+
+
+def _say_skipped(skipped: _Skipped, *, as_json: bool) -> None:
+    """One line per kind of entry left out of a directory walk, naming the first few: after
+    the reports on stdout, or on stderr with --json (stdout holds only JSON lines there).
+    A walk stopped at MAX_FILES is said on stderr."""
     if skipped.capped:
         print(f"mailpath: stopped after {MAX_FILES} files", file=sys.stderr)
+    lines = []
     for reason, count in sorted(skipped.counts.items()):
         noun = "entry" if count == 1 else "entries"
-        if reason == "binary or not a bounce":
+        if reason == _NOT_BOUNCE:
             noun = "file" if count == 1 else "files"
-        print(f"mailpath: skipped {count} {noun}: {reason}", file=sys.stderr)
+        lines.append(f"skipped {count} {noun}: {reason}: "
+                     f"{_names(skipped.names.get(reason, []), count)}")
+    for line in lines:
+        if as_json:
+            print(terminal_safe(f"mailpath: {line}"), file=sys.stderr)
+        else:
+            print(terminal_safe(line))
+
+
+def _names(shown: list[str], count: int) -> str:
+    """`a, b, c and 7 more`: the names given (quoted as a shell would need them, when a
+    space or a comma would make the list ambiguous), then how many are not shown."""
+    text = ", ".join(_quoted(source.display(name)) for name in shown)
+    rest = count - len(shown)
+    return f"{text} and {rest} more" if rest > 0 else text
+
+
+def _quoted(name: str) -> str:
+    return shlex.quote(name) if not name or not _AMBIGUOUS.isdisjoint(name) else name
+
+
+#: characters that make a name in a comma-separated list ambiguous (then it is quoted)
+_AMBIGUOUS = frozenset(" \t\n\r,'\"")
 
 
 def _read_all(inputs: list[tuple[str, bool]],
@@ -161,7 +200,7 @@ def _read_all(inputs: list[tuple[str, bool]],
             yield name, walked, _read(name)
         except source.Unreadable as exc:
             if walked:
-                skipped.counts["unreadable"] += 1
+                skipped.add("unreadable", name)
                 continue
             raise UsageError(f"{source.display(name)}: cannot read ({exc})") from None
 
