@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import math
 import re
 
 #: AWS regions known when this was written; a well-shaped name in a known area with known
@@ -25,6 +26,9 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 _ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _LABEL = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?")
 _PROFILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+#: the per-check time limit (`--timeout`), in seconds: below 0.1 s no lookup can answer
+#: (every check would end as "could not check"), above 10 minutes a run only looks hung
+MIN_TIMEOUT, MAX_TIMEOUT = 0.1, 600.0
 
 
 class InvalidValue(ValueError):
@@ -93,4 +97,13 @@ def profile_name(value: str) -> str:
     if not _PROFILE.fullmatch(value):
         raise InvalidValue(f"profile name {value!r} is not usable: use 1-64 letters, digits, "
                            "'.', '_' or '-', starting with a letter or digit")
+    return value
+
+
+def timeout(value: float, what: str = "--timeout") -> float:
+    """A per-check time limit in seconds, from MIN_TIMEOUT to MAX_TIMEOUT (not NaN or
+    infinite)."""
+    if not (math.isfinite(value) and MIN_TIMEOUT <= value <= MAX_TIMEOUT):
+        raise InvalidValue(f"{what} must be a number of seconds from {MIN_TIMEOUT:g} to "
+                           f"{MAX_TIMEOUT:g}, not {value:g}")
     return value

@@ -108,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        _check_shared_flags(args)
         _needs_terminal(args)
         code = int(func(args))
         if sys.stdout is not None:
@@ -128,6 +129,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = exc.filename or "cannot write the output"
         print(f"mailpath: {where}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _check_shared_flags(args: argparse.Namespace) -> None:
+    """Flags several commands share (`--timeout` of check and tui), refused as usage errors
+    before any work, and before the TUI says it has no terminal."""
+    value = getattr(args, "timeout", None)
+    if value is None:
+        return
+    from checks import validate
+
+    try:
+        validate.timeout(value)
+    except validate.InvalidValue as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _deepest(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.ArgumentParser:
