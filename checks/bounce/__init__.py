@@ -229,7 +229,9 @@ def _as_vacation(rcpt: RecipientResult) -> RecipientResult:
 
 def _own_addresses(parts: mail.MailParts) -> frozenset[str]:
     """Addresses of the bounce itself (its sender and the original sender it goes back to)."""
-    heads = " ".join(mail.header(parts.headers, h) for h in ("from", "to", "return-path", "sender"))
+    head, read = parts.headers, mail.header
+    heads = " ".join((read(head, "from"), read(head, "to"), read(head, "return-path"),
+                      read(head, "sender")))
     return frozenset(scan.addresses(heads))
 
 
@@ -429,14 +431,16 @@ def _result(*, address: str, action: str, status: str, replycode: str, diagnosti
     reply = replycode or codes.reply(diagnostic, found)
     code = codes.prefer(status, found, reply)
     diag = codes.clean(diagnostic, reply, found)
-    own = shape.reason(diag, command) if shape else ""
+    low = diag.lower()  # (lower-cased once for every reader below)
+    own = shape.reason(diag, command, low) if shape else ""
     fact = reasons.Fact(status=code, diagnostic=diag, command=command, replycode=reply,
-                        action=action, dtype=dtype, preset=preset or own or _wording(diag, shape))
-    ses = None if action in _DONE else _ses_reply(diag, reply, remote_mta, context)
+                        action=action, dtype=dtype, preset=preset or own or _wording(low, shape))
+    ses = None if action in _DONE else _ses_reply(low, reply, remote_mta, context)
     if ses is not None:
         why = own = ses.reason
     else:
-        why = "delivered" if action in _DONE else _reason(fact, address, remote_mta, local_mta)
+        why = "delivered" if action in _DONE else _reason(fact, address, remote_mta, local_mta,
+                                                          low)
     if not code:
         temporary = (reply[:1] == "4" if reply else codes.is_temporary(diag)) or bool(
             shape and own in shape.temporary)
@@ -452,11 +456,11 @@ def _result(*, address: str, action: str, status: str, replycode: str, diagnosti
     )
 
 
-def _ses_reply(diag: str, reply: str, remote_mta: str,
+def _ses_reply(low: str, reply: str, remote_mta: str,
                context: str) -> ses_smtp.SesReply | None:
-    """The SES SMTP reply this diagnostic is, if it is one (see tables/ses_smtp.json); the
-    hosts are looked at only when the diagnostic has words a row needs."""
-    text = ses_smtp.hinted(diag)
+    """The SES SMTP reply this (lower-cased) diagnostic is, if it is one (see
+    tables/ses_smtp.json); the hosts are looked at only when it has words a row needs."""
+    text = ses_smtp.hinted_lower(low)
     if text is None:
         return None
     return ses_smtp.match(text, reply, ses_named=_ses_spoke(remote_mta, context))
@@ -469,20 +473,22 @@ def _confidence(reason: str, from_table: bool) -> float:
     return 0.8 if reason not in ("onhold", "undefined") else 0.3
 
 
-def _wording(diagnostic: str, shape: layout.Layout | None) -> str:
-    """The reason MTA families' shared wording names, unless the family's own layout says
-    its words name none."""
-    if shape is not None and shape.names_nothing(diagnostic.lower()):
+def _wording(low: str, shape: layout.Layout | None) -> str:
+    """The reason MTA families' shared wording names in a (lower-cased) diagnostic, unless
+    the family's own layout says its words name none."""
+    if shape is not None and shape.names_nothing(low):
         return ""
-    return lhost.preset(diagnostic)
+    return lhost.preset_lower(low + " ")
 
 
-def _reason(fact: reasons.Fact, address: str, remote_mta: str, local_mta: str = "") -> str:
-    """A known remote host's own table first (Sisimai's rhost), then the general reading."""
+def _reason(fact: reasons.Fact, address: str, remote_mta: str, local_mta: str = "",
+            low: str | None = None) -> str:
+    """A known remote host's own table first (Sisimai's rhost), then the general reading
+    (`low`: the diagnostic lower-cased, when the caller has it)."""
     if fact.preset not in reasons.RETRY:
         return fact.preset
     name = rhost.provider(address.rpartition("@")[2], remote_mta, "" if remote_mta else local_mta)
-    return (rhost.find(name, fact.diagnostic) if name else "") or reasons.find(fact)
+    return (rhost.find(name, fact.diagnostic, low) if name else "") or reasons.find(fact, low)
 
 
 _DONE = frozenset({"delivered", "relayed", "expanded"})

@@ -49,10 +49,19 @@ class Layout:
 
     def section(self, text: str) -> str:
         """The error part: from the start marker's line (if any) to the first end marker."""
-        begin = min((i for m in self.start if (i := text.find(m)) >= 0), default=0)
-        text = text[begin:]
-        cut = min((i for m in self.end if (i := text.find(m, 1)) > 0), default=len(text))
-        return text[:cut]
+        begin = -1
+        for mark in self.start:
+            at = text.find(mark)
+            if at >= 0 and (begin < 0 or at < begin):
+                begin = at
+        if begin > 0:
+            text = text[begin:]
+        cut = len(text)
+        for mark in self.end:
+            at = text.find(mark, 1)
+            if 0 < at < cut:
+                cut = at
+        return text[:cut] if cut < len(text) else text
 
     def recipients(self, section: str) -> frozenset[str] | None:
         """Addresses on the family's recipient lines, or None when it has no such rule."""
@@ -63,14 +72,18 @@ class Layout:
 
     def alias_addresses(self, section: str) -> frozenset[str]:
         """Addresses named as the alias a recipient was generated from (not recipients)."""
-        if not any(m in section for m in self.aliases):
+        for mark in self.aliases:
+            if mark in section:
+                break
+        else:
             return frozenset()
         lines = (ln for ln in section.splitlines() if any(m in ln for m in self.aliases))
         return frozenset(a for ln in lines for a in scan.addresses(ln))
 
-    def reason(self, diagnostic: str, command: str) -> str:
-        """The reason the family's own parser gives: by failed command, its codes, its wording."""
-        text = diagnostic.lower()
+    def reason(self, diagnostic: str, command: str, low: str | None = None) -> str:
+        """The reason the family's own parser gives: by failed command, its codes, its wording
+        (`low`: the diagnostic lower-cased, when the caller has it)."""
+        text = diagnostic.lower() if low is None else low
         command = command or self.command_of(text)
         if command in self.commands:
             return self.commands[command]

@@ -24,10 +24,16 @@ for _row, (_reason, _index, _pairs) in enumerate(_RAW):
             _GROUPS.setdefault(_group[0], []).append((_row, tuple(_group)))
 
 
-@lru_cache(maxsize=32)
 def preset(diagnostic: str) -> str:
     """The reason an MTA's own wording names (the first table row it matches), or ""."""
-    hits = reasons.hits(diagnostic.lower() + " ")
+    return preset_lower(diagnostic.lower() + " ")
+
+
+@lru_cache(maxsize=32)
+def preset_lower(text: str) -> str:
+    """`preset` of a diagnostic already lower-cased, a space appended (as the reason
+    vocabulary reads it: one scan serves both)."""
+    hits = reasons.hits(text)
     best = len(_RAW)
     for phrase in hits:
         best = min(best, _FIRST_ROW.get(phrase, best))

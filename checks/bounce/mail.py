@@ -92,7 +92,11 @@ class Headers:
         """A field's value with encoded words decoded ("" when absent), worked out once."""
         value = self._decoded.get(name)
         if value is None:
-            raw = self.get(name)
+            entry = self._first.get(name) if name.islower() else None
+            if entry is not None and len(entry) == 2:  # (`get` inlined for a one-line field)
+                raw: str | None = entry[1].strip()
+            else:
+                raw = self.get(name)
             value = "" if raw is None else raw if "=?" not in raw else _decode_words(raw)
             self._decoded[name] = value
         return value

@@ -203,13 +203,15 @@ _PROBES: dict[str, Callable[[Fact, frozenset[str]], bool]] = {
 }
 
 
-def find(fact: Fact) -> str:
-    """The reason for one recipient, in Sisimai's vocabulary."""
+def find(fact: Fact, low: str | None = None) -> str:
+    """The reason for one recipient, in Sisimai's vocabulary (`low`: the diagnostic
+    lower-cased, when the caller has it)."""
     if fact.preset and fact.preset not in RETRY:
         return fact.preset
     if fact.status.startswith("2."):
         return "delivered"
-    text = fact.diagnostic.lower() + " " if fact.diagnostic else ""
+    low = fact.diagnostic.lower() if low is None else low
+    text = low + " " if fact.diagnostic else ""
     found = _first_pass(fact, text) if fact.dtype in ("SMTP", "") else ""
     if found:
         return found

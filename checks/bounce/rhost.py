@@ -42,12 +42,13 @@ def _whole(suffix: str, dest: str) -> bool:
     return len(suffix) == len(dest) or suffix[-len(dest) - 1] == "."
 
 
-def find(name: str, diagnostic: str) -> str:
-    """The reason the provider's table gives for this diagnostic, or ""."""
+def find(name: str, diagnostic: str, low: str | None = None) -> str:
+    """The reason the provider's table gives for this diagnostic, or "" (`low`: the
+    diagnostic lower-cased, when the caller has it)."""
     entry = PROVIDERS.get(name)
     if entry is None or not diagnostic:
         return ""
-    text = diagnostic.lower()
+    text = diagnostic.lower() if low is None else low
     return _by_label(entry, text) or _by_code(entry, text) or _by_phrase(entry, text)
 
 

@@ -35,6 +35,8 @@ REPLIES = _load()
 _HINTS = ("throttling", "authentication", "concurrent", "temporary service", "timeout waiting",
           "credentials", "not subscribed", "too long", "invalid email", "address unknown",
           "ses:send", "not verified")
+#: one word (blank-free piece) of each hint: a text that holds a hint holds its word
+_HINT_WORDS = tuple(max(h.split(" "), key=len) for h in _HINTS)
 
 
 def find(diagnostic: str, replycode: str = "", *, ses_named: bool = False) -> SesReply | None:
@@ -46,7 +48,16 @@ def find(diagnostic: str, replycode: str = "", *, ses_named: bool = False) -> Se
 def hinted(diagnostic: str) -> str | None:
     """The diagnostic as the rows read it (lower case, single spaces), or None when it has
     none of the words every row needs (no row can match)."""
-    text = " ".join(diagnostic.lower().split())
+    return hinted_lower(diagnostic.lower())
+
+
+def hinted_lower(low: str) -> str | None:
+    """`hinted` of a diagnostic already lower-cased. A hint's words each lie within one
+    word of the text, so a text holding none of the words every hint needs is turned down
+    before it is squashed."""
+    if not any(map(low.__contains__, _HINT_WORDS)):
+        return None
+    text = " ".join(low.split())
     return text if any(map(text.__contains__, _HINTS)) else None
 
 

@@ -200,8 +200,10 @@ def finding(address: str, chunk: str) -> TextFinding:
 
 def _squashed_head(text: str, size: int) -> str:
     """`squash(text)[:size]`, squashing only as much of a long text as that needs: the
-    squashed start of a text is always the start of the squashed whole."""
-    head = scan.squash(text[: size * 4])
-    if len(head) < size and len(text) > size * 4:
-        head = scan.squash(text)
-    return head[:size]
+    squashed start of a text is always the start of the squashed whole (a little more than
+    `size` first, which most texts need no more than)."""
+    for cut in (size + size // 4, size * 4):
+        head = scan.squash(text[:cut])
+        if len(head) >= size or len(text) <= cut:
+            return head[:size]
+    return scan.squash(text)[:size]
