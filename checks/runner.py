@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
 from checks.context import Context
+from checks.endpoints import Endpoints
 from checks.model import CheckResult, Evidence, Outcome, Status
 from checks.registry import UNSETTLED, Check, CheckError, Deps, MissingFact
 
@@ -100,11 +102,7 @@ async def _run_one(chk: Check, ctx: Context, deps: Deps) -> Outcome:
             evidence=tuple(e for e in exc.evidence if isinstance(e, Evidence)),
         )
     except TimeoutError:
-        return Outcome(
-            Status.ERROR,
-            f"Could not check: no answer within {timeout:g} s",
-            "The check was stopped at its time limit; the rest of the diagnosis went on.",
-        )
+        return _timed_out(timeout, own=chk.timeout is not None)
     except Exception as exc:  # noqa: BLE001 - one bug must not sink the whole diagnosis
         return Outcome(
             Status.ERROR,
@@ -112,6 +110,28 @@ async def _run_one(chk: Check, ctx: Context, deps: Deps) -> Outcome:
             ctx.redactor(f"{type(exc).__name__}: {exc}"),
         )
     return _redacted(outcome, ctx)
+
+
+#: the per-check time limit when --timeout is not given
+_DEFAULT_TIMEOUT = next(f.default for f in dataclasses.fields(Endpoints) if f.name == "timeout")
+
+
+def _timed_out(timeout: float, *, own: bool) -> Outcome:
+    """A check stopped at its time limit. When that is the configured one (--timeout), say
+    so: a short limit is no sign that a server is at fault."""
+    if own:  # the check's own limit, not the user's
+        return Outcome(Status.ERROR, f"Could not check: no answer within {timeout:g} s",
+                       "The check was stopped at its time limit; the rest of the diagnosis "
+                       "went on.")
+    return Outcome(
+        Status.ERROR,
+        f"Could not check: no answer within {timeout:g} s, the time limit per check "
+        "(--timeout)",
+        f"The check ran out of the configured time ({timeout:g} s per check, set with "
+        f"--timeout; the default is {_DEFAULT_TIMEOUT:g} s) before the answers it needed "
+        "came back. With a short limit that is no sign that a server is at fault: run "
+        "again with a larger --timeout. The rest of the diagnosis went on.",
+    )
 
 
 def _redacted(outcome: Outcome, ctx: Context) -> Outcome:

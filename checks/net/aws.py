@@ -110,10 +110,20 @@ THROTTLED = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsExce
 RETRIES = 3
 
 
+#: the longest connect or read timeout of one AWS request, in seconds
+MAX_REQUEST_SECONDS = 5.0
+
+
+def request_limit(ctx: Context) -> float:
+    """Connect and read timeout of one AWS request: half the check's time limit (so a
+    retry fits), from 1 s to MAX_REQUEST_SECONDS."""
+    return max(1.0, min(MAX_REQUEST_SECONDS, ctx.endpoints.timeout / 2))
+
+
 def _config(ctx: Context) -> Config:
     """botocore retries nothing: `call` retries throttling itself, with pauses sized to the
     check's time limit and waited on the event loop, not in a worker thread."""
-    limit = max(1.0, min(5.0, ctx.endpoints.timeout / 2))
+    limit = request_limit(ctx)
     return Config(connect_timeout=limit, read_timeout=limit,
                   retries={"total_max_attempts": 1, "mode": "standard"})
 
@@ -259,6 +269,8 @@ async def call(ctx: Context, service: str, operation: str, *, region: str | None
     except trouble.AwsTrouble as exc:
         raise AwsError(f"{action_name(service, operation)} could not be called: {exc.summary}",
                        explanation=exc.explanation) from None
+    except (bce.ConnectTimeoutError, bce.ReadTimeoutError) as exc:
+        raise timeout_error(ctx, exc, service, operation) from None
     except Exception as exc:  # noqa: BLE001 - botocore's errors, named or not, never a traceback
         raise local_error(exc, service, operation) from None
     reply.pop("ResponseMetadata", None)
@@ -342,6 +354,22 @@ def local_error(exc: Exception, service: str, operation: str) -> AwsError:
                        trouble.printable(f"{type(exc).__name__}: {exc}", 300))
     return AwsError(f"{action_name(service, operation)} could not be called: "
                     f"{first_sentence(explanation)}", explanation=explanation)
+
+
+def timeout_error(ctx: Context, exc: Exception, service: str, operation: str) -> AwsError:
+    """A request that ran out of its time; when a short --timeout made that time short, the
+    message says so (the endpoint may be fine, only slower than the limit)."""
+    limit, configured = request_limit(ctx), ctx.endpoints.timeout
+    if limit >= MAX_REQUEST_SECONDS:  # the cap, not the user's limit
+        return local_error(exc, service, operation)
+    which = "connect" if isinstance(exc, bce.ConnectTimeoutError) else "read"
+    return AwsError(
+        f"{action_name(service, operation)} could not be called: no answer from the AWS "
+        f"endpoint within {limit:g} s ({which} timeout set from --timeout {configured:g})",
+        explanation=f"mailpath gives each AWS request half the per-check time limit "
+        f"(--timeout, now {configured:g} s), from 1 to {MAX_REQUEST_SECONDS:g} s, and the "
+        f"endpoint took longer than {limit:g} s. With a short limit that is no sign that "
+        "AWS is at fault: run again with a larger --timeout.")
 
 
 def first_sentence(text: str) -> str:
