@@ -13,7 +13,6 @@ from checks.layers.dns.common import (
     first_unusable,
     mx_hosts,
     recipient_domains,
-    unusable,
     worst_outcome,
 )
 from checks.layers.dns.common import evidence_of as _ev
@@ -101,17 +100,39 @@ async def _mx_of(ctx: Context, domain: str) -> Outcome:
     return await _with_mx(ctx, domain, answer, hosts)
 
 
+async def host_addresses(ctx: Context, host: str) -> tuple[DnsAnswer, ...]:
+    """The A answer of host, and its AAAA answer when A gave no records: a host with either
+    has an address (an IPv6-only MX host is fine)."""
+    a = await lookup(ctx, host, "A")
+    if a.ok:
+        return (a,)
+    return a, await lookup(ctx, host, "AAAA")
+
+
+def has_address(answers: Sequence[DnsAnswer]) -> bool:
+    return any(a.ok for a in answers)
+
+
+def no_address_text(answers: Sequence[DnsAnswer]) -> str:
+    """Why a host has no address: NXDOMAIN, or neither an A nor an AAAA record."""
+    if any(a.status.value == "nxdomain" for a in answers):
+        return next(a for a in answers if a.status.value == "nxdomain").plain()
+    return "the name exists but has neither an A nor an AAAA record (NODATA)"
+
+
 async def _no_mx(ctx: Context, domain: str, answer: DnsAnswer) -> Outcome:
-    address = await lookup(ctx, domain, "A")
-    evidence = (_ev(answer), _ev(address))
-    if unusable(address):
+    answers = await host_addresses(ctx, domain)
+    evidence = (_ev(answer), *(_ev(a) for a in answers))
+    unread = None if has_address(answers) else first_unusable(answers)
+    if unread is not None:
         raise CheckError(
-            f"{domain} has no MX, and its address record could not be read: {address.plain()}",
+            f"{domain} has no MX, and its address record could not be read: {unread.plain()}",
             explanation=DNS_ERROR_TEXT,
             evidence=evidence,
         )
-    facts = {"mx_hosts": [domain] if address.ok else [], "provider": None, "domain": domain}
-    if address.ok:
+    found = has_address(answers)
+    facts = {"mx_hosts": [domain] if found else [], "provider": None, "domain": domain}
+    if found:
         return warned(
             f"{domain} has no MX; mail goes to its address record",
             "RFC 5321 5.1: without MX, senders use the A/AAAA record. This works, "
@@ -128,39 +149,41 @@ async def _no_mx(ctx: Context, domain: str, answer: DnsAnswer) -> Outcome:
 
 
 async def _with_mx(ctx: Context, domain: str, answer: DnsAnswer, hosts: list[str]) -> Outcome:
-    addresses = await asyncio.gather(*(lookup(ctx, h, "A") for h in hosts))
-    evidence = (_ev(answer), *(_ev(a) for a in addresses))
+    per_host = await asyncio.gather(*(host_addresses(ctx, h) for h in hosts))
+    evidence = (_ev(answer), *(_ev(a) for answers in per_host for a in answers))
     provider = identify(hosts)
     name = provider.name if provider else None
     facts = {"mx_hosts": hosts, "provider": name, "domain": domain}
-    problems = _mx_host_problems(hosts, addresses)
-    who = f"hosted by {name}" if name else "provider not recognised"
+    problems = _mx_host_problems(hosts, per_host)
+    who = f"is hosted by {name}" if name else "is hosted by a provider mailpath does not recognise"
     note = provider.note if provider else ""
     if problems:
         return warned(
             f"{domain}: {problems[0]}", "\n".join(problems), evidence=evidence, facts=facts
         )
-    unread = first_unusable(addresses)
+    unread = first_unusable([a for answers in per_host if not has_address(answers)
+                             for a in answers])
     if unread is not None:  # facts kept: the port-25 probe can still try the host
         return errored(
-            f"{domain} is {who}, but the address of MX host {unread.name.rstrip('.')} could "
+            f"{domain} {who}, but the address of MX host {unread.name.rstrip('.')} could "
             f"not be read: {unread.plain()}",
             DNS_ERROR_TEXT,
             evidence=evidence,
             facts=facts,
         )
     return passed(
-        f"{domain} is {who} (MX {', '.join(hosts)})", note, evidence=evidence, facts=facts
+        f"{domain} {who} (MX {', '.join(hosts)})", note, evidence=evidence, facts=facts
     )
 
 
-def _mx_host_problems(hosts: Sequence[str], addresses: Sequence[DnsAnswer]) -> list[str]:
+def _mx_host_problems(hosts: Sequence[str],
+                      per_host: Sequence[Sequence[DnsAnswer]]) -> list[str]:
     problems = []
-    for host, address in zip(hosts, addresses, strict=True):
-        if address.chain:
+    for host, answers in zip(hosts, per_host, strict=True):
+        if any(a.chain for a in answers):
             problems.append(f"MX host {host} is a CNAME (RFC 5321 5.1 forbids it)")
-        elif address.status.is_negative:
-            problems.append(f"MX host {host} has no address ({address.plain()})")
+        elif all(a.status.is_negative for a in answers):
+            problems.append(f"MX host {host} has no address ({no_address_text(answers)})")
     return problems
 
 
@@ -188,11 +211,16 @@ async def _prefetch_probe(ctx: Context) -> None:
             await _probe(ctx, hosts[0])
 
 
+MTA_STS = "dns.mta_sts.policy"
+#: the probe stopped at STARTTLS: the server does not offer it, or refused it when asked
+NO_TLS = frozenset({smtp.Failure.NO_STARTTLS, smtp.Failure.STARTTLS_REFUSED})
+
+
 @check(
     "recipient.mta.reachable",
     Layer.RECIPIENT_MTA,
     "Recipient MTA answers on port 25",
-    needs=("recipient.mx.provider",),
+    needs=("recipient.mx.provider", MTA_STS),
     prefetch=_prefetch_probe,
 )
 async def mta_reachable(ctx: Context, deps: Deps) -> Outcome:
@@ -213,6 +241,8 @@ async def mta_reachable(ctx: Context, deps: Deps) -> Outcome:
         return _not_reached(hosts[0], result, evidence, facts)
     if result.failure in BROKEN_SESSION:
         return _broken_session(hosts[0], result, evidence, facts)
+    if result.failure in NO_TLS:
+        return await _no_tls(ctx, deps, hosts[0], result, evidence, facts)
     detail = f" ({result.detail})" if result.detail else ""
     what = (
         "The MX host name does not resolve"
@@ -228,14 +258,82 @@ async def mta_reachable(ctx: Context, deps: Deps) -> Outcome:
     )
 
 
+def _starttls_words(result: smtp.ProbeResult) -> str:
+    """What happened at STARTTLS, in words: not offered, or offered and refused (for now)."""
+    if result.failure is smtp.Failure.NO_STARTTLS:
+        return "does not offer STARTTLS"
+    reply = result.detail
+    when = "temporarily " if reply[:1] == "4" else ""
+    return f"offers STARTTLS but refused it {when}when asked ({reply})"
+
+
+async def _tls_required(ctx: Context, deps: Deps, host: str) -> tuple[str, Evidence | None]:
+    """Why senders must use TLS with host ('' when nothing requires it): an MTA-STS policy
+    in enforce mode, or TLSA records (DANE) on _25._tcp.host."""
+    if deps.get(MTA_STS, "mode") == "enforce":
+        return (f"the recipient's MTA-STS policy is in enforce mode ({MTA_STS}): senders "
+                "that honour it, SES included, deliver only over TLS with a valid "
+                "certificate"), None
+    tlsa = await lookup(ctx, f"_25._tcp.{host}", "TLSA")
+    if tlsa.ok:
+        return (f"{host} publishes TLSA records (DANE, RFC 7672): senders that validate "
+                "DANE deliver only over TLS"), _ev(tlsa)
+    return "", _ev(tlsa)
+
+
+async def _no_tls(ctx: Context, deps: Deps, host: str, result: smtp.ProbeResult,
+                  evidence: tuple[Evidence, ...], facts: dict[str, Any]) -> Outcome:
+    """No TLS on port 25: a root cause only where the recipient requires TLS (MTA-STS
+    enforce, DANE); otherwise SES delivers in cleartext, which is a warning."""
+    words = _starttls_words(result)
+    required, tlsa = await _tls_required(ctx, deps, host)
+    evidence = (*evidence, *((tlsa,) if tlsa else ()))
+    facts = {**facts, "starttls": result.failure.value if result.failure else ""}
+    if required:
+        return failed(
+            f"{host}:25 {words}; the recipient requires TLS",
+            f"{host} {words}, and {required}. Mail to it is deferred and then bounces.\n"
+            f"{_CAVEAT}",
+            evidence=evidence,
+            facts=facts,
+            fix=Fix("Tell the recipient's mail administrator: their server must offer "
+                    "STARTTLS on port 25 with a valid certificate",
+                    ("Or, if TLS cannot be offered, they must change the MTA-STS policy to "
+                     "mode: testing (or remove the TLSA records) first.",)),
+        )
+    return warned(
+        f"{host}:25 {words}: SES delivers to it without TLS",
+        f"{host} {words}. SES uses TLS when the receiving server offers it and otherwise "
+        "delivers in cleartext, so mail still arrives, unencrypted on the way. It is not "
+        "delivered only if the configuration set you send with requires TLS (TlsPolicy "
+        "Require), or if the recipient required TLS (MTA-STS in enforce mode, or DANE); "
+        f"{_sts_unknown(deps)}\n{_CAVEAT}",
+        evidence=evidence,
+        facts=facts,
+        fix=Fix("Ask the recipient's mail administrator to offer STARTTLS on port 25",
+                ("If you send with a configuration set whose TLS policy is Require, SES "
+                 "will not deliver to this server until it offers TLS: use a configuration "
+                 "set with TlsPolicy Optional for this recipient, or wait for the fix.",)),
+    )
+
+
+def _sts_unknown(deps: Deps) -> str:
+    unsettled = deps.unsettled(MTA_STS)
+    if unsettled is None:
+        return "the recipient publishes neither."
+    return (f"no TLSA records are published, but the MTA-STS policy could not be read "
+            f"({unsettled} ended as error): if it is in enforce mode, SES will not deliver.")
+
+
 def _not_reached(
     host: str, result: smtp.ProbeResult, evidence: tuple[Evidence, ...], facts: dict[str, Any]
 ) -> Outcome:
     """A connection that failed from here: "could not check", never the recipient's fault."""
     assert result.failure is not None
+    at = f" ({result.address})" if result.address else ""
     return errored(
-        f"Could not reach {host}:25 from here ({result.failure.value}); many networks block "
-        "outbound port 25",
+        f"Could not reach {host}:25{at} from here ({result.failure.value}); many networks "
+        "block outbound port 25",
         "The probe runs from this machine, not from SES's sending network, and home, office "
         "and cloud networks often block outbound port 25: a refused or unanswered connection "
         "here says nothing about whether SES can deliver. To test the recipient's server, "

@@ -6,6 +6,7 @@ Checks never see dnspython exceptions: `lookup()` returns a `DnsAnswer` whose
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -23,7 +24,8 @@ import dns.resolver
 
 from checks.context import Context
 
-__all__ = ["DnsAnswer", "DnsStatus", "budget", "lookup", "lookup_direct", "make_resolver"]
+__all__ = ["DnsAnswer", "DnsStatus", "addresses", "budget", "lookup", "lookup_direct",
+           "make_resolver"]
 
 #: per-query budget: short, so a dead server ends as a clear error, not the check's timeout
 QUERY_TIMEOUT = 2.0
@@ -196,6 +198,21 @@ async def _resolve(ctx: Context, name: str, rdtype: str) -> DnsAnswer:
     res = ctx.shared(
         "dns.resolver", lambda: make_resolver(endpoints.nameservers, endpoints.timeout)
     )
+    return await _ask(res, name, rdtype)
+
+
+async def addresses(
+    nameservers: tuple[tuple[str, int], ...], check_timeout: float, name: str
+) -> tuple[DnsAnswer, DnsAnswer]:
+    """The A and AAAA answers for name on these servers (the system's when none), for an
+    adapter that has no run context (the SMTP probe): asked at once, never cached."""
+    res = make_resolver(nameservers, check_timeout)
+    fqdn = name.lower().rstrip(".") + "."
+    a, aaaa = await asyncio.gather(_ask(res, fqdn, "A"), _ask(res, fqdn, "AAAA"))
+    return a, aaaa
+
+
+async def _ask(res: dns.asyncresolver.Resolver, name: str, rdtype: str) -> DnsAnswer:
     label = _server_label(res)
     bad = _bad_name(name)
     if bad:

@@ -11,6 +11,7 @@ import asyncio
 import base64
 import contextlib
 import dataclasses
+import ipaddress
 import re
 import socket
 import ssl
@@ -24,6 +25,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from checks.endpoints import Endpoints
+from checks.net import dns
 from checks.net.tls import trusted_context
 from checks.secrets import MASK, Secret
 
@@ -45,6 +47,7 @@ class Failure(StrEnum):
     GARBAGE = "the server's reply is not SMTP"
     REJECTED = "the server refused the session"
     NO_STARTTLS = "STARTTLS is not offered on this port"
+    STARTTLS_REFUSED = "STARTTLS is offered, but the server refused it"
     TLS_HOSTNAME = "the certificate does not match the host name"
     TLS_EXPIRED = "the certificate has expired"
     TLS_UNTRUSTED = "the certificate is not signed by a trusted authority"
@@ -54,7 +57,7 @@ class Failure(StrEnum):
 
 TLS_FAILURES = frozenset(
     {Failure.TLS_HOSTNAME, Failure.TLS_EXPIRED, Failure.TLS_UNTRUSTED, Failure.TLS_PROTOCOL,
-     Failure.NO_STARTTLS}
+     Failure.NO_STARTTLS, Failure.STARTTLS_REFUSED}
 )
 CONNECT_FAILURES = frozenset(
     {Failure.DNS, Failure.REFUSED, Failure.CONNECT_TIMEOUT, Failure.UNREACHABLE,
@@ -72,7 +75,11 @@ IMPLICIT_TLS_DETAIL = ("the port speaks implicit TLS: it answered a TLS handshak
 STEP_FAILURES = frozenset({Failure.TIMEOUT, Failure.DROPPED, Failure.GARBAGE})
 
 #: stops after which the session is still in step, so QUIT is worth sending.
-_POLITE = frozenset({Failure.NO_STARTTLS, Failure.NO_AUTH, Failure.REJECTED})
+_POLITE = frozenset({Failure.NO_STARTTLS, Failure.STARTTLS_REFUSED, Failure.NO_AUTH,
+                     Failure.REJECTED})
+#: the start of a Failure.DNS detail when the lookup itself failed (not "no such host"):
+#: getaddrinfo's own words for EAI_AGAIN, so callers read both the same way
+LOOKUP_FAILED = "Temporary failure in name resolution"
 
 #: OpenSSL verify codes -> failure (X509_V_ERR_*).
 _VERIFY_CODES: dict[int, Failure] = {
@@ -119,6 +126,9 @@ class ProbeResult:
     #: the step the probe was at when it stopped (or last reached): "connect", "greeting",
     #: "EHLO", "STARTTLS", "TLS handshake", "EHLO after STARTTLS", "AUTH", "MAIL FROM"
     step: str = ""
+    #: the address connected to, when the host name was looked up on the configured
+    #: nameservers (empty when the system resolver or a route chose it)
+    address: str = ""
 
     @property
     def stopped_at(self) -> str:
@@ -154,6 +164,8 @@ class ProbeStop(Exception):
     def __init__(self, failure: Failure, detail: str = "") -> None:
         super().__init__(failure.value)
         self.failure, self.detail = failure, detail
+        #: the looked-up address(es) a failed connection went to ('' when none was looked up)
+        self.address = ""
 
 
 @dataclass
@@ -248,10 +260,67 @@ def _connect_error(exc: OSError) -> ProbeStop:
     return ProbeStop(Failure.UNREACHABLE, str(exc.strerror or exc))
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+async def targets(host: str, port: int, endpoints: Endpoints,
+                  timeout: float) -> tuple[tuple[str, tuple[str, int]], ...]:
+    """Where to connect for host:port, as (address looked up, (host, port) to connect to):
+    its route (the lab's stand-ins); else, with configured nameservers, host's A and AAAA
+    records looked up there (each address may be routed in turn), never the system
+    resolver; else host itself (the system resolver). The address is '' when none was
+    looked up. Raises ProbeStop(DNS) when the configured nameservers give no address."""
+    routed = endpoints.smtp_address(host, port)
+    if routed != (host, port) or not endpoints.nameservers or _is_ip(host):
+        return (("", routed),)
+    a, aaaa = await dns.addresses(endpoints.nameservers, timeout, host)
+    found = [*a.records, *aaaa.records]
+    if found:
+        return tuple((ip, endpoints.smtp_address(ip, port)) for ip in found)
+    failed = next((x for x in (a, aaaa) if x.status.is_failure), None)
+    if failed is not None:
+        raise ProbeStop(Failure.DNS, f"{LOOKUP_FAILED}: {failed.rdtype} lookup: {failed.plain()}")
+    if a.status is dns.DnsStatus.NXDOMAIN:
+        raise ProbeStop(Failure.DNS, f"{a.plain()}, asked {a.server}")
+    raise ProbeStop(Failure.DNS, f"the name has no A or AAAA record (NODATA), asked {a.server}")
+
+
 async def _open(
     host: str, port: int, mode: Mode, endpoints: Endpoints, timeout: float, verify: bool = True
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, str]:
+    """Connect (and, for implicit TLS, shake hands) to the first of host's targets that
+    answers, within `timeout` in all: (reader, writer, the address when one was looked up)."""
+    deadline = time.monotonic() + timeout
+    stop = ProbeStop(Failure.CONNECT_TIMEOUT)
+    tried: list[str] = []
+    for address, (addr_host, addr_port) in await targets(host, port, endpoints, timeout):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        tried += [address] if address else []
+        try:
+            reader, writer = await _connect(host, addr_host, addr_port, mode, endpoints, left,
+                                            verify)
+        except ProbeStop as exc:
+            stop = exc
+            if exc.failure not in (Failure.REFUSED, Failure.UNREACHABLE,
+                                   Failure.CONNECT_TIMEOUT):
+                break  # a server answered: its failure is the finding
+            continue
+        return reader, writer, address
+    stop.address = ", ".join(tried)
+    raise stop
+
+
+async def _connect(
+    host: str, addr_host: str, addr_port: int, mode: Mode, endpoints: Endpoints,
+    timeout: float, verify: bool,
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    addr_host, addr_port = endpoints.smtp_address(host, port)
     tls = tls_context(endpoints, verify) if mode == "tls" else None
     try:
         return await asyncio.wait_for(
@@ -299,11 +368,16 @@ class _Probe:
     peer_der: bytes | None = None
     connect_seconds: float = 0.0
     step: str = "connect"
+    address: str = ""
 
     async def run(self, credentials: tuple[str, Secret] | None, mail_from: str | None) -> None:
         began = time.monotonic()
-        reader, writer = await _open(self.host, self.port, self.mode, self.endpoints, self.timeout,
-                                     self.verify)
+        try:
+            reader, writer, self.address = await _open(self.host, self.port, self.mode,
+                                                       self.endpoints, self.timeout, self.verify)
+        except ProbeStop as stop:
+            self.address = stop.address
+            raise
         self.connect_seconds = time.monotonic() - began
         self.session = _Session(reader, writer, self.timeout)
         if self.mode == "tls":
@@ -369,7 +443,7 @@ class _Probe:
         self.step = "STARTTLS"
         reply = await self.session.command("STARTTLS")
         if reply.code != 220:
-            raise ProbeStop(Failure.NO_STARTTLS, reply.text)
+            raise ProbeStop(Failure.STARTTLS_REFUSED, reply.text)
         await self._upgrade()
         await self._ehlo()
 
@@ -426,6 +500,7 @@ class _Probe:
             auth=self.auth, mail_from=self.mail_from,
             transcript=tuple(self.session.log) if self.session else (),
             connect_seconds=self.connect_seconds, reply_timeout=self.timeout, step=self.step,
+            address=self.address,
         )
 
 
@@ -504,7 +579,7 @@ async def speaks_tls(host: str, port: int, endpoints: Endpoints, timeout: float)
     """Whether the port completes a TLS handshake straight away (implicit TLS); any
     certificate will do, since only the protocol is in question."""
     try:
-        _, writer = await _open(host, port, "tls", endpoints, timeout, verify=False)
+        _, writer, _ = await _open(host, port, "tls", endpoints, timeout, verify=False)
     except ProbeStop:
         return False
     await _close(writer)
@@ -517,7 +592,7 @@ async def connect_time(host: str, port: int, mode: Mode, endpoints: Endpoints,
     it fails."""
     began = time.monotonic()
     try:
-        _, writer = await _open(host, port, mode, endpoints, timeout, verify=False)
+        _, writer, _ = await _open(host, port, mode, endpoints, timeout, verify=False)
     except ProbeStop:
         return None
     seconds = time.monotonic() - began
@@ -549,7 +624,8 @@ SES_COMBINATIONS: tuple[tuple[int, Mode], ...] = (
 
 def describe(result: ProbeResult, redact: Callable[[str], str] = str) -> str:
     """One line on what the probe reached, for summaries."""
-    where = f"{result.host}:{result.port} ({result.mode})"
+    via = f" via {result.address}" if result.address else ""
+    where = f"{result.host}:{result.port} ({result.mode}){via}"
     if result.failure is None:
         return f"{where}: OK"
     detail = f" ({redact(result.detail)})" if result.detail else ""
