@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import sys
 from collections.abc import Mapping
@@ -20,7 +19,6 @@ from tui.cli import UsageError
 _NOT_EMPTY = {"sender": "--from", "recipients": "--to", "layers": "--layers",
               "nameserver": "--nameserver", "region": "--region", "profile": "--profile",
               "bounce": "--bounce", "envelope_sender": "--envelope-sender"}
-MAX_TIMEOUT = 600.0
 
 
 def context_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> Context:
@@ -67,10 +65,12 @@ def _refuse_empty(args: argparse.Namespace) -> None:
 
 
 def _timeout(value: float | None) -> float | None:
-    if value is not None and not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
-        raise UsageError(f"--timeout must be a number of seconds above 0 and at most "
-                         f"{MAX_TIMEOUT:g}, not {value}")
-    return value
+    if value is None:
+        return None
+    try:
+        return validate.timeout(value)
+    except validate.InvalidValue as exc:
+        raise UsageError(str(exc)) from None
 
 
 def endpoints_from(args: argparse.Namespace, env: Mapping[str, str]) -> Endpoints:

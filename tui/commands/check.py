@@ -58,7 +58,7 @@ def add_path_arguments(p: argparse.ArgumentParser, path_default: str) -> None:
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
     """The per-check time limit, shared by `check` and `tui`."""
     p.add_argument("--timeout", type=float, metavar="SECONDS",
-                   help="per-check time limit in seconds, above 0 and at most 600 (default 10)")
+                   help="per-check time limit in seconds, from 0.1 to 600 (default 10)")
 
 
 def add_relay_arguments(p: argparse.ArgumentParser) -> None:
