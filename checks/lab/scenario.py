@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 import tomllib
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
 import dns.exception
+import dns.grange
 import dns.name
 import dns.zone
 
@@ -44,6 +46,18 @@ MTA_FAULTS = ("no_banner", "close_after_banner", "reject_starttls", "tempfail_eh
 #: largest `delay` (seconds per round trip) and `generate_suppressed` a lab accepts
 MAX_DELAY = 10.0
 MAX_GENERATED = 200_000
+#: bounds on what one scenario may ask the lab to build (each is far above any real story,
+#: and far below what would make loading or starting the lab hang or eat memory)
+MAX_SCENARIO_BYTES = 8 * 1024 * 1024
+#: records in all zones of a scenario ([zones] and [resolver_zones]), $GENERATE included
+MAX_ZONE_RECORDS = 10_000
+MAX_MTAS = 100
+MAX_MTA_STS = 100
+MAX_CERTIFICATE_NAMES = 20
+MAX_IAM_USERS = 100
+MAX_KEYS_PER_USER = 10
+MAX_IDENTITIES = 1_000
+MAX_SUPPRESSED_ENTRIES = 20_000
 DEFAULT_RCPT_REPLY = "250 2.1.5 Recipient OK"
 DEFAULT_BANNER = "mx.example ESMTP ready"
 
@@ -275,7 +289,7 @@ class _Table:
     def choice(self, key: str, choices: tuple[str, ...], default: Any = _MISSING) -> str:
         value = self.text(key, default)
         if value is not None and value not in choices:
-            self.fail(f"{value!r} is not one of {', '.join(choices)}", key)
+            self.fail(f"{_quote(value)} is not one of {', '.join(choices)}", key)
         return value
 
     def region(self, key: str, default: Any = _MISSING) -> str:
@@ -289,7 +303,8 @@ class _Table:
         except validate.InvalidValue as exc:
             return cast(str, self.fail(str(exc).strip(), key))
         if name not in validate.KNOWN_REGIONS:
-            self.fail(f"{value!r} is not a region the lab serves (e.g. us-east-1, eu-west-1)", key)
+            self.fail(f"{_quote(value)} is not a region the lab serves (e.g. us-east-1, "
+                      "eu-west-1)", key)
         return name
 
     def number(self, key: str, kind: type[T], default: T, high: float) -> T:
@@ -317,11 +332,13 @@ class _Table:
         value = self.raw(key, _MISSING if required else None)
         return None if value is None else _Table(value, self._child(key), self.source)
 
-    def tables(self, key: str) -> list[_Table]:
+    def tables(self, key: str, most: int | None = None) -> list[_Table]:
         value = self.raw(key, [])
         if not isinstance(value, list):
             self.fail(f"expected an array of tables [[{self._child(key)}]], got {_show(value)}",
                       key)
+        if most is not None and len(value) > most:
+            self.fail(f"{len(value):,} entries; a scenario may have at most {most:,}", key)
         return [_Table(v, f"{self._child(key)}[{i}]", self.source) for i, v in enumerate(value)]
 
     def strings(self, key: str, default: Any = _MISSING) -> tuple[str, ...]:
@@ -345,7 +362,7 @@ class _Table:
         """Refuse keys nobody read: a typo must not be silently ignored."""
         extra = sorted(set(self.data) - self.used)
         if extra:
-            self.fail(f"unknown field {extra[0]!r}")
+            self.fail(f"unknown field {_quote(extra[0])}")
 
     def _child(self, key: str) -> str:
         return f"{self.where}.{key}" if self.where else key
@@ -354,9 +371,62 @@ class _Table:
 _KIND_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
 
+def _quote(text: str, most: int = 60) -> str:
+    """A string as a TOML literal ('...') when it can be one, else as a TOML basic string
+    with escapes; long ones cut with '...'."""
+    cut = text if len(text) <= most else text[:most - 3] + "..."
+    if "'" not in cut and all(c.isprintable() for c in cut):
+        return f"'{cut}'"
+    escaped = "".join(_ESCAPES.get(c) or (c if c.isprintable() else f"\\u{ord(c):04x}"
+                                           if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}")
+                      for c in cut)
+    return f'"{escaped}"'
+
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n",
+            "\f": "\\f", "\r": "\\r"}
+
+
 def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    """A TOML value as the user wrote it, with its TOML type in words: 'a date, 1979-05-27',
+    "a string, 'x'", 'an array of 3 items' (never a Python repr)."""
+    if isinstance(value, bool):
+        return f"a boolean, {str(value).lower()}"
+    if isinstance(value, str):
+        return f"a string, {_quote(value)}"
+    if isinstance(value, int):
+        text = str(value)
+        return f"an integer, {text if len(text) <= 30 else text[:27] + '...'}"
+    if isinstance(value, float):
+        return f"a number, {_toml_float(value)}"
+    if isinstance(value, dt.datetime):
+        kind = "a date-time" if value.tzinfo else "a local date-time"
+        return f"{kind}, {_toml_datetime(value)}"
+    if isinstance(value, dt.date):
+        return f"a date, {value.isoformat()}"
+    if isinstance(value, dt.time):
+        return f"a time, {value.isoformat()}"
+    if isinstance(value, list):
+        return "an empty array" if not value else (
+            f"an array of {len(value):,} item{'s' if len(value) != 1 else ''}")
+    if isinstance(value, dict):
+        keys = ", ".join(_quote(str(k), 20) for k in list(value)[:3])
+        more = ", ..." if len(value) > 3 else ""
+        return f"a table ({keys}{more})" if value else "an empty table"
+    return "a value of another kind"
+
+
+def _toml_float(value: float) -> str:
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return repr(value)  # a finite float's repr is valid TOML (1.5, 1e+100)
+
+
+def _toml_datetime(value: dt.datetime) -> str:
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 #: the years a scenario's dates may fall in (the lab dates keys and entries before them)
@@ -376,7 +446,7 @@ def _to_datetime(value: Any) -> dt.datetime:
 def _email(t: _Table, key: str, value: str) -> str:
     local, at, domain = value.rpartition("@")
     if not at or not local or "." not in domain:
-        t.fail(f"{value!r} is not an email address", key)
+        t.fail(f"{_quote(value)} is not an email address", key)
     return value
 
 
@@ -427,7 +497,8 @@ def _password(t: _Table, region: str) -> PasswordSpec:
 
 
 def _iam_user(t: _Table) -> IamUser:
-    user = IamUser(name=t.text("name"), keys=tuple(_iam_key(k) for k in t.tables("keys")))
+    user = IamUser(name=t.text("name"),
+                   keys=tuple(_iam_key(k) for k in t.tables("keys", MAX_KEYS_PER_USER)))
     if len([k for k in user.keys if k.status != "Deleted"]) > 2:
         t.fail("IAM allows at most two access keys per user", "keys")
     t.done()
@@ -497,7 +568,7 @@ def _identity_name(t: _Table) -> str:
             return validate.address(value, "")
         return validate.hostname(value, "")
     except validate.InvalidValue:
-        return cast(str, t.fail(f"{value!r} is neither an email address nor a domain",
+        return cast(str, t.fail(f"{_quote(value)} is neither an email address nor a domain",
                                 "identity"))
 
 
@@ -511,9 +582,10 @@ def _mail_from(t: _Table, identity: str) -> str | None:
     try:
         validate.hostname(name, "")
     except validate.InvalidValue:
-        return cast(str, t.fail(f"{value!r} is not a domain name", "mail_from"))
+        return cast(str, t.fail(f"{_quote(value)} is not a domain name", "mail_from"))
     if not name.endswith("." + domain):
-        t.fail(f"{value!r} is not a subdomain of {domain!r} (SES requires one)", "mail_from")
+        t.fail(f"{_quote(value)} is not a subdomain of {_quote(domain)} (SES requires one)",
+               "mail_from")
     return name
 
 
@@ -542,8 +614,9 @@ def _ses(t: _Table | None, region: str, date: dt.datetime) -> Ses:
         sub.done()  # type: ignore[union-attr]
     ses = Ses(
         accounts=tuple(accounts),
-        identities=tuple(_identity(i, region) for i in t.tables("identities")),
-        suppressed=tuple(_suppressed(s, region, date) for s in t.tables("suppressed")),
+        identities=tuple(_identity(i, region) for i in t.tables("identities", MAX_IDENTITIES)),
+        suppressed=tuple(_suppressed(s, region, date)
+                         for s in t.tables("suppressed", MAX_SUPPRESSED_ENTRIES)),
         generate_suppressed=t.number("generate_suppressed", int, 0, MAX_GENERATED),
     )
     if regions:
@@ -552,7 +625,9 @@ def _ses(t: _Table | None, region: str, date: dt.datetime) -> Ses:
     return ses
 
 
-def _zones(t: _Table | None) -> dict[str, str]:
+def _zones(t: _Table | None, budget: list[int]) -> dict[str, str]:
+    """Zone texts by origin, each parsed once here; `budget` holds the records all zones of
+    the scenario may still have (shared by [zones] and [resolver_zones])."""
     if t is None:
         return {}
     zones: dict[str, str] = {}
@@ -560,6 +635,7 @@ def _zones(t: _Table | None) -> dict[str, str]:
         text = t.text(origin)
         if not origin.strip(". "):
             t.fail("a zone needs a name (its origin, e.g. \"sender.example\")", f'"{origin}"')
+        budget[0] -= _zone_records(t, origin, text, budget[0])
         try:
             name = dns.name.from_text(origin)
             dns.zone.from_text(text, origin=name, relativize=False, check_origin=False)
@@ -569,13 +645,44 @@ def _zones(t: _Table | None) -> dict[str, str]:
     return zones
 
 
+def _zone_records(t: _Table, origin: str, text: str, left: int) -> int:
+    """How many records the zone text makes ($GENERATE ranges counted out, lines otherwise),
+    refused past `left`, naming the line: before dnspython expands a $GENERATE of millions
+    of names in memory."""
+    count = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        words = line.split(";", 1)[0].split()
+        if not words:
+            continue
+        made = _generated(words) if words[0].upper() == "$GENERATE" else 1
+        count += made
+        if count > left:
+            what = (f"$GENERATE {words[1]} makes {made:,} records" if made > 1
+                    else "the zones have too many records")
+            t.fail(f"line {number}: {what}; a scenario's zones hold at most "
+                   f"{MAX_ZONE_RECORDS:,} records in all", origin)
+    return count
+
+
+def _generated(words: list[str]) -> int:
+    """The number of names a $GENERATE line makes (1 when its range does not parse: the
+    zone parser then names the error)."""
+    if len(words) < 2:
+        return 1
+    try:
+        start, stop, step = dns.grange.from_text(words[1])
+    except (dns.exception.DNSException, ValueError, AssertionError):  # grange asserts step >= 1
+        return 1
+    return max(1, (stop - start) // step + 1)
+
+
 def _dns(t: _Table | None) -> dict[str, str]:
     if t is None:
         return {}
     faults = t.string_map("faults")
     for name, kind in faults.items():
         if kind not in DNS_FAULTS:
-            t.fail(f"{kind!r} for {name} is not one of {', '.join(DNS_FAULTS)}", "faults")
+            t.fail(f"{_quote(kind)} for {name} is not one of {', '.join(DNS_FAULTS)}", "faults")
     t.done()
     return faults
 
@@ -601,13 +708,16 @@ def _certificate_names(t: _Table) -> tuple[str, ...]:
     """Names for the MTA's certificate: host names (a leading '*.' allowed), each at most 64
     characters (the most a certificate's common name holds)."""
     names = tuple(n.strip().lower().rstrip(".") for n in t.strings("certificate_names", ()))
+    if len(names) > MAX_CERTIFICATE_NAMES:
+        t.fail(f"{len(names)} names; a certificate here has at most {MAX_CERTIFICATE_NAMES}",
+               "certificate_names")
     for name in names:
         try:
             validate.hostname(name.removeprefix("*."), "")
         except validate.InvalidValue:
-            t.fail(f"{name!r} is not a host name", "certificate_names")
+            t.fail(f"{_quote(name)} is not a host name", "certificate_names")
         if len(name) > 64:
-            t.fail(f"{name!r} is longer than 64 characters", "certificate_names")
+            t.fail(f"{_quote(name)} is longer than 64 characters", "certificate_names")
     return names
 
 
@@ -617,7 +727,7 @@ def _host_name(t: _Table, key: str) -> str:
     try:
         return validate.hostname(value, "")
     except validate.InvalidValue:
-        return cast(str, t.fail(f"{value!r} is not a host name", key))
+        return cast(str, t.fail(f"{_quote(value)} is not a host name", key))
 
 
 def _port(t: _Table, key: str, default: Any = _MISSING) -> int:
@@ -638,7 +748,7 @@ def _mta_auth(t: _Table | None) -> MtaAuth | None:
 def _reply(t: _Table, line: str) -> str:
     code = line[:3]
     if not (code.isdigit() and 200 <= int(code) < 600 and line[3:4] in ("", " ")):
-        t.fail(f"{line!r} is not an SMTP reply line like '550 5.1.1 User unknown'", "rcpt")
+        t.fail(f"{_quote(line)} is not an SMTP reply line like '550 5.1.1 User unknown'", "rcpt")
     return line
 
 
@@ -646,6 +756,8 @@ def _mta_sts(t: _Table | None) -> tuple[MtaStsPolicy, ...]:
     if t is None:
         return ()
     policies = []
+    if len(t.data) > MAX_MTA_STS:
+        t.fail(f"{len(t.data):,} policies; a scenario may have at most {MAX_MTA_STS}")
     for host in t.data:
         sub = t.sub(host, required=True)
         assert sub is not None
@@ -701,6 +813,7 @@ def _scenario(top: _Table, default_name: str) -> Scenario:
     assert inputs is not None
     sender, recipients, path, envelope_sender = _inputs(inputs)
     relay_t, ses_t = top.sub("relay"), top.sub("ses")
+    zone_budget = [MAX_ZONE_RECORDS]
     scenario = Scenario(
         name=top.text("name", default_name), description=top.text("description", ""),
         region=region, date=date, sender=sender, recipients=recipients,
@@ -709,10 +822,11 @@ def _scenario(top: _Table, default_name: str) -> Scenario:
         expected=_expected(top.sub("expected", required=True)),  # type: ignore[arg-type]
         relay=_relay(relay_t, region) if relay_t else None,
         iam_users=tuple(_iam_user(u) for u in _iam_tables(top)),
-        ses=_ses(ses_t, region, date), zones=_zones(top.sub("zones")),
-        dns_faults=_dns(top.sub("dns")), mtas=tuple(_mta(m) for m in top.tables("mta")),
+        ses=_ses(ses_t, region, date), zones=_zones(top.sub("zones"), zone_budget),
+        dns_faults=_dns(top.sub("dns")),
+        mtas=tuple(_mta(m) for m in top.tables("mta", MAX_MTAS)),
         mta_sts=_mta_sts(top.sub("mta_sts")), delay=top.number("delay", float, 0.0, MAX_DELAY),
-        resolver_zones=_zones(top.sub("resolver_zones")),
+        resolver_zones=_zones(top.sub("resolver_zones"), zone_budget),
         source=top.source,
     )
     top.done()
@@ -724,7 +838,7 @@ def _iam_tables(top: _Table) -> list[_Table]:
     iam = top.sub("iam")
     if iam is None:
         return []
-    users = iam.tables("users")
+    users = iam.tables("users", MAX_IAM_USERS)
     iam.done()
     return users
 
@@ -732,9 +846,9 @@ def _iam_tables(top: _Table) -> list[_Table]:
 def _cross_check(s: Scenario, top: _Table) -> None:
     """References between sections: relay key labels must name a key that exists."""
     labels = [k.label for u in s.iam_users for k in u.keys]
-    dupes = {label for label in labels if labels.count(label) > 1}
+    dupes = {label for label, n in Counter(labels).items() if n > 1}
     if dupes:
-        top.fail(f"IAM key label {sorted(dupes)[0]!r} is used twice", "iam.users")
+        top.fail(f"IAM key label {_quote(sorted(dupes)[0])} is used twice", "iam.users")
     wanted = []
     if s.relay and isinstance(s.relay.username, KeyRef):
         wanted.append(("relay.username.key", s.relay.username.label))
@@ -742,8 +856,8 @@ def _cross_check(s: Scenario, top: _Table) -> None:
         wanted.append((f"relay.password.{s.relay.password.kind}", s.relay.password.label))
     for where, label in wanted:
         if label not in labels:
-            top.fail(f"no IAM key with label {label!r} (known: {', '.join(labels) or 'none'})",
-                     where)
+            top.fail(f"no IAM key with label {_quote(label)} "
+                     f"(known: {', '.join(labels) or 'none'})", where)
 
 
 def list_scenarios() -> list[str]:
@@ -758,7 +872,7 @@ def scenario_path(name_or_path: str) -> Path:
     path = SCENARIO_DIR / f"{name_or_path}.toml"
     if not path.is_file():
         known = ", ".join(list_scenarios()) or "none"
-        raise ScenarioError(f"unknown scenario {name_or_path!r} (known: {known})")
+        raise ScenarioError(f"unknown scenario {_quote(name_or_path)} (known: {known})")
     return path
 
 
@@ -766,17 +880,25 @@ def load_scenario(name_or_path: str) -> Scenario:
     """Read and validate a scenario; raises ScenarioError with one clear line."""
     path = scenario_path(name_or_path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        with path.open("rb") as fh:  # read at most one byte past the bound (a FIFO, /dev/zero)
+            data = fh.read(MAX_SCENARIO_BYTES + 1)
+        if len(data) > MAX_SCENARIO_BYTES:
+            raise ScenarioError(f"cannot read scenario {_quote(str(path))}: larger than "
+                                f"{MAX_SCENARIO_BYTES:,} bytes, the most a scenario file may be")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ScenarioError(f"cannot read scenario {str(path)!r}: not UTF-8 text at byte "
+        raise ScenarioError(f"cannot read scenario {_quote(str(path))}: not UTF-8 text at byte "
                             f"{exc.start}") from None
     except OSError as exc:
-        raise ScenarioError(f"cannot read scenario {str(path)!r}: {_reason(exc)}") from None
+        raise ScenarioError(f"cannot read scenario {_quote(str(path))}: {_reason(exc)}") from None
     return parse_scenario(text, source=path.name, default_name=path.stem)
 
 
 def parse_scenario(text: str, *, source: str = "<scenario>", default_name: str = "") -> Scenario:
     """Validate scenario TOML text (the body of load_scenario, usable on strings in tests)."""
+    if len(text) > MAX_SCENARIO_BYTES:
+        raise ScenarioError(f"{source}: {len(text):,} characters; a scenario file may have at "
+                            f"most {MAX_SCENARIO_BYTES:,}")
     try:
         data = tomllib.loads(text)
         return _scenario(_Table(data, "", source), default_name or "scenario")
