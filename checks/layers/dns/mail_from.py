@@ -43,7 +43,8 @@ async def mail_from_mx(ctx: Context, deps: Deps) -> Outcome:
     if problem:
         return failed(
             problem,
-            _mx_failure_text(deps),
+            (NULL_MX_TEXT.format(custom=custom, expected=expected) if is_null_mx(mx) else "")
+            + _mx_failure_text(deps),
             evidence=evidence,
             fix=_mail_from_fix(custom, expected),
             facts={"domain": custom},
@@ -64,14 +65,30 @@ async def mail_from_mx(ctx: Context, deps: Deps) -> Outcome:
     )
 
 
+NULL_MX_TEXT = (
+    "'MX 0 .' is a null MX (RFC 7505): it says {custom} accepts no mail at all, so the "
+    "bounces and complaints receivers send to the MAIL FROM address are lost. SES requires "
+    "the MAIL FROM domain's one MX to be {expected}, where it receives that feedback.\n"
+)
+
+
+def is_null_mx(mx: DnsAnswer) -> bool:
+    """The RFC 7505 null MX: one record, preference 0, exchange '.' (the root)."""
+    return len(mx.records) == 1 and mx.records[0].split() == ["0", "."]
+
+
 def _mail_from_problem(mx: DnsAnswer, custom: str, expected: str) -> str:
     hosts = [r.split()[-1].rstrip(".").lower() for r in mx.records]
     if not hosts:
         return f"{custom} has no MX record"
+    if is_null_mx(mx):
+        return (f"{custom} publishes a null MX ('MX 0 .', RFC 7505: it accepts no mail), "
+                f"not an MX to {expected}")
     if len(hosts) > 1:
         return f"{custom} has {len(hosts)} MX records; SES needs exactly one"
     if hosts[0] != expected:
-        return f"The MX of {custom} points to {hosts[0]}, not {expected}"
+        where = hosts[0] or "the root ('.')"
+        return f"The MX of {custom} points to {where}, not {expected}"
     return ""
 
 
