@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 _TAG = re.compile(r"^[a-z][a-z0-9_]*$", re.I)
+#: a tag name as the tag-lists of RFC 6376 3.2 and RFC 7489 6.4 spell it
+TAG_NAME = _TAG
 
 
 def select_one(

@@ -29,15 +29,27 @@ def test_rfc7489_examples() -> None:
     [
         "p=reject; v=DMARC1",  # v must come first
         "v=DMARC1; p=rejet",
-        "v=DMARC1; p=reject; pct=150",
-        "v=DMARC1; p=reject; adkim=x",
-        "v=DMARC1; p=reject; rua=dmarc@example.com",
         "v=DMARC1",  # no p and no rua
     ],
 )
 def test_dmarc_invalid(text: str) -> None:
     with pytest.raises(dmarc.DmarcSyntaxError):
         dmarc.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("v=DMARC1; p=reject; pct=150", "pct=150"),
+        ("v=DMARC1; p=reject; adkim=x", "adkim=x"),
+        ("v=DMARC1; p=reject; rua=dmarc@example.com", "'dmarc@example.com' is not a URI"),
+    ],
+)
+def test_dmarc_bad_tag_outside_the_policy_keeps_it(text: str, named: str) -> None:
+    """RFC 7489 6.3: a syntax error outside v= and p= is discarded, the policy stays."""
+    record = dmarc.parse(text)
+    assert record.p == "reject" and record.policy_error is None
+    assert any(named in w for w in record.warnings), record.warnings
 
 
 def test_dmarc_missing_p_with_rua_is_none() -> None:

@@ -63,9 +63,10 @@ async def dmarc_record(ctx: Context, deps: Deps) -> Outcome:
     except dmarc.DmarcSyntaxError as exc:
         return failed(
             f"DMARC record of {owner} is invalid: {exc}",
-            "Receivers ignore a DMARC record they cannot parse, as if there were none.",
+            "Receivers ignore a DMARC record whose v= or policy (p=, sp=) they cannot "
+            "read, as if there were none (RFC 7489 6.6.3).",
             evidence=evidence,
-            fix=_dmarc_fix(domain),
+            fix=_invalid_fix(domain, owner, text),
             facts={"domain": domain, "record": None},
         )
     return await _dmarc_ok(ctx, domain, owner, record, evidence)
@@ -117,17 +118,20 @@ async def _dmarc_ok(
             ),
             facts=facts,
         )
-    if [w for w in warnings if not w.startswith("p=none") and not w.startswith("no rua")]:
-        return warned(
-            f"DMARC record of {domain}{where}: {warnings[0]}",
-            text + "\n" + "\n".join(warnings),
-            evidence=evidence + more,
-            facts=facts,
-        )
     applies = f"p={record.p}"
     if owner != domain:
         given = "sp" in record.tags
         applies = f"sp={record.sp} applies (p={record.p})" if given else f"p={record.p} (no sp=)"
+    significant = [w for w in warnings if not w.startswith(("p=none", "no rua"))]
+    if significant:
+        return warned(
+            f"DMARC record of {domain}{where}: {applies}, but {significant[0]}",
+            text + "\nThe policy itself is read and applied; only what is named here is "
+            "ignored or weakens it.\n" + "\n".join(warnings),
+            evidence=evidence + more,
+            fix=_parts_fix(owner, record, significant),
+            facts=facts,
+        )
     return passed(
         f"DMARC record of {domain}{where}: {applies}",
         text + ("\n" + "\n".join(warnings) if warnings else ""),
@@ -170,6 +174,34 @@ def _several_records(
             ("Delete the others (merge what you meant into the one you keep).",),
         ),
         facts={"domain": domain, "record": None, "owner": owner},
+    )
+
+
+def _parts_fix(owner: str, record: dmarc.DmarcRecord, problems: list[str]) -> Fix:
+    """Correct what receivers ignore, never by weakening the policy that applies."""
+    keep = () if record.p == "none" else (
+        f"Keep p={record.p}: publishing a weaker policy is not the fix.",)
+    return Fix(
+        f"Correct the tags of _dmarc.{owner} named above",
+        (f"Current record: {record.raw}", *problems, *keep),
+    )
+
+
+def _invalid_fix(domain: str, owner: str, text: str) -> Fix:
+    """Repair an invalid record without suggesting a weaker policy than the one it names."""
+    published = dmarc.published_policy(text)
+    raw_p = dmarc.read_tags(text)[0].get("p")
+    if published is None and not raw_p:
+        return _dmarc_fix(domain)
+    keep = (
+        f"Keep p={published}: correct only what is named above; a weaker policy is not "
+        "the fix." if published else
+        f"p={raw_p} is not a policy: write the one you meant (reject or quarantine to "
+        "enforce; none only monitors)."
+    )
+    return Fix(
+        f"Correct the DMARC record at _dmarc.{owner}",
+        (f"Current record: {text}", keep),
     )
 
 
