@@ -88,11 +88,12 @@ POLICY = "version: STSv1\nmode: enforce\nmx: *.mail.protection.outlook.com\nmax_
 
 #: HTTPS fault -> (status, cause named in the summary). A bad certificate and a wrong
 #: content type are faults of the policy itself (RFC 8461 3.3: a valid certificate, and
-#: text/plain), so fail/warn; only the timeout is "could not check" from here.
+#: text/plain), so warn: senders that cannot fetch a valid policy deliver as if there were
+#: none (RFC 8461 5); only the timeout is "could not check" from here.
 HTTPS_CAUSES = {
     "timeout": (Status.ERROR, "no answer within"),
     "wrong_type": (Status.WARN, "Content-Type is 'text/html; charset=utf-8', not text/plain"),
-    "bad_cert": (Status.FAIL, "the certificate is not trusted or does not match the host"),
+    "bad_cert": (Status.WARN, "the certificate is not trusted or does not match the host"),
 }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Sequence
 
 from checks.context import Context
@@ -47,14 +46,54 @@ async def _policy_host_address(ctx: Context, host: str) -> tuple[str | None, Dns
     return (answer.records[0] if answer.ok else None), answer
 
 
+#: RFC 8461 5: what senders do when discovery ends without a usable policy
+_NOT_IN_EFFECT = (
+    "Senders then deliver as if {domain} had no MTA-STS policy (RFC 8461 5): opportunistic "
+    "TLS, no MX or certificate checks. A sender that still holds a valid policy cached "
+    "from an earlier fetch keeps applying that one until its max_age runs out. Mail is not "
+    "refused for this, so it explains no bounce; {domain} only loses MTA-STS protection."
+)
+
+
+def _not_in_effect(
+    domain: str, why: str, detail: str, evidence: tuple[Evidence, ...], fix: Fix | None = None
+) -> Outcome:
+    """A record or policy senders cannot use: a warning, never a delivery failure."""
+    return warned(
+        f"MTA-STS of {domain} is not in effect: {why}",
+        f"{detail}\n{_NOT_IN_EFFECT.format(domain=domain)}",
+        evidence=evidence,
+        fix=fix or _sts_fix(domain, []),
+        facts={"in_effect": False},
+    )
+
+
 def _policy_host_missing(domain: str, host: str, txt: DnsAnswer, answer: DnsAnswer) -> Outcome:
-    return failed(
-        f"The MTA-STS policy of {domain} cannot be fetched: {host} has no address "
-        f"({answer.plain()})",
+    return _not_in_effect(
+        domain,
+        f"the policy cannot be fetched: {host} has no address ({answer.plain()})",
         f"{domain} announces MTA-STS (_mta-sts.{domain}), but the policy host {host} does "
         "not resolve, so senders cannot fetch the policy.",
-        evidence=(evidence_of(txt), evidence_of(answer)),
-        fix=_sts_fix(domain, []),
+        (evidence_of(txt), evidence_of(answer)),
+    )
+
+
+def _several_records(domain: str, found: Sequence[str], txt: DnsAnswer) -> Outcome:
+    """RFC 8461 3.1: more than one v=STSv1 record: senders assume there is no policy."""
+    listed = "; ".join(f'"{r}"' for r in found)
+    return _not_in_effect(
+        domain,
+        f"{len(found)} v=STSv1 records at _mta-sts.{domain} ({listed})",
+        f"_mta-sts.{domain} has {len(found)} TXT records starting with v=STSv1. RFC 8461 3.1: "
+        "when there is not exactly one, senders assume the domain has no MTA-STS policy and "
+        "do not fetch it.",
+        (evidence_of(txt),),
+        Fix(
+            f"The recipient ({domain}) must keep exactly one v=STSv1 record at "
+            f"_mta-sts.{domain}",
+            (f"Delete the others: {listed}",
+             "Keep the one whose id= matches the policy now served."),
+        ),
     )
 
 
@@ -63,11 +102,29 @@ async def _sts_for(ctx: Context, domain: str) -> Outcome:
     if unusable(txt):
         raise dns_error(txt, f"the MTA-STS record of {domain}")
     text, _why = mta_sts.select(txt.records)
+    found = mta_sts.records(txt.records)
+    if text is None and len(found) > 1:
+        return _several_records(domain, found, txt)
     if text is None:
         return passed(
             f"{domain} publishes no MTA-STS policy",
             "MTA-STS is optional; senders then use opportunistic TLS.",
             evidence=(evidence_of(txt),),
+        )
+    try:
+        mta_sts.parse_record(text)
+    except mta_sts.MtaStsError as exc:
+        return _not_in_effect(
+            domain,
+            f"its _mta-sts record is invalid: {exc}",
+            f"_mta-sts.{domain} says \"{text}\". RFC 8461 3.1: with a record that is not "
+            "valid, senders stop policy discovery and do not fetch the policy.",
+            (evidence_of(txt),),
+            Fix(
+                f"The recipient ({domain}) must correct _mta-sts.{domain}",
+                (f"Current record: {text}",
+                 'Form: "v=STSv1; id=<1 to 32 letters or digits>"'),
+            ),
         )
     host = f"mta-sts.{domain}"
     address, looked_up = await _policy_host_address(ctx, host)
@@ -93,14 +150,38 @@ async def _sts_for(ctx: Context, domain: str) -> Outcome:
         )
     if not fetched.ok:
         why = fetched.error or f"its policy URL answers HTTP {fetched.status}"
-        return failed(
-            f"The MTA-STS policy of {domain} cannot be fetched: {why}",
+        return _not_in_effect(
+            domain,
+            f"the policy cannot be fetched: {why}",
             f"{domain} announces MTA-STS (_mta-sts.{domain}), but the policy at "
             f"https://mta-sts.{domain}/.well-known/mta-sts.txt cannot be fetched: {why}.",
-            evidence=evidence,
-            fix=_sts_fix(domain, []),
+            evidence,
         )
-    return await _sts_policy_outcome(ctx, domain, text, fetched, evidence)
+    if len(fetched.text.encode("utf-8")) >= https.MAX_BYTES:
+        return _too_large(domain, evidence)
+    return await _sts_policy_outcome(ctx, domain, fetched, evidence)
+
+
+def _too_large(domain: str, evidence: tuple[Evidence, ...]) -> Outcome:
+    """mailpath reads at most https.MAX_BYTES: a body that fills them is cut, so its mx:
+    lines cannot be judged; say the size instead of blaming a line the cut hid."""
+    kb = https.MAX_BYTES // 1024
+    return _not_in_effect(
+        domain,
+        f"the policy is {kb} KB or larger, over the limit",
+        f"The policy at https://mta-sts.{domain}/.well-known/mta-sts.txt fills the {kb} KB "
+        f"mailpath reads, so it is at least that long: RFC 8461 3.3 recommends policies of "
+        f"at most {kb} KB. Senders that stop reading there get a cut policy and may discard "
+        "it or miss mx: lines after the cut; mailpath does not judge MX coverage from a cut "
+        "policy.",
+        evidence,
+        Fix(
+            f"The recipient ({domain}) must shrink its MTA-STS policy under {kb} KB",
+            ("A policy needs only version, mode, max_age and one mx: line per MX host "
+             "(or a *.name pattern covering several).",
+             f"Then change the id= in _mta-sts.{domain} so senders fetch it again."),
+        ),
+    )
 
 
 _NOT_REACHED = (
@@ -120,19 +201,20 @@ def fetch_timeout(check_timeout: float) -> float:
 async def _sts_policy_outcome(
     ctx: Context,
     domain: str,
-    record: str,
     fetched: https.HttpsResult,
     evidence: tuple[Evidence, ...],
 ) -> Outcome:
     try:
-        mta_sts.parse_record(record)
         policy = mta_sts.parse_policy(fetched.text)
     except mta_sts.MtaStsError as exc:
-        return failed(
-            f"MTA-STS of {domain} is invalid: {exc}",
-            "Senders ignore an invalid policy.",
-            evidence=evidence,
-            fix=_sts_fix(domain, []),
+        served = "" if fetched.content_type.startswith("text/plain") else (
+            f" It is served as {fetched.content_type or 'no Content-Type'!r}, not text/plain.")
+        return _not_in_effect(
+            domain,
+            f"its policy is invalid: {exc}",
+            f"The policy at https://mta-sts.{domain}/.well-known/mta-sts.txt is not a valid "
+            f"MTA-STS policy ({exc}).{served}",
+            evidence,
         )
     answer, hosts = await mx_hosts(ctx, domain)
     if unusable(answer):
@@ -196,17 +278,40 @@ async def _tls_rpt_for(ctx: Context, domain: str) -> Outcome:
     answer = await lookup(ctx, f"_smtp._tls.{domain}", "TXT")
     if unusable(answer):
         raise dns_error(answer, f"the TLS-RPT record of {domain}")
-    found = [r for r in answer.records if r.startswith("v=TLSRPTv1")]
-    if not found:
+    found = mta_sts.tlsrpt_records(answer.records)
+    near = [r for r in answer.records if mta_sts.is_tlsrpt(r)]
+    evidence = (evidence_of(answer),)
+    if not near:
         return passed(
             f"{domain} publishes no TLS-RPT record",
             "TLS-RPT is optional: it only asks senders for TLS failure reports.",
-            evidence=(evidence_of(answer),),
+            evidence=evidence,
         )
-    if len(found) > 1 or not re.search(r"rua=(mailto:|https:)", found[0]):
-        return warned(
-            f"TLS-RPT record of {domain} is not usable",
-            "RFC 8460 needs exactly one v=TLSRPTv1 record with rua=mailto: or https:.",
-            evidence=(evidence_of(answer),),
-        )
-    return passed(f"{domain} publishes a TLS-RPT record", found[0], evidence=(evidence_of(answer),))
+    found = found or near[:1]  # only near misses: the first one's fault is named
+    if len(found) > 1:
+        listed = "; ".join(f'"{r}"' for r in found)
+        return _tls_rpt_unusable(
+            domain, f"{len(found)} v=TLSRPTv1 records ({listed})", found[0], evidence)
+    try:
+        mta_sts.parse_tlsrpt(found[0])
+    except mta_sts.MtaStsError as exc:
+        return _tls_rpt_unusable(domain, str(exc), found[0], evidence)
+    return passed(f"{domain} publishes a TLS-RPT record", found[0], evidence=evidence)
+
+
+def _tls_rpt_unusable(
+    domain: str, why: str, record: str, evidence: tuple[Evidence, ...]
+) -> Outcome:
+    return warned(
+        f"TLS-RPT record of {domain} is not usable: {why}",
+        "RFC 8460 3 needs exactly one record at _smtp._tls, starting with exactly "
+        "v=TLSRPTv1; and with rua= listing mailto: addresses or https: URLs. Senders "
+        f"discard any other, so {domain} gets no TLS failure reports (mail itself still "
+        "flows).",
+        evidence=evidence,
+        fix=Fix(
+            f"The recipient ({domain}) must correct _smtp._tls.{domain}",
+            (f"Current record: {record}",
+             f'Form: "v=TLSRPTv1; rua=mailto:tls-reports@{domain}"'),
+        ),
+    )
