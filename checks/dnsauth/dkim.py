@@ -134,20 +134,29 @@ def _der(data: bytes, pos: int) -> tuple[int, bytes, int]:
     return tag, data[pos : pos + length], pos + length
 
 
-def _rsa_modulus(data: bytes) -> int:
-    """The modulus of a SubjectPublicKeyInfo, or of a bare PKCS#1 RSAPublicKey."""
+def _rsa_modulus(data: bytes, *, wrapped: bool = True) -> int:
+    """The modulus of a SubjectPublicKeyInfo, or of a bare PKCS#1 RSAPublicKey.
+
+    A SubjectPublicKeyInfo wraps exactly one RSAPublicKey (RFC 3279 2.3.1), so the reader
+    unwraps at most once (`wrapped`): a key nested in a key, however deep, is refused in
+    one step instead of being followed down."""
     tag, body, _ = _der(data, 0)
     if tag != 0x30:
         raise DkimKeyError("p= is not a DER-encoded public key")
     first, inner, after = _der(body, 0)
     if first == 0x02:  # PKCS#1 RSAPublicKey: SEQUENCE { INTEGER n, INTEGER e }
         return int.from_bytes(inner, "big")
+    if not wrapped:
+        raise DkimKeyError(
+            "p= is not a valid RSA public key: its key bits hold another key wrapper "
+            "instead of the modulus and exponent"
+        )
     if first != 0x30 or _RSA_OID not in inner:
         raise DkimKeyError("p= holds a key that is not RSA, but k= says rsa")
     bit_tag, bits, _ = _der(body, after)
     if bit_tag != 0x03 or not bits:
         raise DkimKeyError("p= is not a DER-encoded public key (no key bits)")
-    return _rsa_modulus(bits[1:])  # skip the BIT STRING's unused-bits byte
+    return _rsa_modulus(bits[1:], wrapped=False)  # skip the BIT STRING's unused-bits byte
 
 
 def problems(key: DkimKey) -> tuple[list[str], list[str]]:
