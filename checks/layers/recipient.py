@@ -18,7 +18,7 @@ from checks.layers.dns.common import (
 from checks.layers.dns.common import evidence_of as _ev
 from checks.model import Evidence, Fix, Layer, Outcome, errored, failed, passed, skipped, warned
 from checks.net import smtp
-from checks.net.dns import DnsAnswer, lookup
+from checks.net.dns import DnsAnswer, DnsStatus, lookup
 from checks.registry import CheckError, Deps, check
 
 PROBE_TIMEOUT = 8.0
@@ -115,8 +115,9 @@ def has_address(answers: Sequence[DnsAnswer]) -> bool:
 
 def no_address_text(answers: Sequence[DnsAnswer]) -> str:
     """Why a host has no address: NXDOMAIN, or neither an A nor an AAAA record."""
-    if any(a.status.value == "nxdomain" for a in answers):
-        return next(a for a in answers if a.status.value == "nxdomain").plain()
+    nxdomain = next((a for a in answers if a.status is DnsStatus.NXDOMAIN), None)
+    if nxdomain is not None:
+        return nxdomain.plain()
     return "the name exists but has neither an A nor an AAAA record (NODATA)"
 
 
@@ -304,9 +305,9 @@ async def _no_tls(ctx: Context, deps: Deps, host: str, result: smtp.ProbeResult,
     return warned(
         f"{host}:25 {words}: SES delivers to it without TLS",
         f"{host} {words}. SES uses TLS when the receiving server offers it and otherwise "
-        "delivers in cleartext, so mail still arrives, unencrypted on the way. It is not "
-        "delivered only if the configuration set you send with requires TLS (TlsPolicy "
-        "Require), or if the recipient required TLS (MTA-STS in enforce mode, or DANE); "
+        "delivers in cleartext, so mail still arrives, unencrypted on the way. SES holds it "
+        "back only if the configuration set you send with requires TLS (TlsPolicy Require) "
+        "or the recipient requires it (MTA-STS in enforce mode, or DANE): "
         f"{_sts_unknown(deps)}\n{_CAVEAT}",
         evidence=evidence,
         facts=facts,
@@ -318,7 +319,11 @@ async def _no_tls(ctx: Context, deps: Deps, host: str, result: smtp.ProbeResult,
 
 
 def _sts_unknown(deps: Deps) -> str:
+    """What the recipient publishes of MTA-STS and DANE, when neither requires TLS."""
     unsettled = deps.unsettled(MTA_STS)
+    if unsettled is None and deps.get(MTA_STS, "mode") == "testing":
+        return ("its MTA-STS policy is in testing mode (senders report TLS failures but "
+                "still deliver), and it publishes no TLSA records.")
     if unsettled is None:
         return "the recipient publishes neither."
     return (f"no TLSA records are published, but the MTA-STS policy could not be read "

@@ -106,6 +106,7 @@ async def test_no_starttls_with_mta_sts_testing_stays_a_warning(lab_factory: Any
     lab = lab_factory(scenario(records, NO_TLS_MTA, POLICY.format(mode="testing")))
     probe = (await recipient_results(lab))[PROBE]
     assert probe.status is Status.WARN, text_of(probe)
+    assert "MTA-STS policy is in testing mode" in probe.outcome.explanation
 
 
 async def test_no_starttls_with_dane_tlsa_is_a_root_cause(lab_factory: Any) -> None:
