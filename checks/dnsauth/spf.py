@@ -5,9 +5,12 @@ same against the lab, the real DNS or a table in a unit test. Besides the
 result it builds a cost tree: every term, the DNS lookups it spent and, for
 `include`/`redirect`, the subtree of the record it pulled in.
 
-Without a client IP (`ip=None`) it runs as an *analysis*: no mechanism matches,
-so every term is visited and the lookup total is the worst case a receiver
-may spend. Limits are then reported rather than cutting the walk short.
+Without a client IP (`ip=None`) it runs as an *analysis* for an address that no
+mechanism names: ip4/ip6/a/mx/ptr/exists never match, an include matches only when the
+record it pulls in passes anyway, and `all` matches (it matches every address). So, as
+for a receiver, evaluation ends at `all` (RFC 7208 5.1: terms after it are never tested)
+and the lookup total is the most a receiver may spend on this record. A limit or error
+found on the way is reported (once) rather than cutting the walk short.
 """
 
 from __future__ import annotations
@@ -116,9 +119,13 @@ def parse(text: str) -> SpfRecord:
     return SpfRecord(text, tuple(terms), modifiers.get("redirect"), modifiers.get("exp"))
 
 
-def _is_modifier(raw: str) -> bool:
+def is_modifier(raw: str) -> bool:
+    """name=value (redirect=, exp=, unknown modifiers), as opposed to a mechanism."""
     name, eq, _ = raw.partition("=")
     return bool(eq) and bool(_NAME.match(name))
+
+
+_is_modifier = is_modifier
 
 
 def _add_modifier(raw: str, modifiers: dict[str, str]) -> None:
@@ -203,6 +210,14 @@ def passes_everyone(record: str | None) -> bool:
     return parsed is not None and any(t.name == "all" and t.qualifier == "+" for t in parsed.terms)
 
 
+def dead_terms(record: SpfRecord) -> tuple[Term, ...]:
+    """Mechanisms after the first `all`: RFC 7208 5.1 says they are never tested."""
+    for n, term in enumerate(record.terms):
+        if term.name == "all":
+            return record.terms[n + 1 :]
+    return ()
+
+
 def name_problem(name: str) -> str:
     """Why name is not a usable domain name ('' when it is): RFC 1035 2.3.4 allows labels
     of 1 to 63 octets and names of up to 253 characters (RFC 7208 4.3, 4.8)."""
@@ -274,6 +289,49 @@ class SpfOutcome:
         return "\n".join(self.tree.render())
 
 
+# -- the networks a record authorises -----------------------------------------
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+async def authorised_networks(lookup: Lookup, domain: str) -> tuple[list[Network], str]:
+    """The ip4:/ip6: networks a record passes, following macro-free includes before its
+    `all` (at most LOOKUP_LIMIT records): how a provider such as SES publishes its sending
+    ranges. ([], why) when the record cannot be read or names no network."""
+    found: list[Network] = []
+    todo = [domain.rstrip(".").lower()]
+    seen: set[str] = set()
+    while todo and len(seen) < LOOKUP_LIMIT:
+        name = todo.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        answer = await lookup(name, "TXT")
+        text, why = select(answer.records) if answer.ok else (None, f"TXT {name}: {answer.plain()}")
+        if text is None:
+            return [], why or f"no SPF record on {name}"
+        try:
+            record = parse(text)
+        except (SpfSyntaxError, macros.MacroError) as exc:
+            return [], f"{name}: {exc}"
+        live = record.terms[: len(record.terms) - len(dead_terms(record))]
+        for term in live:
+            if term.qualifier != "+" or not term.value:
+                continue
+            if term.name in ("ip4", "ip6"):
+                found.append(ipaddress.ip_network(term.value))
+            elif term.name == "include" and "%" not in term.value:
+                todo.append(term.value.rstrip(".").lower())
+    return (found, "") if found else ([], f"the SPF of {domain} names no ip4:/ip6: network")
+
+
+def sample_addresses(network: Network) -> list[IP]:
+    """The first and the last host address of a network (one address for a /32 or /128)."""
+    if network.num_addresses <= 2:
+        return [network.network_address]
+    return [network.network_address + 1, network.broadcast_address - 1]
+
+
 # -- evaluation ----------------------------------------------------------------
 
 
@@ -307,20 +365,29 @@ class _State:
         errors.append(reason)
 
     def spend(self, term: str) -> None:
+        """Count a DNS-querying term; the first one past the limit is the permerror (an
+        analysis goes on counting, but states the limit once)."""
         self.lookups += 1
-        if self.lookups > LOOKUP_LIMIT:
+        if self.lookups == LOOKUP_LIMIT + 1:
             self.problem(
                 SpfResult.PERMERROR,
-                f"more than {LOOKUP_LIMIT} DNS lookups (the {self.lookups}th is {term})",
+                f"more than {LOOKUP_LIMIT} DNS lookups "
+                f"(the {ordinal(self.lookups)} is {term})",
             )
 
     def void(self, name: str) -> None:
         self.voids += 1
-        if self.voids > VOID_LIMIT:
+        if self.voids == VOID_LIMIT + 1:
             self.problem(
                 SpfResult.PERMERROR,
-                f"more than {VOID_LIMIT} void lookups (the {self.voids}th is {name})",
+                f"more than {VOID_LIMIT} void lookups (the {ordinal(self.voids)} is {name})",
             )
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, 22nd, 101st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 async def check_host(
@@ -352,13 +419,25 @@ def _record_of(root: Node) -> str | None:
     return root.note.removeprefix("record: ") if root.note.startswith("record: ") else None
 
 
+#: an analysis names at most this many distinct problems in its reason
+_MAX_REASONS = 3
+
+
 def _final(state: _State, result: SpfResult, reason: str) -> tuple[SpfResult, str]:
     """In an analysis, limits and DNS errors found on the way decide the result."""
     if state.perm_errors:
-        return SpfResult.PERMERROR, "; ".join(dict.fromkeys(state.perm_errors))
+        return SpfResult.PERMERROR, _joined(state.perm_errors)
     if state.temp_errors:
-        return SpfResult.TEMPERROR, "; ".join(dict.fromkeys(state.temp_errors))
+        return SpfResult.TEMPERROR, _joined(state.temp_errors)
     return result, reason
+
+
+def _joined(reasons: list[str]) -> str:
+    """Distinct reasons in the order found, the first few only ('; and 4 more')."""
+    distinct = list(dict.fromkeys(reasons))
+    more = len(distinct) - _MAX_REASONS
+    shown = "; ".join(distinct[:_MAX_REASONS])
+    return f"{shown}; and {more} more" if more > 0 else shown
 
 
 async def _fetch_record(state: _State, domain: str) -> tuple[SpfRecord | None, str]:
@@ -465,7 +544,8 @@ async def _term(
 
 
 async def _all(state: _State, term: Term, domain: str, node: Node, stack: tuple[str, ...]) -> bool:
-    return not state.analysing
+    """RFC 7208 5.1: all matches every address, so nothing after it is ever tested."""
+    return True
 
 
 async def _ip(state: _State, term: Term, domain: str, node: Node, stack: tuple[str, ...]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from dataclasses import replace
 from typing import Any
 
@@ -136,6 +137,9 @@ async def spf_record(ctx: Context, deps: Deps) -> Outcome:
         return _broken(summary, domain, out, where, evidence, facts)
     if spf.passes_everyone(out.record):
         return _plus_all(domain, out, where, evidence, facts)
+    parsed = spf.parse(out.record) if out.record else None
+    if parsed is not None and spf.dead_terms(parsed):
+        return _dead_terms(domain, parsed, out, where, evidence, facts)
     return passed(
         f"One valid SPF record on {domain} ({out.lookups}/10 DNS lookups)",
         f"{where} The record parses and stays within RFC 7208's limits "
@@ -171,6 +175,40 @@ def _plus_all(
     )
 
 
+def _dead_terms(
+    domain: str,
+    record: spf.SpfRecord,
+    out: spf.SpfOutcome,
+    where: str,
+    evidence: tuple[Evidence, ...],
+    facts: dict[str, Any],
+) -> Outcome:
+    """Mechanisms after all: valid, but receivers never test them (RFC 7208 5.1)."""
+    dead = spf.dead_terms(record)
+    at_all = next(t for t in record.terms if t.name == "all")
+    names = " ".join(t.raw for t in dead)
+    cleaned = _without_dead_terms(record.raw)
+    return warned(
+        f"SPF of {domain} has terms after {at_all.raw} that receivers never evaluate: {names}",
+        f"{where} Evaluation stops at the first match and {at_all.raw} matches every address, "
+        f"so RFC 7208 5.1 never tests what follows it: whatever {names} was meant to "
+        f"authorise is not authorised. The rest of the record is valid ({out.lookups} of 10 "
+        f"DNS lookups, {out.voids} of 2 void lookups, counted up to {at_all.raw} as "
+        "receivers count them).",
+        evidence=evidence,
+        fix=Fix(
+            f"Move the terms you need before {at_all.raw}; delete the others",
+            (f'{domain}. TXT "{cleaned}"  (the same result for every sender, without them)',
+             f"If one of them names a sender you use, move it before {at_all.raw} instead "
+             "(an include's target must then have an SPF record, or the whole record is a "
+             "permerror)."),
+            action="copy_record",
+            action_args={"name": domain, "type": "TXT", "value": cleaned},
+        ),
+        facts={**facts, "dead_terms": [t.raw for t in dead]},
+    )
+
+
 def _broken(
     summary: str,
     domain: str,
@@ -181,10 +219,12 @@ def _broken(
     explains: tuple[str, ...] = (),
 ) -> Outcome:
     """The failure for an SPF permerror (both SPF checks word it the same way)."""
+    whom = "every sender, SES included" if not out.tree.children else (
+        "every sender no earlier term matches (dns.spf.authorises_ses says whether SES's "
+        "addresses reach it)")
     text = (
         f"{where} RFC 7208 makes this a permanent error: receivers treat SPF as failed for "
-        f"every sender, SES included. Cause: {out.reason}. The tree shows what each term "
-        "costs in DNS lookups."
+        f"{whom}. Cause: {out.reason}. The tree shows what each term costs in DNS lookups."
     )
     fix = _spf_permerror_fix(domain, out)
     return failed(summary, text, evidence=evidence, fix=fix, facts=facts, explains=explains)
@@ -218,13 +258,38 @@ def publish_spf(domain: str, current: str | None) -> Fix:
     )
 
 
-def _with_ses_include(current: str | None) -> str:
+def _with_ses_include(current: str | None, blocker: str | None = None) -> str:
+    """The record with one plain include:amazonses.com where evaluation reaches it first:
+    before `blocker` (the term that stopped SES's addresses), else before all (or
+    redirect=); other include:amazonses.com terms and the never-tested terms after all
+    are left out."""
     if not current:
         return f"v=spf1 include:{SES_SPF_INCLUDE} ~all"
-    terms = current.split()
-    tail = [t for t in terms[1:] if t.lstrip("+-~?").lower() == "all" or t.startswith("redirect=")]
-    body = [t for t in terms[1:] if t not in tail]
-    return " ".join(["v=spf1", *body, f"include:{SES_SPF_INCLUDE}", *tail])
+    terms = _without_dead_terms(current).split()[1:]
+    ses = f"include:{SES_SPF_INCLUDE}"
+    kept = [t for t in terms if t.lstrip("+-~?").lower() != ses or t == blocker]
+    stop = next((n for n, t in enumerate(kept) if t == blocker), None)
+    if stop is not None and kept[stop].lstrip("+-~?").lower() == ses:
+        kept[stop] = ses
+        return " ".join(["v=spf1", *kept])
+    if stop is None:
+        stop = next((n for n, t in enumerate(kept)
+                     if _mechanism(t) == "all" or t.lower().startswith("redirect=")), len(kept))
+    return " ".join(["v=spf1", *kept[:stop], ses, *kept[stop:]])
+
+
+def _without_dead_terms(record: str) -> str:
+    """The record without the mechanisms after its first all (RFC 7208 5.1: never tested);
+    modifiers stay where they are."""
+    terms = record.split()
+    at_all = next((n for n, t in enumerate(terms) if n and _mechanism(t) == "all"), None)
+    if at_all is None:
+        return record
+    return " ".join(terms[: at_all + 1] + [t for t in terms[at_all + 1 :] if spf.is_modifier(t)])
+
+
+def _mechanism(term: str) -> str:
+    return term.lstrip("+-~?").split(":", 1)[0].split("/", 1)[0].lower()
 
 
 @check("dns.spf.authorises_ses", Layer.DNS, "SPF authorises Amazon SES", needs=(MAIL_FROM,))
@@ -281,7 +346,8 @@ def _with_ip_results(
 
 
 async def _ses_authorisation(ctx: Context, deps: Deps) -> Outcome:
-    """Whether the SPF that SES's mail is judged by includes SES (without a client IP)."""
+    """Whether the SPF that SES's mail is judged by passes SES's sending addresses: RFC 7208
+    check_host() for addresses of each SES range, left to right as a receiver evaluates."""
     custom, known = ses_mail_from(deps)
     if known and not custom:
         return passed(
@@ -293,31 +359,160 @@ async def _ses_authorisation(ctx: Context, deps: Deps) -> Outcome:
         )
     domain, where = _spf_domain(ctx, deps)
     out = await _spf_of(ctx, domain)
-    evidence = (Evidence(f"SPF lookup tree of {domain}", out.tree_text(), "dns"),)
+    tree = Evidence(f"SPF lookup tree of {domain}", out.tree_text(), "dns")
     if out.result is spf.SpfResult.TEMPERROR:
-        raise CheckError(f"SPF of {domain} could not be evaluated: {out.reason}", evidence=evidence)
-    if out.result is spf.SpfResult.PERMERROR:
+        raise CheckError(f"SPF of {domain} could not be evaluated: {out.reason}", evidence=(tree,))
+    facts: dict[str, Any] = {"domain": domain}
+    if out.result is spf.SpfResult.PERMERROR and not out.tree.children:
         summary = f"SPF of {domain} is broken, so it authorises nobody ({out.reason})"
-        facts = {"domain": domain}
-        return _broken(summary, domain, out, where, evidence, facts, ("dns.spf.record",))
-    if SES_SPF_INCLUDE not in out.includes:
-        return failed(
-            f"SPF of {domain} does not authorise Amazon SES",
-            f"{where} Its SPF "
-            f"never reaches include:{SES_SPF_INCLUDE}, so receivers get SPF "
-            f"{_tail_result(out)} for mail SES sends.",
-            evidence=evidence,
-            fix=publish_spf(domain, out.record),
-            explains=("dns.spf.record",),
-            facts={"domain": domain},
-        )
+        return _broken(summary, domain, out, where, (tree,), facts, ("dns.spf.record",))
+    ranges, source = await _ses_ranges(ctx)
+    samples = [(net, ip) for net in ranges for ip in spf.sample_addresses(net)]
+    judged = await asyncio.gather(*(_spf_for_ip(ctx, domain, str(ip)) for _, ip in samples))
+    checked = [(net, str(ip), o) for (net, ip), o in zip(samples, judged, strict=True)]
+    lines = [f"check_host({ip}, {domain}) = {o.result.value}: {o.reason}"
+             for _, ip, o in checked]
+    evidence = (tree, Evidence(f"SPF of {domain} for SES's sending ranges ({source})",
+                               "\n".join(lines), "dns"))
+    temp = next((o for _, _, o in checked if o.result is spf.SpfResult.TEMPERROR), None)
+    if temp is not None:
+        raise CheckError(f"SPF of {domain} could not be evaluated for SES's addresses: "
+                         f"{temp.reason}", explanation=where, evidence=evidence)
+    perm = next((o for _, _, o in checked if o.result is spf.SpfResult.PERMERROR), None)
+    if perm is not None:
+        return _broken_for_ses(domain, perm, where, evidence, facts)
+    bad = [(net, ip, o) for net, ip, o in checked if o.result is not spf.SpfResult.PASS]
+    if bad:
+        return _not_authorised(domain, out, where, evidence, facts, checked, bad)
+    matched = ", ".join(dict.fromkeys(o.matched or "?" for _, _, o in checked))
+    later = ""
+    if out.result is spf.SpfResult.PERMERROR:
+        later = (f" For other senders the record is broken ({out.reason}; see dns.spf.record), "
+                 f"but receivers stop at {matched} for SES's addresses and never reach it.")
     return passed(
-        f"SPF of {domain} authorises Amazon SES (include:{SES_SPF_INCLUDE})",
-        where,
+        f"SPF of {domain} authorises Amazon SES ({matched})",
+        f"{where} Evaluated left to right as receivers do, addresses of each of SES's "
+        f"{len(ranges)} sending ranges match {matched} and get SPF pass.{later}",
         evidence=evidence,
-        facts={"domain": domain},
+        facts=facts,
     )
 
 
-def _tail_result(out: spf.SpfOutcome) -> str:
-    return out.result.value if out.result is not spf.SpfResult.NEUTRAL else "neutral"
+#: SES's sending ranges as amazonses.com's SPF record publishes them; used only when that
+#: record cannot be read in this run
+SES_SENDING_RANGES = (
+    "199.255.192.0/22", "199.127.232.0/22", "54.240.0.0/18", "69.169.224.0/20",
+    "23.249.208.0/20", "23.251.224.0/19", "76.223.176.0/20", "54.240.64.0/19",
+    "54.240.96.0/19", "52.82.172.0/22",
+)
+
+
+async def _ses_ranges(ctx: Context) -> tuple[list[spf.Network], str]:
+    """SES's sending networks from the SPF of amazonses.com, once per run; the built-in list
+    (and why) when that record cannot be read."""
+    async def read() -> tuple[list[spf.Network], str]:
+        found, why = await spf.authorised_networks(_lookup_fn(ctx), SES_SPF_INCLUDE)
+        if found:
+            return found, f"from the SPF of {SES_SPF_INCLUDE}"
+        builtin: list[spf.Network] = [ipaddress.ip_network(n) for n in SES_SENDING_RANGES]
+        return builtin, f"SES's published ranges built into mailpath: {why}"
+
+    return await ctx.memo(("spf", "ses-ranges"), read)
+
+
+def _broken_for_ses(domain: str, perm: spf.SpfOutcome, where: str,
+                    evidence: tuple[Evidence, ...], facts: dict[str, Any]) -> Outcome:
+    """Receivers reach a permanent error before anything authorises SES's addresses."""
+    text = (
+        f"{where} Evaluating the record left to right for SES's addresses, receivers reach an "
+        f"error before any term matches: {perm.reason}. RFC 7208 makes that a permerror, "
+        "which DMARC counts as an SPF failure, for SES's mail (and for any sender not "
+        "matched before it)."
+    )
+    return failed(
+        f"SPF of {domain} is broken before it authorises SES: SES's mail gets permerror "
+        f"({perm.reason})",
+        text,
+        evidence=evidence,
+        fix=_spf_permerror_fix(domain, perm),
+        facts=facts,
+        explains=("dns.spf.record",),
+    )
+
+
+def _not_authorised(
+    domain: str,
+    out: spf.SpfOutcome,
+    where: str,
+    evidence: tuple[Evidence, ...],
+    facts: dict[str, Any],
+    checked: list[tuple[spf.Network, str, spf.SpfOutcome]],
+    bad: list[tuple[spf.Network, str, spf.SpfOutcome]],
+) -> Outcome:
+    """Some or all of SES's addresses do not get pass: say what they get, and why."""
+    record = spf.parse(out.record) if out.record else None
+    worst = bad[0][2]
+    why, blocker = _why_not(record, worst)
+    gets = f"SPF {worst.result.value}"
+    if len(bad) < len(checked):
+        nets = ", ".join(dict.fromkeys(str(net) for net, _, _ in bad))
+        summary = (f"SPF of {domain} authorises only part of Amazon SES: addresses in {nets} "
+                   f"get {gets}")
+    else:
+        summary = f"SPF of {domain} does not authorise Amazon SES: its mail gets {gets}"
+    whom = "mail SES sends from those addresses" if len(bad) < len(checked) else (
+        "mail SES sends")
+    return failed(
+        summary,
+        f"{where} {why} Receivers give {whom} {gets}"
+        + (f" (from {blocker})." if blocker and _mechanism(blocker) == "all" else "."),
+        evidence=evidence,
+        fix=_authorise_ses_fix(domain, out.record, blocker),
+        explains=("dns.spf.record",),
+        facts={**facts, "ses_result": worst.result.value},
+    )
+
+
+def _why_not(record: spf.SpfRecord | None, worst: spf.SpfOutcome) -> tuple[str, str | None]:
+    """Why SES's address gets worst.result, and the term that stopped the evaluation."""
+    include = f"include:{SES_SPF_INCLUDE}"
+    terms = record.terms if record is not None else ()
+    ses_at = next((n for n, t in enumerate(terms)
+                   if t.name == "include" and (t.value or "").lower() == SES_SPF_INCLUDE), None)
+    hit = next((n for n, t in enumerate(terms) if t.raw == worst.matched), None)
+    if hit is not None and hit == ses_at:
+        term = terms[hit]
+        return (f"{term.raw} matches SES's addresses, but its '{term.qualifier}' qualifier "
+                f"turns the match into {term.result.value} (RFC 7208 4.6.2): only {include} "
+                "(or +include:…) authorises them.", term.raw)
+    if hit is not None:
+        term = terms[hit]
+        if term.name == "all":
+            after = (f" {include} comes after it, and RFC 7208 5.1 says terms after all are "
+                     "never tested." if ses_at is not None and ses_at > hit else
+                     f" The record has no {include} before it.")
+            return (f"Evaluation stops at the first match, and {term.raw} matches every "
+                    f"address.{after}", term.raw)
+        return (f"{term.raw} matches SES's addresses first (evaluation stops at the first "
+                f"match) and gives {term.result.value}"
+                + (f", so {include} after it is never reached." if ses_at is not None
+                   and ses_at > hit else "."), term.raw)
+    if record is not None and record.redirect and not any(t.name == "all" for t in terms):
+        return (f"No term matches SES's addresses, so receivers follow "
+                f"redirect={record.redirect}, whose record does not authorise them "
+                f"({worst.reason}).", None)
+    return ("No term matches SES's addresses and the record has neither all nor redirect=, "
+            "so RFC 7208 4.7 gives the default, neutral.", None)
+
+
+def _authorise_ses_fix(domain: str, current: str | None, blocker: str | None) -> Fix:
+    record = _with_ses_include(current, blocker)
+    return Fix(
+        f"Publish this TXT record on {domain}: {record}",
+        (f'{domain}. TXT "{record}"',
+         f"include:{SES_SPF_INCLUDE} must come before all and before any term that matches "
+         "SES's addresses, without a - ~ or ? qualifier.",
+         "Keep exactly one v=spf1 record on the name."),
+        action="copy_record",
+        action_args={"name": domain, "type": "TXT", "value": record},
+    )
