@@ -60,11 +60,21 @@ class Diagnosis:
 
     @property
     def unchecked_layers(self) -> list[Layer]:
-        """Layers in scope whose checks were all skipped (e.g. no relay settings given):
-        neither healthy nor faulty, just not checked."""
+        """Layers whose checks were all skipped (e.g. no relay settings given): neither
+        healthy nor faulty, just not checked. Those in scope (or planned), and, when the
+        scope is only the path's layers (no --layers), a layer off the path whose checks
+        ran and were all skipped: nobody asked to leave it out (the path may itself be the
+        default a missing relay setting chose), so it is not checked, never silently
+        dropped."""
         wanted = self.scope if self.scope is not None else self.planned
         return [layer for layer in Layer if _all_skipped(rows := self.layer_results(layer))
-                and (layer in wanted if wanted is not None else _whole_layer(layer, rows))]
+                and (self.off_path(layer) or (layer in wanted if wanted is not None
+                                              else _whole_layer(layer, rows)))]
+
+    def off_path(self, layer: Layer) -> bool:
+        """The scope is the path's layers (not --layers) and this layer is not one of them."""
+        return (self.scope is not None and layer not in self.scope and self.path is not None
+                and self.scope == _path_layers(self.path))
 
     def layer_results(self, layer: Layer) -> list[CheckResult]:
         return [r for r in self.results if r.layer is layer]
@@ -165,6 +175,13 @@ def _whole_layer(layer: Layer, rows: list[CheckResult]) -> bool:
 
     ids = {c.id for c in load_all_checks().all() if c.layer is layer}
     return ids <= {r.check_id for r in rows}
+
+
+def _path_layers(path: str) -> frozenset[Layer]:
+    """The layers the decision tree walks for a send path (what session.path_scope uses)."""
+    from checks.tree import walk
+
+    return frozenset(walk("start", {"path": path}).layers)
 
 
 def _all_skipped(rows: Iterable[CheckResult]) -> bool:

@@ -99,6 +99,9 @@ def not_checked_lines(diagnosis: Diagnosis) -> list[str]:
         reason = reason[:1].lower() + reason[1:]
         hint = f" ({HOW_TO_CHECK[layer]})" if layer in HOW_TO_CHECK else ""
         line = f"{layer.display_name}: not checked — {reason}{hint}"
+        if layer is Layer.GMAIL_RELAY and diagnosis.off_path(layer):
+            line += (f"; the path {diagnosis.path} does not use a relay: if the message went "
+                     "through one, give --path gmail_send_as or ses_smtp with its settings")
         if layer is Layer.GMAIL_RELAY and diagnosis.relay_not_checked():
             line = (f"Warning: {line}; on the path {diagnosis.path}, the SMTP relay's "
                     "settings, credentials and region were not checked")
