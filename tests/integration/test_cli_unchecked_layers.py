@@ -65,10 +65,17 @@ def test_a_relay_path_without_relay_settings_warns(env: dict[str, str], path: st
     assert f"on the path {path}" in text.stdout
 
 
-def test_ses_api_without_relay_does_not_run_or_mention_the_relay(env: dict[str, str]):
-    d = json.loads(_check(env, "--json").stdout)["diagnosis"]
-    assert d["unchecked_layers"] == [] and d["not_checked"] == []
-    assert "gmail_relay" not in d["healthy_layers"]  # only a skipped explainer ran there
+def test_ses_api_without_relay_lists_the_relay_as_not_checked_without_a_warning(
+        env: dict[str, str]):
+    """Off the path, the relay's checks ran only as skipped explainers: the layer is never
+    healthy, it is listed as not checked (README), but no warning: ses_api does not send
+    through it."""
+    result = _check(env, "--json")
+    d = json.loads(result.stdout)["diagnosis"]
+    assert d["unchecked_layers"] == ["gmail_relay"]
+    assert d["not_checked"][0]["warning"] is False
+    assert "gmail_relay" not in d["healthy_layers"]
+    assert d["root_causes"] and all(c["layer"] != "gmail_relay" for c in d["root_causes"])
 
 
 @pytest.mark.parametrize(("scenario", "healthy"), [
