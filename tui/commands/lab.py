@@ -41,12 +41,14 @@ def lab_env(lab: Any, password_file: Path | None) -> dict[str, str]:
                    MAILPATH_RELAY_TLS=lab.relay.tls, MAILPATH_RELAY_USER=lab.relay.username)
     if password_file is not None:
         env["MAILPATH_RELAY_PASSWORD_FILE"] = str(password_file)
+    elif lab.relay is not None and lab.relay.password is not None:
+        env["MAILPATH_RELAY_EMPTY_PASSWORD"] = "1"  # the scenario's relay login has none
     return env
 
 
 def write_password_file(lab: Any) -> Path | None:
     """The relay password in a file only the user can read, inside the lab's temp dir."""
-    if lab.relay is None or lab.relay.password is None:
+    if lab.relay is None or lab.relay.password is None or not lab.relay.password.reveal():
         return None
     path = Path(lab.directory) / "relay-password"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
