@@ -367,7 +367,7 @@ def _from_group(group: dict[str, str], found: _Text, local_mta: str = "",
         replycode=scan.reply_in(diag) or (text.replycode if text else ""), diagnostic=diag,
         remote_mta=_remote(group, text),
         command=scan.command_in(diag) or (text.command if text else "")
-        or _family_command(shape, text) or scan.command_in(mta_text.report_section(context)),
+        or _family_command(shape, text) or _report_command(context),
         context=context, local_mta=local_mta, shape=shape,
     )
     return _with_text_status(result, status, text)
@@ -417,8 +417,14 @@ def _from_finding(f: mta_text.TextFinding, context: str,
                   shape: layout.Layout | None = None) -> RecipientResult:
     return _result(address=f.address, action="failed", status=f.status, replycode=f.replycode,
                    diagnostic=f.diagnostic, remote_mta=f.remote_mta,
-                   command=f.command or scan.command_in(mta_text.report_section(context)),
+                   command=f.command or _report_command(context),
                    context=context, shape=shape)
+
+
+def _report_command(context: str) -> str:
+    """The failed command the report's own section names (its lower case read once)."""
+    section, lower = mta_text.report_parts(context)
+    return scan.command_in_lower(lower[:20000]) if lower else scan.command_in(section)
 
 
 def _result(*, address: str, action: str, status: str, replycode: str, diagnostic: str,
@@ -506,13 +512,20 @@ def _ses_spoke(remote_mta: str, context: str) -> bool:
     """Is the refusing host SES's SMTP endpoint: the remote MTA, or a host named in the
     report itself (a returned message's own headers, which name the SES host it was sent
     through, do not count)?"""
-    return _names_ses(remote_mta) or _names_ses(mta_text.report_section(context))
+    if _names_ses(remote_mta):
+        return True
+    section, lower = mta_text.report_parts(context)
+    return _seen_ses(lower[:5000]) if lower else _names_ses(section)
 
 
 @lru_cache(maxsize=16)
 def _names_ses(text: str) -> bool:
     """Does the text (its first 5,000 characters) name an SES SMTP host?"""
-    seen = text[:5000].lower()
+    return _seen_ses(text[:5000].lower())
+
+
+def _seen_ses(seen: str) -> bool:
+    """`_names_ses` of a text's first 5,000 characters, already lower-cased."""
     return any(h in seen for h in _SES_HINTS) and _SES_HOSTS.search(seen) is not None
 
 

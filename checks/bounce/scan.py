@@ -115,7 +115,11 @@ _HOST_WORDS = ("host", "from", "by", "server", "mx", "mta")
 def command_in(text: str) -> str:
     """The SMTP command a text says failed; a Sendmail transcript whose reply follows the
     "... while talking to" line with no command sent means the greeting (CONN) failed."""
-    lower = text[:20000].lower()
+    return command_in_lower(text[:20000].lower())
+
+
+def command_in_lower(lower: str) -> str:
+    """`command_in` of a text's first 20,000 characters, already lower-cased."""
     match = _leftmost(_COMMAND, _COMMAND_WORDS, lower)
     if match is not None:
         return _COMMANDS.get(match.group(1), "")

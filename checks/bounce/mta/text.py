@@ -75,18 +75,25 @@ class TextFinding:
         return scan.command_in(self.diagnostic)
 
 
-@lru_cache(maxsize=16)
 def report_section(text: str) -> str:
     """The report itself: the text before a returned copy of the original message."""
+    return report_parts(text)[0]
+
+
+@lru_cache(maxsize=16)
+def report_parts(text: str) -> tuple[str, str]:
+    """The report section, and the same lower-cased when every cut of it lower-cases to the
+    same cut of that ("" when it may not: a character that lower-cases to more than one,
+    or a capital sigma, whose lower case depends on its neighbours): one lower-casing of
+    the text serves the readers of the section."""
     text = text[:65536]
     lower = text.lower()
-    if len(lower) == len(text):
-        match = _ORIGINAL_START_LOWER.search("\n" + lower)
-    else:
-        match = _ORIGINAL_START.search(text)
+    kept = len(lower) == len(text)
+    match = _ORIGINAL_START_LOWER.search("\n" + lower) if kept else _ORIGINAL_START.search(text)
+    cuts = kept and (text.isascii() or "\u03a3" not in text)
     if match and text[: match.start()].strip():
-        return text[: match.start()]
-    return text
+        return text[: match.start()], lower[: match.start()] if cuts else ""
+    return text, lower if cuts else ""
 
 
 def findings(text: str, exclude: frozenset[str],
@@ -95,8 +102,8 @@ def findings(text: str, exclude: frozenset[str],
 
     `only`, when given, is the set of addresses the family's layout names as recipients.
     """
-    section = report_section(_unquoted(text))
-    lower = section.lower()
+    section, lower = report_parts(_unquoted(text))
+    lower = lower or section.lower()
     exclude = exclude | _message_ids(section) | _summary_only(section, lower)
     if "=<" in section:
         senders, logged = _log_fields(section)
