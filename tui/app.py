@@ -77,6 +77,8 @@ class MailpathApp(Guarded, App[int]):
         self.refusal: StartupRefused | None = None
         #: how the credentials screen rotates (None: the real waits; tests make them short)
         self.rotation_options: RotationOptions | None = None
+        #: q was pressed once during a rotation (and warned about it): the next q quits
+        self.quit_warned = False
 
     @property
     def walkthrough(self) -> WalkthroughScreen:
@@ -266,13 +268,27 @@ class MailpathApp(Guarded, App[int]):
         self.theme = THEMES[1] if self.theme == THEMES[0] else THEMES[0]
 
     async def action_quit(self) -> None:
-        """Exit with the diagnosis's code; quitting mid-run is "some checks could not run"."""
+        """Exit with the diagnosis's code; quitting mid-run is "some checks could not run".
+        During a credential rotation the first q warns (quitting stops it wherever it is,
+        e.g. with a new key not yet verified); a second q quits anyway."""
+        running = self._rotation_running()
+        self.quit_warned, warned = running, self.quit_warned and running
+        if running and not warned:
+            self.notify("A credential rotation is running: c cancels it cleanly. Press q "
+                        "again to quit anyway (o resumes the rotation later).",
+                        severity="warning", timeout=10)
+            return
         screen = self._walkthrough
         if screen is not None and screen.running:
             self.exit(EXIT_COULD_NOT_CHECK)
             return
         done = screen is not None and bool(screen.results)
         self.exit(self.walkthrough.diagnosis().exit_code if done else 0)
+
+    def _rotation_running(self) -> bool:
+        from tui.screens.credentials import CredentialsScreen
+
+        return any(isinstance(s, CredentialsScreen) and s.rotating for s in self.screen_stack)
 
     # ---- errors ----------------------------------------------------------------------------
 

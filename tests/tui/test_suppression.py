@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import re
+
+import pytest
 
 from checks.context import Context
 from checks.suppression import filter_entries
@@ -216,3 +219,46 @@ async def test_the_table_keeps_reason_and_date_readable_at_80_and_60_columns(
             answer = screen.query_one("#sup-answer")
             assert answer.region.width > 0 and answer.region.height > 0
             assert entry.email in _answer(screen)  # the whole address is in the panel
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+async def test_dates_stay_whole_beside_a_long_address_even_scrolled_sideways(
+        lab_factory, size) -> None:
+    """A very long address: every row shows its reason and its whole day (2026-08-28, was
+    cut to '2026-0' at 80 columns); the address is what is cut, with an ellipsis, and →
+    does not scroll reason and date away; the side panel has the address whole."""
+    lab = lab_factory("seed")
+    lab.seed_suppressed(3)
+    long = ("firstname.lastname+newsletter-signup-2026@marketing.very-long-subsidiary-name."
+            "recipient.example")
+    lab.boto3_client("sesv2").put_suppressed_destination(EmailAddress=long, Reason="BOUNCE")
+    app = _app(lab)
+    async with app.run_test(size=size) as pilot:
+        screen = await _open(app, pilot)
+        table = screen.query_one("#sup-table")
+
+        def rows_read() -> list[str]:
+            lines = drawn(table).splitlines()
+            assert "Reason" in lines[0] and "Last update" in lines[0], (size, lines[0])
+            return lines
+
+        for moves in (0, 40):  # as opened, then scrolled sideways as far as it goes
+            for _ in range(moves):
+                await pilot.press("right")
+            await pilot.pause()
+            lines = rows_read()
+            for index in range(table.row_count):
+                key = table.coordinate_to_cell_key((index, 0)).row_key.value
+                entry = screen.entries[str(key)]
+                line = lines[1 + index]
+                assert re.search(rf"{entry.reason}\s+{entry.last_update:%Y-%m-%d}(\s|$)",
+                                 line), (size, moves, line)
+            assert long not in "\n".join(lines)  # the address is the part that is cut
+            assert any(line.rstrip().endswith("…") and long[:8] in line for line in lines)
+        await pilot.press("home")
+        for _ in range(table.row_count):
+            if str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value) == long:
+                break
+            await pilot.press("down")
+        await pilot.pause()
+        assert long in _answer(screen)  # whole in the panel

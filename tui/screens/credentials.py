@@ -8,15 +8,21 @@ shown masked and revealed only to put them on the clipboard.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import asyncio
+import datetime as dt
+import math
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -28,6 +34,7 @@ from textual.widgets.option_list import Option
 from checks.config import ConfigError, Profile, load_profiles
 from checks.context import Context
 from checks.creds.rotation import (
+    GmailField,
     GmailSettings,
     OutcomeStatus,
     Question,
@@ -36,9 +43,12 @@ from checks.creds.rotation import (
     RotationError,
     RotationEvent,
     RotationOptions,
+    RotationOutcome,
+    StepId,
     StepStatus,
 )
 from checks.creds.store import StoreError, get_secret
+from checks.net.smtp import ProbeResult
 from checks.secrets import Secret
 from tui.errors import Guarded
 from tui.screens.modals import ConfirmModal
@@ -51,6 +61,65 @@ STEP_MARKS = {
     StepStatus.SKIPPED: "– skipped", StepStatus.FAILED: "✗ failed",
     StepStatus.ROLLED_BACK: "↺ undone",
 }
+#: the mark of the step a cancel stopped (the rotation records it as failed)
+STOPPED_MARK = "■ stopped"
+#: under this many columns the profile list goes above the detail (values stay whole)
+STACKED_WIDTH = 70
+#: what the user reads while a step waits, by step (the rest: "next try")
+WAIT_WORDS = {
+    StepId.VERIFY: "New key not accepted yet: next login at {at}, in about {left}",
+    StepId.CONFIRM_GMAIL: "Waiting for Gmail's login: next check at {at}, in about {left}",
+}
+
+_ISO = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?")
+
+
+def local_time(when: dt.datetime, now: dt.datetime | None = None) -> str:
+    """A moment as a person reads it: the local time of day (08:41:10) when it is today,
+    else the local date and time (2026-07-10 09:41)."""
+    when = (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone()
+    today = (now or dt.datetime.now().astimezone()).astimezone().date()
+    return f"{when:%H:%M:%S}" if when.date() == today else f"{when:%Y-%m-%d %H:%M}"
+
+
+def human_times(text: str, now: dt.datetime | None = None) -> str:
+    """Every ISO 8601 timestamp in `text` (2026-12-04T08:06:16.438093+00:00) as local time."""
+    def one(match: re.Match[str]) -> str:
+        try:
+            return local_time(dt.datetime.fromisoformat(match.group(0)), now)
+        except ValueError:
+            return match.group(0)
+    return _ISO.sub(one, text)
+
+
+def in_about(seconds: float) -> str:
+    """'3 s', '40 s', '2 min': how long until something happens, rounded up."""
+    seconds = max(0, math.ceil(seconds))
+    return f"{seconds} s" if seconds < 90 else f"{math.ceil(seconds / 60)} min"
+
+
+def login_line(result: ProbeResult, redact: Callable[[str], str]) -> tuple[bool, str]:
+    """Whether the login worked and a result line that says so at its first character:
+    ✓ accepted (235), ✗ refused (the server's reply), ✗ could not log in (where it stopped)."""
+    where = f"{result.host}:{result.port}"
+    if result.auth is not None:
+        reply = redact(result.auth.text)
+        if result.auth_ok:
+            return True, f"✓ login accepted: {reply}\n  by {where}"
+        hint = "\nThe stored password is refused: o rotates the credentials." \
+            if result.auth.code == 535 else ""
+        return False, f"✗ login refused: {reply}\n  by {where}{hint}"
+    if result.failure is not None:
+        return False, f"✗ could not log in: {result.stopped_at}" + (
+            f" ({redact(result.detail)})" if result.detail else "") + f"\n  at {where}"
+    return False, f"✗ no reply to AUTH\n  from {where}"
+
+
+class RotationCancelled(ConfigError):
+    """Raised from a rotation's wait when the user cancels. The rotation treats it as a
+    step that could not go on: before the new key is made current it deletes that key and
+    puts the keyring back as it was (nothing is left stored); after, it stops resumable,
+    the profile on the new (verified) key and the old key not deactivated."""
 
 
 @dataclass
@@ -102,6 +171,35 @@ class ProfileRow:
         return Measurement(1, max(len(line) for line in lines))
 
 
+class DetailLines:
+    """The profile's settings as `key: value` lines. A value is never broken across lines:
+    one that does not fit beside its key goes whole on the line under it (indented); only
+    a value wider than the pane is cut at its end, with an ellipsis. Notes after them wrap
+    at spaces like any text."""
+
+    def __init__(self, pairs: list[tuple[str, str]], notes: list[str]) -> None:
+        self.pairs, self.notes = pairs, notes
+
+    def __str__(self) -> str:
+        return "\n".join([f"{k}: {v}" for k, v in self.pairs] + self.notes)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        for key, value in self.pairs:
+            line = f"{key}: {value}"
+            if cell_len(line) <= width:
+                yield Text(line, no_wrap=True)
+            else:
+                yield Text(f"{key}:", no_wrap=True, overflow="ellipsis")
+                yield Text(f"  {value}", no_wrap=True, overflow="ellipsis")
+        for note in self.notes:
+            yield Text(note)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        widest = max((cell_len(f"{k}: {v}") for k, v in self.pairs), default=1)
+        return Measurement(1, max([widest] + [cell_len(n) for n in self.notes]))
+
+
 def masked_password(name: str) -> str:
     """The stored password masked, or why it cannot be read."""
     try:
@@ -116,13 +214,17 @@ class CredentialsScreen(Guarded, Screen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
+        # first while a rotation runs (the footer keeps a screen's first keys longest)
+        Binding("c", "cancel_rotation", "Cancel rotation"),
         Binding("e", "test", "Test login"),
         Binding("o", "rotate", "Rotate"),
     ]
     HELP = ("**Credentials.** Relay profiles from the settings file; their passwords live "
             "only in the OS keyring and are shown masked. `e` logs in to the relay with the "
-            "stored password; `o` rotates the SES SMTP credentials step by step, asking before "
-            "each change.")
+            "stored password and shows the result under the buttons; `o` rotates the SES SMTP "
+            "credentials step by step, asking before each change; `c` cancels a running "
+            "rotation (before the new key is in use it is deleted again; after, the rotation "
+            "stops where it is, the profile on the new key, and `o` resumes it).")
 
     def __init__(self, ctx: Context, *, rotate: bool = False,
                  options: RotationOptions | None = None, config: Path | None = None) -> None:
@@ -137,6 +239,16 @@ class CredentialsScreen(Guarded, Screen[None]):
         self.rotated_users: list[str] = []
         #: applied to the text of rows and steps (screenshots make lab key ids constant)
         self.shown: Callable[[str], str] = str
+        #: the last login test: (profile, SMTP user, worked, result line); shown while the
+        #: highlighted profile still has that user
+        self.login: tuple[str, str, bool | None, str] | None = None
+        #: a rotation is running (its worker has not ended)
+        self.rotating = False
+        #: the user asked to cancel the running rotation; set, its waits end at once
+        self.cancel_requested = False
+        self._cancel = asyncio.Event()
+        #: the wait in progress: its step, and when it ends (time.time())
+        self.waiting: tuple[StepId | None, float] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -148,11 +260,21 @@ class CredentialsScreen(Guarded, Screen[None]):
                     yield Button("Test login (e)", id="cred-test", compact=True)
                     yield Button("Rotate (o)", id="cred-rotate", compact=True,
                                  variant="warning")
+                    yield Button("Cancel rotation (c)", id="cred-cancel", compact=True,
+                                 variant="error")
+                yield Static(id="cred-result")
                 yield Static(id="cred-checklist")
+        yield Static(id="cred-status")
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        self._show_running()
+        self.set_interval(1.0, self._show_wait)  # the countdown of a wait (idle otherwise)
         self.show_profiles()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """A narrow terminal puts the list above the detail, so values have the width."""
+        self.set_class(event.size.width < STACKED_WIDTH, "-stacked")
 
     def show_profiles(self, keep: str | None = None) -> None:
         """(Re)read the stored profiles; highlight `keep`, else the one the diagnosis used."""
@@ -186,7 +308,7 @@ class CredentialsScreen(Guarded, Screen[None]):
 
     # ---- what is shown -----------------------------------------------------------------------
 
-    def _detail(self, text: str) -> None:
+    def _detail(self, text: str | DetailLines) -> None:
         self.query_one("#cred-detail", Static).update(text)
 
     def selected(self) -> Profile | None:
@@ -199,14 +321,30 @@ class CredentialsScreen(Guarded, Screen[None]):
         profile = self.selected()
         if profile is None:
             return
-        lines = [f"{k}: {v}" for k, v in profile.to_toml().items()]
-        lines.append(f"password: {masked_password(profile.name)}")
-        if Rotation.in_progress(profile.name, self.config):
-            lines.append("A rotation is in progress: o resumes it.")
+        pairs = [(k, self.shown(str(v))) for k, v in profile.to_toml().items()]
+        pairs.append(("password", masked_password(profile.name)))
+        notes = []
+        if self.rotating:
+            notes.append("A rotation is running: c cancels it.")
+        elif Rotation.in_progress(profile.name, self.config):
+            notes.append("A rotation is in progress: o resumes it.")
         elif self.rotate_hint:
-            lines.append("The diagnosis found these credentials refused: o rotates them.")
-        self._detail(self.shown("\n".join(lines)))
+            notes.append("The diagnosis found these credentials refused: o rotates them.")
+        self._detail(DetailLines(pairs, notes))
+        self._show_login()
         self._checklist()
+
+    def _show_login(self) -> None:
+        """The last login test's result line, if it is about the profile as listed now."""
+        profile, box = self.selected(), self.query_one("#cred-result", Static)
+        login = self.login
+        mine = login is not None and profile is not None and \
+            (login[0], login[1]) == (profile.name, profile.relay_user or "")
+        box.update(self.shown(login[3]) if mine and login else "")
+        worked = login[2] if mine and login else None
+        box.set_class(worked is True, "-ok")
+        box.set_class(worked is False, "-bad")
+        box.display = mine
 
     def _checklist(self) -> None:
         if self.rotation is None:
@@ -219,8 +357,46 @@ class CredentialsScreen(Guarded, Screen[None]):
         grid.add_column(ratio=1)
         for step, status in self.rotation.checklist():
             note = self.step_log.get(step.id)
-            grid.add_row(STEP_MARKS[status], self.shown(step.title + (f"\n{note}" if note else "")))
+            mark = STEP_MARKS[status]
+            if status is StepStatus.FAILED and self.cancel_requested:
+                mark = STOPPED_MARK  # a cancel, recorded by the rotation as a failed step
+            grid.add_row(mark, self.shown(step.title + (f"\n{note}" if note else "")))
         self.query_one("#cred-checklist", Static).update(Group(Text("Rotation"), grid))
+
+    def _show_running(self) -> None:
+        """Rotate or Cancel, in the buttons and in the footer, as the rotation runs or not."""
+        self.query_one("#cred-rotate").display = not self.rotating
+        self.query_one("#cred-cancel").display = self.rotating
+        self.refresh_bindings()
+        self._show_wait()
+
+    def _show_wait(self) -> None:
+        """The bar above the footer: what the running rotation waits for, when the wait
+        ends (local time, and how long from now) and how to cancel; hidden otherwise."""
+        bar = self.query_one("#cred-status", Static)
+        if not self.rotating:
+            bar.display = False
+            return
+        if self.cancel_requested:
+            text = "Cancelling the rotation: it stops at its next wait or question…"
+        elif self.waiting is not None:
+            step, until = self.waiting
+            words = WAIT_WORDS.get(step, "Waiting: next try at {at}, in about {left}") \
+                if step else "Waiting: next try at {at}, in about {left}"
+            at = local_time(dt.datetime.fromtimestamp(until, dt.UTC))
+            text = words.format(at=at, left=in_about(until - time.time())) + " · c cancels"
+        else:
+            text = "Rotation running · c cancels it"
+        bar.update(text)
+        bar.display = True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """c only while a rotation runs; o only while none does (o would start another)."""
+        if action == "cancel_rotation":
+            return self.rotating
+        if action == "rotate":
+            return not self.rotating
+        return True
 
     # ---- test --------------------------------------------------------------------------------
 
@@ -237,58 +413,145 @@ class CredentialsScreen(Guarded, Screen[None]):
             return
         self.test_login(current)
 
+    def _login_result(self, profile: Profile, worked: bool | None, line: str) -> None:
+        self.login = (profile.name, profile.relay_user or "", worked, line)
+        self._show_login()
+
     @work(group="creds-test", exclusive=True, exit_on_error=False)
     async def test_login(self, profile: Profile) -> None:
-        from checks.net.smtp import describe, probe
+        """Log in with the stored password; the result stays on screen under the buttons
+        (✓ accepted or ✗ refused, with the server's reply), and is said in a notice too."""
+        from checks.net.smtp import probe
 
         try:
             secret = get_secret(profile.name)
         except StoreError as exc:
+            self._login_result(profile, False, f"✗ cannot read the password: {exc}")
             self.notify(str(exc), severity="error", timeout=10)
             return
         if not (secret and profile.relay_host and profile.relay_user):
-            self.notify("This profile has no host, user or stored password.", severity="error")
+            line = "✗ cannot log in: this profile has no host, user or stored password."
+            self._login_result(profile, False, line)
+            self.notify(line, severity="error")
             return
-        self.notify(f"Logging in to {profile.relay_host}…")
-        result = await probe(profile.relay_host, profile.relay_port or 587,
+        port = profile.relay_port or 587
+        self._login_result(profile, None, f"… logging in to {profile.relay_host}:{port}")
+        result = await probe(profile.relay_host, port,
                              "tls" if profile.relay_tls == "tls" else "starttls",
                              self.ctx.endpoints, auth=(profile.relay_user, secret), timeout=10)
-        reply = f" · AUTH {result.auth.code}" if result.auth else ""
-        ok = result.failure is None and result.auth is not None and result.auth.code == 235
-        self.notify(describe(result, self.ctx.redactor) + reply,
-                    severity="information" if ok else "error", timeout=10)
+        ok, line = login_line(result, self.ctx.redactor)
+        self._login_result(profile, ok, line)
+        self.notify(line.splitlines()[0], severity="information" if ok else "error",
+                    timeout=10)
 
     # ---- rotation ----------------------------------------------------------------------------
 
     @on(Button.Pressed, "#cred-rotate")
     def action_rotate(self) -> None:
+        if self.rotating:  # a second start would cut the running one short
+            self.notify("A rotation is running: c cancels it.", severity="warning")
+            return
         profile = self.selected()
         if profile is None:
             self.notify("No profile to rotate.", severity="warning")
             return
         self.rotate(profile.name)
 
+    @on(Button.Pressed, "#cred-cancel")
+    def action_cancel_rotation(self) -> None:
+        """Stop the running rotation at once if it waits, else at its next wait or
+        question (answered no); what it leaves is said when it has stopped."""
+        if not self.rotating:
+            return
+        self.cancel_requested = True
+        self._cancel.set()
+        self._show_wait()
+        self._checklist()
+
+    def _options(self) -> RotationOptions:
+        """The rotation's bounds, with its waits made cancellable and shown as a countdown."""
+        base = self.rotation_options or RotationOptions()
+        sleep = base.sleep
+
+        async def wait(seconds: float) -> None:
+            await self._wait_or_cancel(sleep, seconds)
+
+        return replace(base, sleep=wait)
+
+    async def _wait_or_cancel(self, sleep: Callable[[float], Awaitable[None]],
+                              seconds: float) -> None:
+        if self.cancel_requested:
+            raise RotationCancelled("cancelled by you")
+        self.waiting = (self._running_step(), time.time() + seconds)
+        self._show_wait()
+        slept = asyncio.ensure_future(sleep(seconds))
+        cancelled = asyncio.ensure_future(self._cancel.wait())
+        try:
+            await asyncio.wait({slept, cancelled}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            slept.cancel()
+            cancelled.cancel()
+            self.waiting = None
+            self._show_wait()
+        if self.cancel_requested:
+            raise RotationCancelled("cancelled by you")
+        slept.result()  # (the wait's own trouble, if any, goes on up)
+
+    def _running_step(self) -> StepId | None:
+        if self.rotation is None:
+            return None
+        return next((s.id for s, st in self.rotation.checklist()
+                     if st in (StepStatus.RUNNING, StepStatus.WAITING)), None)
+
     @work(group="creds-rotate", exclusive=True, exit_on_error=False)
     async def rotate(self, name: str) -> None:
         """Start or resume the rotation, then run it; questions come back as modals."""
         try:
             begin = Rotation.resume if Rotation.in_progress(name, self.config) else Rotation.start
-            self.rotation = begin(name, config=self.config, options=self.rotation_options)
+            self.rotation = begin(name, config=self.config, options=self._options())
         except RotationError as exc:
             self.notify(str(exc), severity="error", timeout=10)
             return
         self.step_log.clear()
         self.rotated_users = []
+        self.cancel_requested = False
+        self._cancel.clear()
         self._note_user(name)
+        self.rotating = True
+        self._show_running()
         self._checklist()
-        outcome = await self.rotation.run(Context(endpoints=self.ctx.endpoints),
-                                          confirm=self.ask, progress=self._progress)
+        try:
+            outcome = await self.rotation.run(Context(endpoints=self.ctx.endpoints),
+                                              confirm=self.ask, progress=self._progress)
+        finally:
+            self.rotating = False
+            self._show_running()
         good = outcome.status is OutcomeStatus.COMPLETED
-        self.notify(f"Rotation {outcome.status.value}: {outcome.message}",
-                    severity="information" if good else "warning", timeout=12)
+        self.notify(self._ending(outcome), severity="information" if good else "warning",
+                    timeout=12)
         self.show_profiles(keep=name)  # the profile may use the new key now
         self._checklist()
         self._profile_may_have_changed(name)
+
+    def _ending(self, outcome: RotationOutcome) -> str:
+        """How the rotation ended, in words; after a cancel, what it left in place."""
+        message = human_times(self.ctx.redactor(outcome.message))
+        if not self.cancel_requested or outcome.status is OutcomeStatus.COMPLETED:
+            return f"Rotation {outcome.status.value}: {message}"
+        if outcome.status is OutcomeStatus.ROLLED_BACK and outcome.new_key_id is None:
+            return ("Rotation cancelled: the new key was deleted and the old credentials are "
+                    "untouched; nothing of this rotation is left stored.")
+        if outcome.status is OutcomeStatus.FAILED and outcome.resumable and self.rotation:
+            step = next((s.title for s in self.rotation.steps if s.id == outcome.step), "")
+            old = outcome.old_key_id
+            left = f"the old key {old} was deleted earlier, to make room" \
+                if self.rotation.state.room_key_id == old else \
+                f"the old key {old} is left as it was"
+            return (f"Rotation stopped at “{step}”: the profile keeps the new key "
+                    f"{outcome.new_key_id} (SES accepted it); {left}. o resumes from there.")
+        if outcome.status is OutcomeStatus.CANCELLED:
+            return f"Rotation cancelled: {message}"
+        return f"Rotation stopped ({outcome.status.value}): {message}"
 
     def _note_user(self, name: str) -> None:
         """Remember the profile's username now (and the rotation's old and new key ids)."""
@@ -309,7 +572,8 @@ class CredentialsScreen(Guarded, Screen[None]):
 
     def on_step_changed(self, message: StepChanged) -> None:
         if message.event.message:
-            self.step_log[message.event.step] = self.ctx.redactor(message.event.message)
+            self.step_log[message.event.step] = human_times(
+                self.ctx.redactor(message.event.message))
         # a step may have changed the stored profile or password (the new key made current,
         # the old one put back): list and detail show what is stored now, not what was
         self.show_profiles(keep=self._current_name())
@@ -332,8 +596,11 @@ class CredentialsScreen(Guarded, Screen[None]):
         return self.profiles.get(name)
 
     async def ask(self, question: Question) -> bool:
-        """Each confirmation in a modal; the Gmail step shows the values to type."""
+        """Each confirmation in a modal; the Gmail step shows the values to type. After a
+        cancel every question is answered no (the rotation stops there, as it says)."""
         assert self.rotation is not None
+        if self.cancel_requested:
+            return False
         if question.id is QuestionId.GMAIL_UPDATED:
             try:
                 settings = self.rotation.gmail_settings()
@@ -342,7 +609,8 @@ class CredentialsScreen(Guarded, Screen[None]):
                 return False
             return await self._wait(GmailModal(settings, question))
         verb = "Delete" if question.destructive else "Yes"
-        return await self._wait(ConfirmModal(question.text, question.detail, verb=verb))
+        return await self._wait(ConfirmModal(human_times(question.text),
+                                             human_times(question.detail), verb=verb))
 
     async def _wait(self, modal: ModalScreen[bool]) -> bool:
         """The modal's answer (this runs in the rotation's worker, so it may wait)."""
@@ -351,17 +619,30 @@ class CredentialsScreen(Guarded, Screen[None]):
         return bool(answer)
 
     def action_back(self) -> None:
+        if self.rotating:  # leaving would end the worker wherever it is
+            self.notify("A rotation is running: cancel it first (c), or let it finish.",
+                        severity="warning")
+            return
         self.dismiss(None)
 
 
 class GmailModal(Guarded, ModalScreen[bool]):
-    """What to type into Gmail's "Send mail as → edit info", one copy button per field."""
+    """What to type into Gmail's "Send mail as → edit info", one copy button per field.
+
+    A value is never broken across lines: when a field's value does not fit between its
+    label and its Copy button, every value goes whole on a line of its own under its label
+    (cut with an ellipsis only if wider than the dialog; Copy always copies it whole)."""
 
     BINDINGS = [Binding("escape", "not_yet", "Not yet"), Binding("y", "done", "Done")]
+    #: the label column beside a value
+    LABEL_WIDTH = 14
 
     def __init__(self, settings: GmailSettings, question: Question) -> None:
         super().__init__(classes="modal")
         self.settings, self.question = settings, question
+
+    def shown(self, field: GmailField) -> str:
+        return field.value.masked() if isinstance(field.value, Secret) else field.value
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -369,15 +650,33 @@ class GmailModal(Guarded, ModalScreen[bool]):
             yield Static("\n".join(f"{n}. {s}" for n, s in
                                    enumerate(self.settings.guidance, 1)))
             for field in self.settings.fields:
-                shown = field.value.masked() if isinstance(field.value, Secret) else field.value
-                with Horizontal(classes="gmail-field"):
-                    yield Label(f"{field.label}:", classes="gmail-label")
-                    yield Static(shown, classes="gmail-value")
-                    yield Button("Copy", id=f"copy-{field.name}", compact=True)
+                shown = self.shown(field)
+                with Vertical(classes="gmail-field"):
+                    with Horizontal(classes="gmail-row"):
+                        yield Label(f"{field.label}:", classes="gmail-label")
+                        yield Static(shown, classes="gmail-value gmail-inline", markup=False)
+                        yield Button("Copy", id=f"copy-{field.name}", compact=True)
+                    yield Static(shown, classes="gmail-value gmail-own", markup=False)
             yield Static(self.question.text, classes="hint")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Gmail is updated (y)", id="gmail-done", variant="primary")
                 yield Button("Not yet (Esc)", id="gmail-later")
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.fit)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self.fit)
+
+    def fit(self) -> None:
+        """Values beside their labels when the widest fits there, else under them."""
+        rows = list(self.query(".gmail-row"))
+        if not rows or not rows[0].size.width:
+            return
+        copy = self.query_one(".gmail-row Button").outer_size.width
+        room = rows[0].size.width - self.LABEL_WIDTH - copy - 1
+        widest = max(cell_len(self.shown(f)) for f in self.settings.fields)
+        self.set_class(widest > room, "-stacked")
 
     @on(Button.Pressed, ".gmail-field Button")
     def copy(self, event: Button.Pressed) -> None:

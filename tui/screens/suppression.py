@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -59,9 +60,18 @@ from tui.widgets.key_footer import KeyFooter
 MAX_ROWS = 2000
 NOTE_TEXT = {n.id: n.text for n in NOTES}
 #: column key -> label. The address comes last: however long addresses are, the reason and
-#: the date stay in sight (a long address is cut at the right edge; the side panel shows it
-#: whole); the date is the day (UTC), the panel has the time
+#: the date stay in sight (the address column takes the width that is left, and a longer
+#: address is cut there with an ellipsis; the side panel shows it whole); the date is the
+#: day (UTC), the panel has the time
 COLUMNS = {"mark": "", "reason": "Reason", "date": "Last update", "email": "Address"}
+#: the columns before the address never scroll away sideways either
+FIXED_COLUMNS = 3
+#: cells those columns take: content and the table's padding of one on each side
+#: (a mark, the longest reason, a YYYY-MM-DD day under its label), and the address's padding
+BEFORE_ADDRESS = (1 + 2) + (max(len("Reason"), *map(len, REASONS)) + 2) + \
+    (len("Last update") + 2) + 2
+#: kept free at the right for the table's vertical scrollbar, and the address's least width
+SCROLLBAR, MIN_ADDRESS = 2, 12
 #: under this many columns the side panel goes below the table (its answer only)
 STACKED_WIDTH = 70
 FILTER_HELP = "filter: text  @domain  bounce|complaint  since:YYYY-MM-DD  until:YYYY-MM-DD"
@@ -183,7 +193,8 @@ class SuppressionScreen(Guarded, Screen[None]):
             yield Input(self.address or "", placeholder="is it suppressed? address + Enter",
                         id="sup-lookup")
         with Horizontal(id="sup-panes"):
-            yield DataTable(id="sup-table", cursor_type="row", zebra_stripes=True)
+            yield DataTable(id="sup-table", cursor_type="row", zebra_stripes=True,
+                            fixed_columns=FIXED_COLUMNS)
             with Vertical(id="sup-side"):
                 yield Static(id="sup-answer")
                 yield Label("By reason", classes="detail-heading sup-chart")
@@ -196,6 +207,8 @@ class SuppressionScreen(Guarded, Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
+        #: the address column's width (None: as wide as its longest address)
+        self.address_width: int | None = None
         for key, label in COLUMNS.items():
             table.add_column(label, key=key)
         self.action_reload()
@@ -251,10 +264,30 @@ class SuppressionScreen(Guarded, Screen[None]):
         """A terminal too narrow for table and side panel side by side: the panel (its
         answer; the charts are left out) goes below the table, which takes the width."""
         self.set_class(event.size.width < STACKED_WIDTH, "-stacked")
+        self.call_after_refresh(self._fit_address)
 
-    def _row(self, entry: SuppressedEntry) -> tuple[str, str, str, str]:
+    def _fit_address(self) -> None:
+        """The address column gets the table's width left after mark, reason and date, so
+        a long address is what is cut (with an ellipsis), never the date."""
+        table = self.query_one(DataTable)
+        if not table.size.width:
+            return
+        width = max(MIN_ADDRESS, table.size.width - SCROLLBAR - BEFORE_ADDRESS)
+        if width == self.address_width:
+            return
+        self.address_width = width
+        row = table.cursor_row
+        table.clear(columns=True)
+        for key, label in COLUMNS.items():
+            table.add_column(label, key=key, width=width if key == "email" else None)
+        self._add_rows(self.matches[:MAX_ROWS])
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1), animate=False)
+
+    def _row(self, entry: SuppressedEntry) -> tuple[str, str, str, Text]:
         mark = "✓" if entry.email in self.marked else " "
-        return (mark, entry.reason, f"{entry.last_update:%Y-%m-%d}", entry.email)
+        return (mark, entry.reason, f"{entry.last_update:%Y-%m-%d}",
+                Text(entry.email, no_wrap=True, overflow="ellipsis"))
 
     def _add_rows(self, entries: Sequence[SuppressedEntry]) -> None:
         table = self.query_one(DataTable)
