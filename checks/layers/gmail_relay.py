@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from checks.context import Context, RelaySettings
@@ -76,8 +78,22 @@ def _no_relay() -> Outcome:
                    "to check the SMTP relay Gmail sends through.")
 
 
+#: the longest wait for one reply of the relay probe, in seconds
+MAX_STEP = 5.0
+#: the share of the per-check limit the relay's greeting may take: most of it, so a server
+#: that is only slow greets within it (and is told apart from a silent one), while the other
+#: ports tried after a silent server still fit in the rest
+GREETING_SHARE = 0.75
+
+
 def _step(ctx: Context) -> float:
-    return max(0.5, min(5.0, ctx.endpoints.timeout / 3))
+    """Seconds each reply of the probe may take: a third of the per-check limit, 0.5 to 5."""
+    return max(0.5, min(MAX_STEP, ctx.endpoints.timeout / 3))
+
+
+def _patience(ctx: Context) -> float:
+    """Seconds the relay's greeting may take: GREETING_SHARE of the limit, at least a step."""
+    return max(_step(ctx), min(MAX_STEP, ctx.endpoints.timeout * GREETING_SHARE))
 
 
 async def main_probe(ctx: Context, relay: RelaySettings) -> ProbeResult:
@@ -88,7 +104,7 @@ async def main_probe(ctx: Context, relay: RelaySettings) -> ProbeResult:
     key = ("relay-probe", relay.host, relay.port, relay.tls)
     return await ctx.memo(key, lambda: probe(
         relay.host, relay.port, relay.tls, ctx.endpoints, auth=creds, mail_from=mail_from,
-        timeout=_step(ctx)))
+        timeout=_step(ctx), patience=_patience(ctx)))
 
 
 def transcript(res: ProbeResult) -> Evidence:
@@ -143,15 +159,43 @@ async def smtp_connect(ctx: Context, deps: Deps) -> Outcome:
     relay = _relay(ctx)
     if relay is None:
         return _no_relay()
-    res = await main_probe(ctx, relay)
+    res, others = await _probe_with_alternatives(ctx, relay)
+    if res.failure is Failure.SLOW:
+        return _slower_than_the_limit(ctx, relay, res)
     if res.connected or res.failure in CERT_FAILURES:
         banner = res.banner.text if res.banner else "(greeting not read: TLS failed first)"
         return passed(f"{relay.host}:{relay.port} answers: {banner}", evidence=(transcript(res),),
                       facts={"reached": True, "banner": banner})
-    found = await working_alternatives(ctx, relay)
+    found = await others()
     if res.failure is Failure.NO_BANNER and not found:
         res = await recheck_slow_connect(res, ctx.endpoints)
     return connect_outcome(ctx, relay, res, found)
+
+
+async def _probe_with_alternatives(
+    ctx: Context, relay: RelaySettings,
+) -> tuple[ProbeResult, Callable[[], Awaitable[list[ProbeResult]]]]:
+    """The main probe, and a way to get the working alternatives. A probe still running
+    after one reply's time is waiting for a slow or silent server (its greeting may take
+    most of the limit): the alternatives are tried meanwhile, so that after a silent server
+    they still fit in the check's time. A fast probe never starts them."""
+    probing = asyncio.ensure_future(main_probe(ctx, relay))
+    done, _ = await asyncio.wait({probing}, timeout=_step(ctx))
+    early = None if done else asyncio.ensure_future(working_alternatives(ctx, relay))
+    try:
+        res = await probing
+    except BaseException:
+        probing.cancel()
+        if early is not None:
+            early.cancel()
+        raise
+    if early is not None and (res.connected or res.failure in CERT_FAILURES
+                              or res.failure is Failure.SLOW):
+        early.cancel()  # not needed: the verdict comes from the main probe
+
+    async def others() -> list[ProbeResult]:
+        return await (early if early is not None else working_alternatives(ctx, relay))
+    return res, others
 
 
 def connect_outcome(ctx: Context, relay: RelaySettings, res: ProbeResult,
@@ -193,11 +237,36 @@ def _not_reached(relay: RelaySettings, res: ProbeResult, ctx: Context) -> Outcom
         facts={"failure": res.failure.value if res.failure else "", "working": []})
 
 
+#: the replies a login takes: greeting, EHLO, STARTTLS, TLS handshake, EHLO again, AUTH
+LOGIN_REPLIES = 6
+
+
+def _slower_than_the_limit(ctx: Context, relay: RelaySettings, res: ProbeResult) -> Outcome:
+    """The relay greeted, but later than a reply may take: the time that ran out is the one
+    --timeout set, not the server's patience, so nothing after the greeting was checked."""
+    limit, late = ctx.endpoints.timeout, res.greeting_seconds
+    needed = math.ceil(LOGIN_REPLIES * late) + 1
+    return errored(
+        f"Could not check: {relay.host}:{relay.port} greets only after {late:.1f} s, longer "
+        f"than the {res.reply_timeout:.2g} s a reply may take with --timeout {limit:g}",
+        f"The relay is not silent: it sent its greeting after {late:.1f} s. mailpath gives "
+        f"each reply of the probe a third of the per-check limit (now {res.reply_timeout:.2g} "
+        f"s, set from --timeout {limit:g}; from 0.5 to {MAX_STEP:g} s), and a login takes "
+        f"{LOGIN_REPLIES} replies (greeting, EHLO, STARTTLS, TLS handshake, EHLO, AUTH), so "
+        "the limit runs out before TLS and the login can be checked. A limit that runs out is "
+        "no sign that the relay is at fault: run again with a larger --timeout (about "
+        f"{needed} s for replies this slow).",
+        evidence=(transcript(res),),
+        facts={"failure": Failure.SLOW.value, "greeting_seconds": round(late, 2),
+               "reply_timeout": res.reply_timeout, "timeout": limit})
+
+
 def _greeting_late(relay: RelaySettings, res: ProbeResult) -> Outcome:
     """On a slow network a missing greeting proves nothing about the server."""
     return errored(
         f"Could not check: no greeting from {relay.host}:{relay.port} within "
-        f"{res.reply_timeout:.1g} s, and connecting alone took {res.connect_seconds:.1f} s",
+        f"{res.greeting_wait or res.reply_timeout:.1f} s, and connecting alone took "
+        f"{res.connect_seconds:.1f} s",
         "The network is slow enough that the greeting may simply be late. Run again with a "
         "longer --timeout before concluding that the server never greets.",
         evidence=(transcript(res),))
@@ -214,12 +283,20 @@ def _connect_failed(relay: RelaySettings, res: ProbeResult, found: list[ProbeRes
                    f"\"{GMAIL_MODE[relay.tls]}\"")
     fix = Fix(f"Use {_use(found)}{_also(found)}" if found else NO_SERVER_FIX.summary,
               (GMAIL_EDIT,) if found else NO_SERVER_FIX.steps)
-    return failed(summary, f"{describe(res, ctx.redactor)}. {_alternative_text(found)} "
+    return failed(summary, f"{describe(res, ctx.redactor)}.{_waited(res)} "
+                  f"{_alternative_text(found)} "
                   "Gmail's 'TLS' means STARTTLS (ports 587, 2587, 25); 'SSL' means implicit TLS "
                   "(ports 465, 2465)." + _headline_note(res, found),
                   evidence=(transcript(res), *(transcript(r) for r in found)), fix=fix,
                   facts={"failure": res.failure.value if res.failure else "",
                          "working": [f"{r.port}/{r.mode}" for r in found]})
+
+
+def _waited(res: ProbeResult) -> str:
+    """How long a greeting that never came was waited for."""
+    if res.failure is not Failure.NO_BANNER or not res.greeting_wait or res.detail:
+        return ""
+    return f" Nothing came in the {res.greeting_wait:.1f} s mailpath waited after connecting."
 
 
 NO_SERVER_FIX = Fix(
@@ -262,6 +339,9 @@ TLS_TEXT = {
     "chosen.",
     Failure.NO_STARTTLS: "The server does not offer STARTTLS on this port; Gmail will not send "
     "the password without TLS.",
+    Failure.STARTTLS_REFUSED: "The server offers STARTTLS on this port (its EHLO reply lists "
+    "it), but refused it when asked, so no TLS session starts; Gmail will not send the "
+    "password without TLS, and mail sent as this address bounces back to the Gmail account.",
 }
 
 
@@ -286,13 +366,35 @@ def _tls_summary(res: ProbeResult, failure: Failure) -> str:
         return (f"The certificate on {res.host}:{res.port} is for "
                 f"{', '.join(res.certificate_names)}, not {res.host}")
     detail = f" ({res.detail})" if res.detail else ""
+    if failure is Failure.STARTTLS_REFUSED:
+        when = " for now" if _temporary(res) else ""
+        return f"TLS failed: {failure.value}{when}{detail}"
     if failure in TLS_TEXT or res.step == "TLS handshake":
         return f"TLS failed: {res.stopped_at or failure.value}{detail}"
     return f"TLS not reached: {res.stopped_at}{detail}"
 
 
+def _temporary(res: ProbeResult) -> bool:
+    """A refusal with a 4xx reply: temporary by RFC 5321 4.2.1 (detail is the reply)."""
+    return res.detail[:1] == "4"
+
+
+def _starttls_refused_text(res: ProbeResult) -> str:
+    reply = res.detail or "a reply other than 220"
+    if _temporary(res):
+        return (f" It answered {reply}: a 4xx reply is a temporary refusal (RFC 5321 4.2.1, "
+                "RFC 3207 4), so a later try may work, but Gmail's tries fail until it does. "
+                "A server that offers STARTTLS and cannot start it usually cannot read its "
+                "certificate or key (a missing file, wrong permissions, an expired renewal "
+                "hook) or has run out of resources for TLS.")
+    return (f" It answered {reply}: a 5xx reply is a permanent refusal; the server will "
+            "not start TLS on this port until its configuration changes.")
+
+
 def _tls_text(res: ProbeResult, failure: Failure) -> str:
     text = TLS_TEXT.get(failure, "")
+    if failure is Failure.STARTTLS_REFUSED:
+        return text + _starttls_refused_text(res)
     if failure is Failure.TLS_HOSTNAME and not ses_region(res.host):
         text = text.split(" For SES")[0] + (
             " A mail server that shows another name's certificate usually still has the "
@@ -308,6 +410,8 @@ def _cert_evidence(res: ProbeResult) -> tuple[Evidence, ...]:
 
 
 def _tls_fix(res: ProbeResult) -> Fix:
+    if res.failure is Failure.STARTTLS_REFUSED:
+        return _starttls_refused_fix(res)
     steps = [f"Install a publicly trusted certificate covering {res.host} on the SMTP service "
              "(e.g. Let's Encrypt), and restart it."]
     if res.certificate_names:
@@ -315,6 +419,21 @@ def _tls_fix(res: ProbeResult) -> Fix:
                      f"({res.certificate_names[0]}).")
     return Fix(f"Serve a valid certificate for {res.host} on port {res.port}",
                (*steps, GMAIL_EDIT))
+
+
+def _starttls_refused_fix(res: ProbeResult) -> Fix:
+    where = f"{res.host}:{res.port}"
+    steps = [f"The relay's administrator reads the mail server's log at the time of the "
+             f"refusal: it says why TLS could not start on {where} (for Postfix, lines with "
+             "'TLS' or 'cannot load certificate'), and fixes that (certificate and key files "
+             "readable by the SMTP service, then a restart)."]
+    if _temporary(res):
+        steps.append("The refusal is temporary (4xx): run mailpath check again in a few "
+                     "minutes to see whether it has cleared.")
+    if ses_region(res.host):
+        steps.append("SES: try port 465 with \"Secured connection using SSL\", or port 2587; "
+                     "if SES keeps refusing, check the AWS Health Dashboard for the region.")
+    return Fix(f"Make STARTTLS work on {where}", (*steps, GMAIL_EDIT))
 
 
 # --------------------------------------------------------------------------- auth

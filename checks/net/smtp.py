@@ -53,6 +53,9 @@ class Failure(StrEnum):
     TLS_UNTRUSTED = "the certificate is not signed by a trusted authority"
     TLS_PROTOCOL = "the TLS handshake failed"
     NO_AUTH = "AUTH PLAIN/LOGIN is not offered"
+    #: the greeting came, but only after the time allowed per reply (see probe's patience):
+    #: the server is alive, and slower than the limit, so the rest could not be checked
+    SLOW = "the server answers, but more slowly than the time allowed per reply"
 
 
 TLS_FAILURES = frozenset(
@@ -61,7 +64,8 @@ TLS_FAILURES = frozenset(
 )
 CONNECT_FAILURES = frozenset(
     {Failure.DNS, Failure.REFUSED, Failure.CONNECT_TIMEOUT, Failure.UNREACHABLE,
-     Failure.NO_BANNER, Failure.DROPPED, Failure.TIMEOUT, Failure.GARBAGE, Failure.REJECTED}
+     Failure.NO_BANNER, Failure.DROPPED, Failure.TIMEOUT, Failure.GARBAGE, Failure.REJECTED,
+     Failure.SLOW}
 )
 
 CERTIFICATE_FAILURES = frozenset({Failure.TLS_HOSTNAME, Failure.TLS_EXPIRED,
@@ -76,7 +80,7 @@ STEP_FAILURES = frozenset({Failure.TIMEOUT, Failure.DROPPED, Failure.GARBAGE})
 
 #: stops after which the session is still in step, so QUIT is worth sending.
 _POLITE = frozenset({Failure.NO_STARTTLS, Failure.STARTTLS_REFUSED, Failure.NO_AUTH,
-                     Failure.REJECTED})
+                     Failure.REJECTED, Failure.SLOW})
 #: the start of a Failure.DNS detail when the lookup itself failed (not "no such host"):
 #: getaddrinfo's own words for EAI_AGAIN, so callers read both the same way
 LOOKUP_FAILED = "Temporary failure in name resolution"
@@ -129,6 +133,10 @@ class ProbeResult:
     #: the address connected to, when the host name was looked up on the configured
     #: nameservers (empty when the system resolver or a route chose it)
     address: str = ""
+    #: how long the greeting was waited for (at least reply_timeout; more with patience),
+    #: and how long it took when it came (0.0 when it never did)
+    greeting_wait: float = 0.0
+    greeting_seconds: float = 0.0
 
     @property
     def stopped_at(self) -> str:
@@ -369,6 +377,13 @@ class _Probe:
     connect_seconds: float = 0.0
     step: str = "connect"
     address: str = ""
+    #: how long to wait for the greeting (None: as for any reply, `timeout`)
+    patience: float | None = None
+    greeting_seconds: float = 0.0
+
+    @property
+    def greeting_wait(self) -> float:
+        return max(self.timeout, self.patience or 0.0)
 
     async def run(self, credentials: tuple[str, Secret] | None, mail_from: str | None) -> None:
         began = time.monotonic()
@@ -393,16 +408,27 @@ class _Probe:
             self.mail_from = await self.session.command(f"MAIL FROM:<{mail_from}>")
 
     async def _greet(self) -> None:
+        """Wait for the greeting (up to the patience, when one is given). A greeting later
+        than the time allowed per reply stops the probe as SLOW: the server is alive, but the
+        steps after it would each run out of time, so no verdict on them is honest."""
         assert self.session is not None
         self.step = "greeting"
+        began = time.monotonic()
+        self.session.step_timeout = self.greeting_wait
         try:
             self.banner = await self._first_reply(self.session)
         except ProbeStop as stop:
             if stop.failure is Failure.TIMEOUT:
                 raise ProbeStop(Failure.NO_BANNER) from None
             raise
+        finally:
+            self.session.step_timeout = self.timeout
+        self.greeting_seconds = time.monotonic() - began
         if self.banner.code != 220:
             raise ProbeStop(Failure.REJECTED, self.banner.text)
+        if self.patience is not None and self.greeting_seconds > self.timeout:
+            raise ProbeStop(Failure.SLOW, f"the greeting came after {self.greeting_seconds:.1f} "
+                            f"s; each reply may take {self.timeout:.2g} s")
         await self._ehlo()
 
     async def _first_reply(self, session: _Session) -> Reply:
@@ -500,7 +526,8 @@ class _Probe:
             auth=self.auth, mail_from=self.mail_from,
             transcript=tuple(self.session.log) if self.session else (),
             connect_seconds=self.connect_seconds, reply_timeout=self.timeout, step=self.step,
-            address=self.address,
+            address=self.address, greeting_wait=self.greeting_wait,
+            greeting_seconds=self.greeting_seconds,
         )
 
 
@@ -543,10 +570,15 @@ async def probe(
     auth: tuple[str, Secret] | None = None,
     mail_from: str | None = None,
     timeout: float = 10.0,
+    patience: float | None = None,
 ) -> ProbeResult:
     """Probe an SMTP server up to AUTH (and optionally MAIL FROM), then QUIT. Never raises
-    for network trouble: the result names what happened."""
-    run = _Probe(host, port, mode, endpoints, timeout)
+    for network trouble: the result names what happened.
+
+    `timeout` bounds each reply; `patience` (when longer) bounds the greeting only, so a
+    server that is merely slow greets within it and is told apart from a silent one: a
+    greeting later than `timeout` ends the probe as Failure.SLOW."""
+    run = _Probe(host, port, mode, endpoints, timeout, patience=patience)
     stop: ProbeStop | None = None
     try:
         await run.run(auth, mail_from)
