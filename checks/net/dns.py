@@ -23,9 +23,10 @@ import dns.rdatatype
 import dns.resolver
 
 from checks.context import Context
+from checks.endpoints import Endpoints
 
 __all__ = ["DnsAnswer", "DnsStatus", "addresses", "budget", "lookup", "lookup_direct",
-           "make_resolver"]
+           "make_resolver", "short_limit"]
 
 #: per-query budget: short, so a dead server ends as a clear error, not the check's timeout
 QUERY_TIMEOUT = 2.0
@@ -39,6 +40,16 @@ def budget(check_timeout: float) -> tuple[float, float]:
     """(per-try timeout, whole-lookup lifetime) in seconds for a check timeout."""
     lifetime = max(0.05, min(LIFETIME, check_timeout * _SHARE_OF_CHECK))
     return min(QUERY_TIMEOUT, lifetime), lifetime
+
+
+#: the per-check limit when --timeout is not given
+_DEFAULT_CHECK_TIMEOUT = float(Endpoints().timeout)
+
+
+def short_limit(check_timeout: float) -> float:
+    """The --timeout value when it is below the default, so that it made the lookups' time
+    shorter than usual (0.0 otherwise): a timeout then names it."""
+    return check_timeout if check_timeout < _DEFAULT_CHECK_TIMEOUT else 0.0
 
 
 class DnsStatus(StrEnum):
@@ -94,6 +105,10 @@ class DnsAnswer:
     server: str = ""
     #: the server set AA: it serves the zone itself (direct queries only)
     authoritative: bool = False
+    #: for a timeout: how long the lookup could take, and the --timeout that made it that
+    #: short (0.0 when the limit was not shortened by --timeout)
+    lifetime: float = 0.0
+    timeout_from: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -103,9 +118,13 @@ class DnsAnswer:
         """What happened, in words."""
         if self.ok:
             return f"{len(self.records)} {self.rdtype} record(s)"
-        return _PLAIN[self.status].format(
+        text = _PLAIN[self.status].format(
             rdtype=self.rdtype, server=self.server or "(system)", name=self.name, detail=self.detail
         )
+        if self.status is DnsStatus.TIMEOUT and self.timeout_from:
+            text += (f" in {self.lifetime:g} s, a limit set from --timeout "
+                     f"{self.timeout_from:g}; a larger --timeout may help")
+        return text
 
     def evidence(self) -> str:
         """dig-like text of the answer, for Evidence.content."""
@@ -198,7 +217,7 @@ async def _resolve(ctx: Context, name: str, rdtype: str) -> DnsAnswer:
     res = ctx.shared(
         "dns.resolver", lambda: make_resolver(endpoints.nameservers, endpoints.timeout)
     )
-    return await _ask(res, name, rdtype)
+    return await _ask(res, name, rdtype, endpoints.timeout)
 
 
 async def addresses(
@@ -208,11 +227,23 @@ async def addresses(
     adapter that has no run context (the SMTP probe): asked at once, never cached."""
     res = make_resolver(nameservers, check_timeout)
     fqdn = name.lower().rstrip(".") + "."
-    a, aaaa = await asyncio.gather(_ask(res, fqdn, "A"), _ask(res, fqdn, "AAAA"))
+    a, aaaa = await asyncio.gather(_ask(res, fqdn, "A", check_timeout),
+                                   _ask(res, fqdn, "AAAA", check_timeout))
     return a, aaaa
 
 
-async def _ask(res: dns.asyncresolver.Resolver, name: str, rdtype: str) -> DnsAnswer:
+def _failed(name: str, rdtype: str, exc: BaseException, label: str,
+            check_timeout: float) -> DnsAnswer:
+    """The answer for a lookup that raised; a timeout keeps the limit it ran out of."""
+    status = _status_of(exc)
+    timed_out = status is DnsStatus.TIMEOUT
+    return DnsAnswer(name, rdtype, status, detail=_detail(exc), server=label,
+                     lifetime=budget(check_timeout)[1] if timed_out else 0.0,
+                     timeout_from=short_limit(check_timeout) if timed_out else 0.0)
+
+
+async def _ask(res: dns.asyncresolver.Resolver, name: str, rdtype: str,
+               check_timeout: float) -> DnsAnswer:
     label = _server_label(res)
     bad = _bad_name(name)
     if bad:
@@ -220,7 +251,7 @@ async def _ask(res: dns.asyncresolver.Resolver, name: str, rdtype: str) -> DnsAn
     try:
         answer = await res.resolve(name, rdtype, search=False, raise_on_no_answer=False)
     except dns.exception.DNSException as exc:
-        return DnsAnswer(name, rdtype, _status_of(exc), detail=_detail(exc), server=label)
+        return _failed(name, rdtype, exc, label, check_timeout)
     records = tuple(_text(r) for r in answer) if answer.rrset is not None else ()
     chain = _chain(answer.response, name)
     status = DnsStatus.OK if records else DnsStatus.NODATA
@@ -232,13 +263,14 @@ async def lookup_direct(
 ) -> DnsAnswer:
     """Ask one server directly (no recursion wanted), e.g. an authoritative nameserver."""
     key = ("dns-direct", server, name.lower().rstrip(".") + ".", rdtype.upper())
-    _, lifetime = budget(ctx.endpoints.timeout)
-    return await ctx.memo(key, lambda: _query_direct(server, key[2], key[3], lifetime))
+    return await ctx.memo(key, lambda: _query_direct(server, key[2], key[3],
+                                                     ctx.endpoints.timeout))
 
 
 async def _query_direct(
-    server: tuple[str, int], name: str, rdtype: str, timeout: float
+    server: tuple[str, int], name: str, rdtype: str, check_timeout: float
 ) -> DnsAnswer:
+    _, timeout = budget(check_timeout)
     host, port = server
     label = f"{host}:{port}"
     bad = _bad_name(name)
@@ -249,7 +281,7 @@ async def _query_direct(
     try:
         reply, _ = await dns.asyncquery.udp_with_fallback(query, host, port=port, timeout=timeout)
     except (dns.exception.DNSException, OSError, EOFError) as exc:
-        return DnsAnswer(name, rdtype, _status_of(exc), detail=_detail(exc), server=label)
+        return _failed(name, rdtype, exc, label, check_timeout)
     return _from_reply(reply, name, rdtype, label)
 
 
