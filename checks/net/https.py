@@ -32,6 +32,8 @@ class HttpsResult:
     #: the failure proves nothing about the server: refused, unreachable or timed out from
     #: this machine (its network may block the port, or be slow), or a local resolver failure
     inconclusive: bool = False
+    #: the body was longer than MAX_BYTES and `text` holds only its first MAX_BYTES
+    truncated: bool = False
 
     @property
     def ok(self) -> bool:
@@ -41,7 +43,10 @@ class HttpsResult:
         head = f"GET {self.url}" + (f" (via {self.connected_to})" if self.connected_to else "")
         if self.error:
             return f"{head}\n! {self.error}"
-        return f"{head}\nHTTP {self.status}  Content-Type: {self.content_type}\n\n{self.text}"
+        cut = f"\n[cut: the body is longer than the {MAX_BYTES} bytes read]" \
+            if self.truncated else ""
+        return (f"{head}\nHTTP {self.status}  Content-Type: {self.content_type}\n\n"
+                f"{self.text}{cut}")
 
 
 def _ssl_context(endpoints: Endpoints) -> ssl.SSLContext:
@@ -75,14 +80,28 @@ async def fetch(
     try:
         async with httpx.AsyncClient(
             verify=_ssl_context(endpoints), timeout=timeout, follow_redirects=False
-        ) as client:
-            response = await client.get(target, headers={"Host": host}, extensions=extensions)
+        ) as client, client.stream(
+            "GET", target, headers={"Host": host}, extensions=extensions
+        ) as response:
+            body, truncated = await _read_at_most(response, MAX_BYTES)
     except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
         error, inconclusive = failure_text(exc, timeout)
         return HttpsResult(url, error=error, connected_to=via, inconclusive=inconclusive)
-    text = response.content[:MAX_BYTES].decode("utf-8", errors="replace")
+    text = body.decode("utf-8", errors="replace")
     ctype = response.headers.get("content-type", "")
-    return HttpsResult(url, response.status_code, ctype, text, connected_to=via)
+    return HttpsResult(url, response.status_code, ctype, text, connected_to=via,
+                       truncated=truncated)
+
+
+async def _read_at_most(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """The body's first `limit` bytes, and whether there was more; stops reading there, so
+    a huge (or endless) body is never held in memory."""
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            return bytes(body[:limit]), True
+    return bytes(body), False
 
 
 #: httpx timeouts -> what happened, in words

@@ -157,23 +157,23 @@ async def _sts_for(ctx: Context, domain: str) -> Outcome:
             f"https://mta-sts.{domain}/.well-known/mta-sts.txt cannot be fetched: {why}.",
             evidence,
         )
-    if len(fetched.text.encode("utf-8")) >= https.MAX_BYTES:
+    if fetched.truncated:
         return _too_large(domain, evidence)
     return await _sts_policy_outcome(ctx, domain, fetched, evidence)
 
 
 def _too_large(domain: str, evidence: tuple[Evidence, ...]) -> Outcome:
-    """mailpath reads at most https.MAX_BYTES: a body that fills them is cut, so its mx:
-    lines cannot be judged; say the size instead of blaming a line the cut hid."""
+    """mailpath reads at most https.MAX_BYTES: a longer body is cut (the fetch says so), so
+    its mx: lines cannot be judged; say the size instead of blaming a line the cut hid. A
+    body of exactly MAX_BYTES is whole, and judged."""
     kb = https.MAX_BYTES // 1024
     return _not_in_effect(
         domain,
         f"the policy is {kb} KB or larger, over the limit",
-        f"The policy at https://mta-sts.{domain}/.well-known/mta-sts.txt fills the {kb} KB "
-        f"mailpath reads, so it is at least that long: RFC 8461 3.3 recommends policies of "
-        f"at most {kb} KB. Senders that stop reading there get a cut policy and may discard "
-        "it or miss mx: lines after the cut; mailpath does not judge MX coverage from a cut "
-        "policy.",
+        f"The policy at https://mta-sts.{domain}/.well-known/mta-sts.txt is longer than the "
+        f"{kb} KB mailpath reads: RFC 8461 3.3 recommends policies of at most {kb} KB. "
+        "Senders that stop reading there get a cut policy and may discard it or miss mx: "
+        "lines after the cut; mailpath does not judge MX coverage from a cut policy.",
         evidence,
         Fix(
             f"The recipient ({domain}) must shrink its MTA-STS policy under {kb} KB",
