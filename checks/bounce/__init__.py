@@ -104,17 +104,18 @@ def _from_parts(parts: mail.MailParts, name: str | None) -> BounceReport:
     embedded = _embedded_notification(parts.text, name)
     if embedded is not None:
         return embedded
-    subject = mail.header(parts.headers, "subject")
+    subject, notes = mail.header(parts.headers, "subject"), parts.notes
     if arf.is_feedback(parts):
         return BounceReport("arf", family_of(parts), arf.recipients(parts), name=name,
-                            subject=subject)
+                            subject=subject, notes=notes)
     if gmail_relay.is_relay_bounce(parts.text, parts.lower_head(20000)):
-        return _relay_report(parts, name, subject)
+        return replace(_relay_report(parts, name, subject), notes=notes)
     parts = _returned_bounce(parts) or parts
     family = family_of(parts)
     shape = layout.pick(parts, family)
     if not (family or shape or signs.in_mail(parts) or _is_autoreply(parts)):
-        return BounceReport("not_bounce", name=name, subject=subject, error=signs.NOT_A_BOUNCE)
+        return BounceReport("not_bounce", name=name, subject=subject, notes=notes,
+                            error=signs.NOT_A_BOUNCE)
     rcpts = tuple(_refine(r, family, subject) for r in _recipients(parts, shape))
     marked = shape.header_reason(parts.headers) if shape else ""
     if marked:
@@ -123,7 +124,7 @@ def _from_parts(parts: mail.MailParts, name: str | None) -> BounceReport:
     kind = _kind(parts, rcpts)
     if kind == "vacation":
         rcpts = tuple(_as_vacation(r) for r in rcpts[:1])
-    return BounceReport(kind, family, rcpts, name=name, subject=subject)
+    return BounceReport(kind, family, rcpts, name=name, subject=subject, notes=notes)
 
 
 def _embedded_notification(text: str, name: str | None) -> BounceReport | None:

@@ -130,6 +130,9 @@ class MailParts:
     feedback: str
     content_type: str
     original_headers: str
+    #: what of the message was not read (its MIME tree cut at MAX_PARTS or MAX_DEPTH), and
+    #: how the delivery status was found anyway when it was
+    notes: tuple[str, ...] = ()
 
     @cached_property
     def _lower_head(self) -> tuple[str, bool]:
@@ -159,6 +162,8 @@ class _Roles:
     dsn: list[str]
     feedback: list[str]
     original: list[str]
+    #: why the walk stopped short of the whole MIME tree ("" when it read all of it)
+    cut: str = ""
 
 
 def read(data: bytes) -> MailParts:
@@ -171,9 +176,29 @@ def read(data: bytes) -> MailParts:
         headers = _guessed_multipart(headers, body)
     roles = _Roles([], [], [], [], [])
     _walk(headers, body, roles)
+    notes = _cut_short(roles, body) if roles.cut else ()
     text = "\n".join(roles.texts) if roles.texts else "\n".join(map(_html_to_text, roles.htmls))
     return MailParts(headers, text, "\n\n".join(roles.dsn), "\n".join(roles.feedback),
-                     headers.content_type(), "\n".join(roles.original))
+                     headers.content_type(), "\n".join(roles.original), notes)
+
+
+def _cut_short(roles: _Roles, body: bytes) -> tuple[str, ...]:
+    """A MIME tree cut at the limits (hostile input: thousands of parts, nesting thousands
+    deep) may hide its delivery-status part past them: the body is then searched for that
+    part directly (one scan, bounded by the input's size), and the note says what was cut."""
+    why = f"the message {roles.cut}"
+    if roles.dsn:
+        return (why,)
+    found = _DSN_PART.search(body)
+    if found is None:
+        return (f"{why}, and no delivery status part was found in the rest of it",)
+    head_end = body.find(b"\n\n", found.start())
+    if head_end < 0:
+        return (f"{why}, and its delivery status part is cut off",)
+    end = body.find(b"\n--", head_end + 2)
+    part = parse_headers(body[found.start():head_end])
+    roles.dsn.append(_decoded(part, body[head_end + 2:end if end >= 0 else len(body)]))
+    return (f"{why}, but its delivery status part was found past them and read",)
 
 
 _DSN_PART = re.compile(rb"^content-type:[ \t]*message/(?:global-)?delivery-status", re.I | re.M)
@@ -234,16 +259,29 @@ def _walk(headers: Headers, body: bytes, roles: _Roles) -> None:
         seen += 1
         ctype = part.content_type()
         boundary = part.type_param("boundary") if ctype.startswith("multipart/") else None
-        children = _children(data, boundary) if boundary and depth < MAX_DEPTH else None
+        if boundary and depth >= MAX_DEPTH:
+            roles.cut = roles.cut or (f"nests MIME parts deeper than {MAX_DEPTH} levels; the "
+                                      "deeper ones were not read as parts")
+            boundary = None
+        children = _children(data, boundary) if boundary else None
         if children is None:
             _sort(part, ctype, data, roles)
             continue
+        if len(children) > MAX_PARTS:  # (one part more than are read: the list was cut)
+            roles.cut = roles.cut or _TOO_MANY
+            del children[MAX_PARTS:]
         stack.extend([(parse_headers(head), body, depth + 1)
                       for head, body in map(split_head, reversed(children))])
+    if stack and not roles.cut:
+        roles.cut = _TOO_MANY
+
+
+_TOO_MANY = f"has more than {MAX_PARTS} MIME parts; only the first {MAX_PARTS} were read as parts"
 
 
 def _children(body: bytes, boundary: str) -> list[bytes] | None:
-    """The parts between boundary lines, or None when the boundary never appears.
+    """The parts between boundary lines, or None when the boundary never appears; at most
+    MAX_PARTS + 1 (one more tells the caller the list was cut).
 
     Each part is sliced out once (found by `bytes.find`, not split and re-partitioned)."""
     mark = b"\n--" + boundary.encode("latin-1", "replace")
@@ -251,7 +289,7 @@ def _children(body: bytes, boundary: str) -> list[bytes] | None:
     if at == -1 and not body.startswith(mark[1:]):
         return None
     out: list[bytes] = []
-    while len(out) < MAX_PARTS:
+    while len(out) <= MAX_PARTS:
         start = at + len(mark)
         if body[start:start + 2] == b"--":
             break

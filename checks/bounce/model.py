@@ -141,7 +141,8 @@ class BounceReport:
             "confidence": round(first.confidence, 2) if first else None,
             "entry": self.entry,
             "recipients": [r.to_json() for r in self.recipients],
-        } | ({"error": self.error} if self.error else {}) | _relay_json(self.relay)
+        } | ({"error": self.error} if self.error else {}) | _relay_json(self.relay) | (
+            {"notes": list(self.notes)} if self.notes else {})
 
 
 _LAYER_VALUES = frozenset(layer.value for layer in Layer)
@@ -162,6 +163,7 @@ def describe(report: BounceReport) -> str:
     lines = [f"kind: {report.kind}", f"reported by: {report.reporter or 'unknown'}"]
     if report.error:
         lines.append(f"could not parse: {report.error}")
+    lines.extend(f"note: {note}" for note in report.notes)
     if report.relay:
         relay = report.relay
         where = f"{relay.host}:{relay.port}" if relay.host else "(host not named)"
