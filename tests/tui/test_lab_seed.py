@@ -27,3 +27,20 @@ async def test_seed_walkthrough_shows_two_root_causes_and_healthy_layers(seed_la
         assert seed_lab.inputs.relay.password.reveal() not in app.screen.markdown
         await pilot.press("escape", "q")
     assert app.return_value == 1
+
+
+async def test_ses_api_path_blames_only_ses_as_the_cli_does(seed_lab) -> None:
+    """`--path ses_api` in the TUI: the relay runs only for facts an SES check needs, so it
+    is never a root cause (as `mailpath check --path ses_api`: 1 root cause, Amazon SES)."""
+    from dataclasses import replace
+
+    inputs = replace(seed_lab.inputs, path="ses_api")
+    app = MailpathApp(Context(endpoints=seed_lab.endpoints, inputs=inputs),
+                      scenario_name="seed")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        diagnosis = app.walkthrough.diagnosis()
+        assert [r.check_id for r in diagnosis.root_causes] == ["ses.suppression.recipient"]
+        assert bar_text(app.walkthrough).startswith("1 root cause: Amazon SES")
+        await pilot.press("q")
+    assert app.return_value == 1

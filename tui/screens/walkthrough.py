@@ -153,7 +153,7 @@ class WalkthroughScreen(Guarded, Screen[None]):
 
     def _begin(self, layers: Iterable[Layer], *, keep: bool = False) -> None:
         self.order = tuple(layers)
-        checks = plan(self.order, self.registry)
+        checks = plan(self.order, self.registry, path=self.order)
         rank = {layer: n for n, layer in enumerate(self.order)}
         checks.sort(key=lambda c: rank.get(c.layer, len(rank)))
         self.checks = {c.id: c for c in checks}
@@ -233,7 +233,11 @@ class WalkthroughScreen(Guarded, Screen[None]):
     def diagnosis(self) -> Diagnosis:
         """The diagnosis of the results so far, in plan order, with the bounce it began from."""
         bounce = self.ctx.inputs.bounce if self.ctx is not None else None
-        return diagnose((self.results[c] for c in self.checks if c in self.results), bounce)
+        path = self.ctx.inputs.path if self.ctx is not None else None
+        # as `mailpath check`: a path that does not cross every layer is what may be blamed
+        blame = None if set(self.order) >= set(Layer) else self.order
+        return diagnose((self.results[c] for c in self.checks if c in self.results), bounce,
+                        blame, path, self.order)
 
     def guided_order(self) -> list[str]:
         """Findings as an expert reads them: root causes, then what they explain, then
@@ -258,9 +262,9 @@ class WalkthroughScreen(Guarded, Screen[None]):
         self._refresh_bar()
 
     def _refresh_bar(self) -> None:
-        done = [self.results[c] for c in self.checks if c in self.results]
+        done = sum(1 for c in self.checks if c in self.results)
         bar = self.query_one(DiagnosisBar)
-        bar.show(done, len(self.checks), bool(self.running))
+        bar.show(self.diagnosis(), done, len(self.checks), bool(self.running))
         if self.stale:
             bar.say(self.stale)
 

@@ -13,23 +13,22 @@ from rich.cells import cell_len
 from textual import events
 from textual.widgets import Static
 
-from checks.diagnosis import diagnose
-from checks.model import CheckResult
+from checks.diagnosis import Diagnosis
 
 #: what to press once a diagnosis is done (shown whole, or on a line of its own)
 HINT = "p: report, n: next step"
 
 
-def summary_lines(results: Sequence[CheckResult], total: int, running: bool) -> list[str]:
-    """The bar's wordings, longest first; the last may need more than one line. No clock
-    and no durations, so screenshots stay stable."""
+def summary_lines(diagnosis: Diagnosis, done: int, total: int, running: bool) -> list[str]:
+    """The bar's wordings for `diagnosis` of the `done` results so far, longest first; the
+    last may need more than one line. No clock and no durations, so screenshots stay
+    stable."""
     if not total:
         return ["Nothing checked yet. Press i to describe the problem."]
-    diagnosis = diagnose(results)
     headline = diagnosis.headline()
     if running:
-        return [f"Running: {len(results)} of {total} checks done · so far: {headline}",
-                f"Running: {len(results)} of {total} done · so far: {headline}"]
+        return [f"Running: {done} of {total} checks done · so far: {headline}",
+                f"Running: {done} of {total} done · so far: {headline}"]
     warns = len(diagnosis.warnings)
     found = headline + (f" · {warns} warning{'s' if warns != 1 else ''}" if warns else "")
     return [f"{found} · {total} checks · {HINT}", f"{found} · {HINT}", f"{found}\n{HINT}"]
@@ -49,9 +48,9 @@ class DiagnosisBar(Static):
     #: what the bar may say, longest first (set by show and say)
     wordings: tuple[str, ...] = ("",)
 
-    def show(self, results: Sequence[CheckResult], total: int, running: bool) -> None:
-        self.set_class(bool(diagnose(results).root_causes), "-faults")
-        self.say(*summary_lines(results, total, running))
+    def show(self, diagnosis: Diagnosis, done: int, total: int, running: bool) -> None:
+        self.set_class(bool(diagnosis.root_causes), "-faults")
+        self.say(*summary_lines(diagnosis, done, total, running))
 
     def say(self, *wordings: str) -> None:
         """Show the longest of `wordings` (longest first) that fits; the last one wraps."""
