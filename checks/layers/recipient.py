@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from checks.layers.dns.common import (
     worst_outcome,
 )
 from checks.layers.dns.common import evidence_of as _ev
+from checks.layers.gmail_relay import GREETING_SHARE
 from checks.model import Evidence, Fix, Layer, Outcome, errored, failed, passed, skipped, warned
 from checks.net import smtp
 from checks.net.dns import DnsAnswer, DnsStatus, lookup
@@ -194,11 +196,19 @@ def probe_step(ctx: Context) -> float:
     return max(0.5, min(PROBE_TIMEOUT, ctx.endpoints.timeout / 3))
 
 
+def greeting_patience(ctx: Context) -> float:
+    """Seconds the greeting may take: GREETING_SHARE of the check's time (as for the relay),
+    at least a step and at most PROBE_TIMEOUT, so a server that is only slow greets within
+    it and is told apart from a silent one."""
+    return max(probe_step(ctx), min(PROBE_TIMEOUT, ctx.endpoints.timeout * GREETING_SHARE))
+
+
 async def _probe(ctx: Context, host: str) -> smtp.ProbeResult:
     """The port-25 STARTTLS probe of one MX host, once per run."""
     return await ctx.memo(
         ("recipient.probe", host),
-        lambda: smtp.probe(host, 25, "starttls", ctx.endpoints, timeout=probe_step(ctx)),
+        lambda: smtp.probe(host, 25, "starttls", ctx.endpoints, timeout=probe_step(ctx),
+                           patience=greeting_patience(ctx)),
     )
 
 
@@ -240,6 +250,8 @@ async def mta_reachable(ctx: Context, deps: Deps) -> Outcome:
         )
     if unreached_from_here(result):
         return _not_reached(hosts[0], result, evidence, facts)
+    if result.failure is smtp.Failure.SLOW:
+        return _slower_than_the_limit(ctx, hosts[0], result, evidence, facts)
     if result.failure in BROKEN_SESSION:
         return _broken_session(hosts[0], result, evidence, facts)
     if result.failure in NO_TLS:
@@ -346,6 +358,33 @@ def _not_reached(
         + (f"\n{result.detail}" if result.detail else ""),
         evidence=evidence,
         facts=facts,
+    )
+
+
+#: the replies the probe reads: greeting, EHLO, STARTTLS, TLS handshake, EHLO again
+PROBE_REPLIES = 5
+
+
+def _slower_than_the_limit(
+    ctx: Context, host: str, result: smtp.ProbeResult, evidence: tuple[Evidence, ...],
+    facts: dict[str, Any],
+) -> Outcome:
+    """The server greeted, but later than a reply may take: the time that ran out is the one
+    --timeout set, so STARTTLS was not checked. "Could not check", never the server's fault."""
+    limit, late, step = ctx.endpoints.timeout, result.greeting_seconds, result.reply_timeout
+    needed = math.ceil(PROBE_REPLIES * late) + 1
+    return errored(
+        f"Could not check {host}:25 from here: it greets only after {late:.1f} s, longer "
+        f"than the {step:.2g} s a reply may take with --timeout {limit:g}",
+        f"The server is not silent: it sent its greeting after {late:.1f} s. mailpath gives "
+        f"each reply of the probe a third of the per-check limit (now {step:.2g} s, set from "
+        f"--timeout {limit:g}; from 0.5 to {PROBE_TIMEOUT:g} s), so STARTTLS and the TLS "
+        "handshake could not be checked. A limit that runs out is no sign that the "
+        "recipient's server is at fault: run again with a larger --timeout (about "
+        f"{needed} s for replies this slow).\n{_CAVEAT}",
+        evidence=evidence,
+        facts={**facts, "failure": smtp.Failure.SLOW.value, "greeting_seconds": round(late, 2),
+               "reply_timeout": step, "timeout": limit},
     )
 
 
