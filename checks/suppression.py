@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TextIO
 
+from checks import validate
 from checks.context import Context
 from checks.net.aws import AwsError, call
 
@@ -133,11 +134,21 @@ class RemovalResult:
 
 
 def normalise_email(email: str) -> str:
-    """Trimmed, lower-cased address; SuppressionError when it is not one."""
+    """Trimmed, lower-cased address; SuppressionError when it is not one: one @, no spaces,
+    and a domain that is a host name (no empty label as in `recipient..example`; a Unicode
+    domain is checked in its IDNA form)."""
     text = email.strip().lower()
-    local, at, domain = text.partition("@")
-    if not at or not local or "." not in domain or any(c.isspace() for c in text):
-        raise SuppressionError(f"{email.strip()!r} is not an email address")
+    try:
+        validate.address(text, "address")
+    except validate.InvalidValue:
+        raise SuppressionError(f"{email.strip()!r} is not an email address") from None
+    domain = text.rpartition("@")[2]
+    try:
+        validate.hostname(domain if domain.isascii() else domain.encode("idna").decode(),
+                          "domain")
+    except (validate.InvalidValue, UnicodeError):
+        raise SuppressionError(f"{email.strip()!r} is not an email address: its domain "
+                               f"{domain!r} is not a host name") from None
     return text
 
 
@@ -229,7 +240,12 @@ async def list_all(ctx: Context, region: str, **filters: Any) -> list[Suppressed
 
 async def lookup(ctx: Context, email: str, region: str) -> SuppressedEntry | None:
     """Is this address suppressed in `region`, and why? None when it is not on the list."""
-    address = normalise_email(email)
+    return await _get(ctx, normalise_email(email), region)
+
+
+async def _get(ctx: Context, address: str, region: str) -> SuppressedEntry | None:
+    """GetSuppressedDestination of an address as given (checked by the caller, or listed by
+    SES itself: an entry SES holds is looked up even if our input checks would refuse it)."""
     try:
         reply = await call(ctx, "sesv2", "get_suppressed_destination", region=region,
                            EmailAddress=address)
@@ -248,7 +264,7 @@ async def with_details(ctx: Context, entries: Sequence[SuppressedEntry], region:
 
     async def one(entry: SuppressedEntry) -> SuppressedEntry:
         async with gate:
-            return await lookup(ctx, entry.email, region) or entry
+            return await _get(ctx, entry.email, region) or entry
     return list(await asyncio.gather(*(one(e) for e in entries)))
 
 
@@ -352,16 +368,29 @@ async def add(ctx: Context, email: str, reason: str, region: str) -> SuppressedE
 # --------------------------------------------------------------------------- export
 
 
+#: a CSV cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: str | None) -> str | None:
+    """`value` as a spreadsheet shows it and never runs it: a leading `'` when it starts like
+    a formula (`=1+2@x.example` -> `'=1+2@x.example`). For CSV only, never JSON or text."""
+    if value and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def export_csv(entries: Iterable[SuppressedEntry], file: TextIO, *, header: bool = True,
                details: bool = False) -> int:
     """Write a header (unless `header=False`, to append a further page) and one row per entry;
-    returns the number of rows written. The id columns only with `details` (`with_details`)."""
+    returns the number of rows written. The id columns only with `details` (`with_details`).
+    A cell that starts like a formula gets a leading `'` (`csv_cell`)."""
     columns = CSV_COLUMNS if details else LIST_COLUMNS
     writer = csv.DictWriter(file, fieldnames=columns, lineterminator="\n")
     if header:
         writer.writeheader()
     n = 0
     for entry in entries:
-        writer.writerow(entry.as_dict(details=details))
+        writer.writerow({k: csv_cell(v) for k, v in entry.as_dict(details=details).items()})
         n += 1
     return n

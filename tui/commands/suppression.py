@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
+import errno
 import json
 import os
+import stat
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+import tempfile
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -42,10 +46,22 @@ from checks.suppression import (
 )
 from tui.cli import UsageError
 
-EPILOG = f"""exit codes: 0 done (show: not suppressed), 1 show: the address is suppressed,
-{EXIT_USAGE} usage error, 3 AWS could not be asked or refused.
-The list is per region (--region, else AWS_REGION). Endpoints come from the environment as
-`mailpath lab` prints them."""
+EPILOG = f"""exit codes: 0 done (show: not suppressed), 1 show: the address is suppressed;
+remove: the question was answered no or Ctrl-D (nothing removed), {EXIT_USAGE} usage error,
+3 could not run: AWS could not be asked or refused (remove: an address was not removed),
+or the output could not be written (disk full, ...).
+Dates without an offset (YYYY-MM-DD, YYYY-MM-DDTHH:MM) are UTC; add one (Z, +02:00) for
+another zone. The list is per region (--region, else AWS_REGION). Endpoints come from the
+environment as `mailpath lab` prints them."""
+EXPORT_EPILOG = """FILE: an existing FILE is replaced without asking, but only once the export has
+succeeded: the rows go to a temporary file next to it, renamed over FILE at the end (FILE
+keeps its permissions); after an error or Ctrl-C, FILE is as it was and the temporary file
+is gone. `-` (the default) is stdout.
+CSV: a cell starting with = + - @, a tab or a carriage return gets a leading ' so that a
+spreadsheet shows it as text and never runs it as a formula (=1+2@x.example is written
+'=1+2@x.example); `suppression list --json` prints addresses unchanged.
+
+"""
 _NOTE = {n.id: n.text for n in NOTES}
 
 
@@ -55,25 +71,33 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     actions = p.add_subparsers(dest="suppression_action", metavar="ACTION", required=True)
     for name, func, text in _ACTIONS:
-        q = actions.add_parser(name, help=text, epilog=EPILOG,
+        q = actions.add_parser(name, help=text,
+                               epilog=EXPORT_EPILOG + EPILOG if name == "export" else EPILOG,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
-        _common(q)
+        _common(q, name)
         _EXTRA[name](q)
         q.set_defaults(func=func)
 
 
-def _common(q: argparse.ArgumentParser) -> None:
+def _common(q: argparse.ArgumentParser, action: str) -> None:
     q.add_argument("--region", help="the SES region (default: AWS_REGION or us-east-1)")
     q.add_argument("--profile", help="the AWS profile to use, as the AWS CLI has it")
-    q.add_argument("--json", action="store_true", help="print JSON (lists: one object a line)")
+    # export takes --json only to refuse it with a pointer to `list --json` (and says so)
+    q.add_argument("--json", action="store_true",
+                   help="refused: export writes CSV only; for JSON (one object a line) use "
+                   "`suppression list --json`" if action == "export"
+                   else "print JSON (lists: one object a line)")
 
 
 def _filters(q: argparse.ArgumentParser) -> None:
     q.add_argument("--reason", action="append", default=[], metavar="R",
                    help="BOUNCE or COMPLAINT (repeat or comma-separate)")
-    q.add_argument("--since", metavar="DATE", help="last updated on or after (YYYY-MM-DD[THH:MM])")
-    q.add_argument("--until", metavar="DATE", help="last updated on or before")
-    q.add_argument("--domain", help="only addresses on this domain (or its subdomains)")
+    q.add_argument("--since", metavar="DATE", help="last updated on or after "
+                   "(YYYY-MM-DD[THH:MM]; UTC unless it has an offset such as Z or +02:00)")
+    q.add_argument("--until", metavar="DATE", help="last updated on or before (a date alone: "
+                   "up to its end; UTC unless it has an offset)")
+    q.add_argument("--domain", help="only addresses on this domain (or its subdomains); "
+                   "a host name such as example.com")
     q.add_argument("--text", help="only addresses containing this text")
     q.add_argument("--details", action="store_true", help="also fetch each entry's message and "
                    f"feedback ids (one GetSuppressedDestination per entry, "
@@ -96,7 +120,8 @@ def _add_args(q: argparse.ArgumentParser) -> None:
 
 def _export_args(q: argparse.ArgumentParser) -> None:
     _filters(q)
-    q.add_argument("file", nargs="?", default="-", help="CSV file to write (default: stdout)")
+    q.add_argument("file", nargs="?", default="-", metavar="FILE",
+                   help="CSV file to write, replaced if it exists (default: - for stdout)")
 
 
 # --------------------------------------------------------------------------- plumbing
@@ -116,12 +141,15 @@ def _context(args: argparse.Namespace) -> tuple[Context, str]:
 
 
 def _check_args(args: argparse.Namespace) -> None:
-    """Usage errors before any AWS call: the region's name, the date range, --json on export."""
-    if args.region is not None:
-        try:
+    """Usage errors before any AWS call: the region's name, the domain, the date range,
+    --json on export."""
+    try:
+        if args.region is not None:
             args.region = validate.region(args.region, "--region")
-        except validate.InvalidValue as exc:
-            raise UsageError(str(exc)) from None
+        if getattr(args, "domain", None) is not None:
+            args.domain = validate.hostname(args.domain.strip().lstrip("@"), "--domain")
+    except validate.InvalidValue as exc:
+        raise UsageError(str(exc)) from None
     since = parse_date(getattr(args, "since", None))
     until = parse_date(getattr(args, "until", None), end=True)
     if since and until and since > until:
@@ -137,10 +165,22 @@ def _entries(n: int) -> str:
 
 
 def _run(work: Callable[[Context, str], Coroutine[Any, Any, int]], args: argparse.Namespace) -> int:
-    """Run one async action; AWS trouble becomes a message and exit code 3."""
+    """Run one async action; AWS trouble, and output that cannot be written (disk full),
+    become a message and exit code 3 (could not run)."""
     ctx, region = _context(args)
     try:
-        return asyncio.run(work(ctx, region))
+        code = asyncio.run(work(ctx, region))
+        sys.stdout.flush()  # a write error on stdout shows here, while we can still say so
+        return code
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): the CLI stops quietly
+    except OSError as exc:
+        where = getattr(args, "file", "-")
+        if exc.filename is None and where == "-":
+            _discard_stdout()
+        name = "stdout" if where == "-" else where
+        _err(f"could not write {name}: {exc.strerror or exc}")
+        return EXIT_COULD_NOT_CHECK
     except SuppressionRefused as exc:
         _err(str(exc))
         return EXIT_COULD_NOT_CHECK
@@ -161,6 +201,12 @@ def aws_message(exc: AwsError) -> str:
     if head and head in message:
         extra = extra[len(head):].lstrip(". ").strip()
     return f"{message}\n{extra}" if extra else message
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush cannot fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _err(text: str) -> None:
@@ -282,7 +328,13 @@ def _confirmed(yes: bool, question: str) -> bool:
     if not sys.stdin.isatty():
         raise UsageError("no terminal to confirm on: pass --yes to remove without asking")
     _note("complaint_risk", "per_region")
-    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:  # Ctrl-D
+        print(file=sys.stderr)
+        _err("no answer (end of input): taken as no")
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _print_removal(as_json: bool) -> Callable[[Any], None]:
@@ -316,28 +368,63 @@ def export(args: argparse.Namespace) -> int:
                 first = False
             if first:
                 export_csv([], out, details=args.details)
-        print(f"{_entries(n)} written", file=sys.stderr)
+        where = "" if args.file == "-" else f" to {args.file}"
+        print(f"{_entries(n)} written{where}", file=sys.stderr)
         return EXIT_HEALTHY
     return _run(work, args)
 
 
-class _Stdout:
-    """stdout as a context manager that is not closed afterwards."""
-
-    def __enter__(self) -> TextIO:
-        return sys.stdout
-
-    def __exit__(self, *exc: object) -> None:
-        sys.stdout.flush()
+@contextlib.contextmanager
+def _stdout() -> Iterator[TextIO]:
+    """stdout, flushed but not closed afterwards."""
+    yield sys.stdout
+    sys.stdout.flush()
 
 
-def _open_out(name: str) -> Any:
+def _open_out(name: str) -> contextlib.AbstractContextManager[TextIO]:
     if name == "-":
-        return _Stdout()
+        return _stdout()
+    target = Path(os.path.realpath(name))  # a symlink stays one: its target is replaced
+    if target.exists() and not target.is_file():  # /dev/stdout, a FIFO, /dev/full, a dir
+        try:
+            return target.open("w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise UsageError(f"cannot write {name}: {exc.strerror or exc}") from None
+    return _replace_on_success(name, target)
+
+
+@contextlib.contextmanager
+def _replace_on_success(name: str, target: Path) -> Iterator[TextIO]:
+    """A temporary file next to `target`, renamed over it when the block ends without an
+    error; on any error, Ctrl-C included, the temporary file is removed and `target` left
+    as it was. The new file gets `target`'s permissions (a new one: 0666 less the umask)."""
     try:
-        return Path(name).open("w", encoding="utf-8", newline="")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                   suffix=".part")
     except OSError as exc:
-        raise UsageError(f"cannot write {name}: {exc.strerror or exc}") from None
+        why = (f" (the export goes to a temporary file in {target.parent} first, renamed "
+               "over FILE at the end)" if exc.errno in (errno.EACCES, errno.EPERM) else "")
+        raise UsageError(f"cannot write {name}: {exc.strerror or exc}{why}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            os.fchmod(out.fileno(), _mode_for(target))
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _mode_for(target: Path) -> int:
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def stats(args: argparse.Namespace) -> int:
@@ -373,7 +460,7 @@ _ACTIONS = (
     ("show", show, "is this address suppressed, and why?"),
     ("remove", remove_, "remove addresses (asks first; --yes without a terminal)"),
     ("add", add_, "add an address (refused in the sandbox)"),
-    ("export", export, "write entries as CSV"),
+    ("export", export, "write entries as CSV (FILE replaced only on success)"),
     ("stats", stats, "counts by reason and by month"),
 )
 _EXTRA: dict[str, Callable[[argparse.ArgumentParser], None]] = {
