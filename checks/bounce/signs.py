@@ -76,6 +76,11 @@ def is_binary(raw: bytes) -> bool:
     """More control bytes (NUL among them) in the input's first 64 KB than text holds,
     judged after a UTF-16 input is re-encoded as UTF-8."""
     sample = utf16_as_utf8(raw[:SAMPLE])[:SAMPLE]
+    for control in _CONTROLS:  # (text mostly has none: a memchr per byte value says so)
+        if control in sample:
+            break
+    else:
+        return False
     controls = len(sample) - len(sample.translate(None, _CONTROLS))
     return controls > len(sample) * _CONTROL_SHARE
 
