@@ -20,8 +20,9 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import math
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
 from enum import StrEnum
 from pathlib import Path
@@ -146,6 +147,7 @@ class OutcomeStatus(StrEnum):
     PAUSED = "paused"  # stopped at a question or a bound; resumable; working credentials kept
     ROLLED_BACK = "rolled_back"  # what the rotation created was undone; old credentials intact
     FAILED = "failed"  # could not go on (AWS refused, keyring unusable); message says why
+    INTERRUPTED = "interrupted"  # the user interrupted a question (Ctrl-C); resumable if changed
 
 
 @dataclass(frozen=True)
@@ -160,8 +162,10 @@ class RotationOutcome:
 
     @property
     def exit_code(self) -> int:
-        """0 completed, 1 stopped or undone (action needed), 3 could not go on."""
-        return {OutcomeStatus.COMPLETED: 0, OutcomeStatus.FAILED: 3}.get(self.status, 1)
+        """0 completed, 1 stopped or undone (action needed), 3 could not go on, 130
+        interrupted (as a shell reports Ctrl-C)."""
+        return {OutcomeStatus.COMPLETED: 0, OutcomeStatus.FAILED: 3,
+                OutcomeStatus.INTERRUPTED: 130}.get(self.status, 1)
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,19 @@ class RotationError(Exception):
     """The rotation cannot start or go on; one line saying why and what to do."""
 
 
+class RotationInterrupted(Exception):  # noqa: N818 - named for what happened, like _Stop
+    """Raised by a `confirm` callback when the user interrupts a question (Ctrl-C): the
+    rotation stops there, keeps its state when something was changed, and says how to
+    resume (outcome INTERRUPTED, exit code 130)."""
+
+
+#: the longest `--gmail-wait` (and `gmail_poll_seconds`): one day
+MAX_GMAIL_WAIT = 86400.0
+#: after one of mailpath's own logins with the new key, IAM last-used times up to this many
+#: seconds later are still taken as that login (clock skew between this machine and AWS)
+OWN_LOGIN_SLACK = 60.0
+
+
 @dataclass
 class RotationState:
     """Everything a resumed rotation needs, and nothing secret (key ids are not secrets)."""
@@ -222,6 +239,16 @@ class RotationState:
     new_key_id: str | None = None
     room_key_id: str | None = None  # the key deleted to make room, if any
     verified_at: str | None = None  # ISO time of the new key's last use after verification
+    #: ISO time up to which a use of the new key may be mailpath's own (the verification,
+    #: `creds test`); only a later last-used time counts as Gmail's
+    own_login_at: str | None = None
+    #: CreateAccessKey was called at this time (ISO, whole seconds) with these keys present;
+    #: cleared once the new key is recorded. Set on resume: the attempt was interrupted
+    create_started_at: str | None = None
+    keys_before_create: list[str] = field(default_factory=list)
+    #: the parts of "make the new password current" already written, in order:
+    #: "previous" (old password kept), "current", "profile" (key id), "pending" (deleted)
+    promote_done: list[str] = field(default_factory=list)
     steps: dict[str, str] = field(default_factory=dict)  # step id -> StepStatus
     started: str = ""
     updated: str = ""
@@ -243,6 +270,79 @@ def state_path(profile: str, config: Path | None = None) -> Path:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _write_state(state: RotationState, config: Path | None) -> None:
+    """Write the state file atomically (user-only permissions)."""
+    state.updated = _now()
+    path = state_path(state.profile, config)
+    tmp = path.with_suffix(".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(state.to_json())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _read_state(profile_name: str, config: Path | None) -> RotationState | None:
+    try:
+        text = state_path(profile_name, config).read_text(encoding="utf-8")
+        return RotationState.from_json(text)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _later(a: str | None, b: dt.datetime) -> str:
+    """The later of an ISO time (or none) and b, as ISO (full precision)."""
+    known = dt.datetime.fromisoformat(a) if a else None
+    return (max(known, b) if known else b).isoformat()
+
+
+def _set_own_login(profile_name: str, key_id: str, config: Path | None,
+                   until: Callable[[str | None], str | None]) -> tuple[bool, str | None]:
+    """Apply `until` to the rotation state's own_login_at when the rotation in progress has
+    `key_id` as its new key: (whether it was recorded, the value before)."""
+    state = _read_state(profile_name, config)
+    if state is None or not key_id or state.new_key_id != key_id:
+        return False, None
+    before = state.own_login_at
+    state.own_login_at = until(before)
+    _write_state(state, config)
+    return True, before
+
+
+@contextlib.contextmanager
+def own_login(profile_name: str, key_id: str, *, config: Path | None = None,
+              bound: float = 600.0) -> Iterator[None]:
+    """Wrap a login mailpath itself makes with a profile's key (`creds test`): when a
+    rotation of that profile has this key as its new key, its state records the login, so
+    the rotation never takes it for Gmail's. Before the login the record reaches `bound`
+    seconds ahead (a login cut off by a kill still counts as ours); after it, the time the
+    login ended (plus the clock slack). Nothing is recorded when no rotation is running."""
+    ahead = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=bound)
+    try:
+        recorded, before = _set_own_login(profile_name, key_id, config,
+                                          lambda b: _later(b, ahead))
+    except ConfigError:
+        recorded, before = False, None
+    try:
+        yield
+    finally:
+        if recorded:
+            ended = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=OWN_LOGIN_SLACK)
+            with contextlib.suppress(ConfigError):
+                _set_own_login(profile_name, key_id, config, lambda _: _later(before, ended))
+
+
+def stopped_while_promoting(profile_name: str, config: Path | None = None) -> bool:
+    """True when a rotation of this profile stopped inside "make the new password current"
+    (the keyring and the profile may name different keys until it is resumed)."""
+    state = _read_state(profile_name, config)
+    return bool(state and state.promote_done
+                and state.steps.get(StepId.PROMOTE) != StepStatus.DONE)
 
 
 
@@ -314,6 +414,13 @@ class Rotation:
         self.profile, self.state = profile, state
         self.config = config
         self.options = options or RotationOptions()
+        wait = self.options.gmail_poll_seconds
+        if not (math.isfinite(wait) and 0 <= wait <= MAX_GMAIL_WAIT):
+            raise RotationError(f"the Gmail wait must be from 0 to {MAX_GMAIL_WAIT:g} seconds "
+                                f"(got {wait!r})")
+        #: True when built by `resume`: a failed resume keeps the state file
+        self.resumed = False
+        self._current: StepId | None = None
         self._secret: Secret | None = None  # the new IAM secret: memory only, one step long
         self._ctx = Context()
         self._confirm: Confirm | None = None
@@ -343,7 +450,10 @@ class Rotation:
             raise RotationError(f"no rotation of {profile_name!r} to resume") from None
         except (OSError, ValueError, TypeError) as exc:
             raise RotationError(f"cannot read the rotation state {path}: {exc}") from None
-        return cls(_load_profile(profile_name, config), state, config=config, options=options)
+        rotation = cls(_load_profile(profile_name, config), state, config=config,
+                       options=options)
+        rotation.resumed = True
+        return rotation
 
     @staticmethod
     def in_progress(profile_name: str, config: Path | None = None) -> bool:
@@ -384,9 +494,28 @@ class Rotation:
                     await self._run_step(step.id)
         except _Stop as stop:
             return self._stopped(stop)
+        except RotationInterrupted:
+            return self._stopped(self._interrupted())
+        except asyncio.CancelledError:
+            # Ctrl-C outside a question, or the UI ending the task: what is done is kept
+            if self._changed():
+                with contextlib.suppress(ConfigError):
+                    self._save()
+            raise
         return self._completed()
 
+    def _interrupted(self) -> _Stop:
+        step = self._current
+        where = f" at “{_TITLE[step]}”" if step else ""
+        if self._changed() or self.resumed:
+            return _Stop(OutcomeStatus.INTERRUPTED, step, f"Interrupted{where}: nothing more "
+                         "was changed; what was done so far is kept and the credentials in "
+                         "use still work.")
+        return _Stop(OutcomeStatus.INTERRUPTED, step, f"Interrupted{where} before anything "
+                     "was changed: nothing to resume.")
+
     async def _run_step(self, step: StepId) -> None:
+        self._current = step
         self._mark(step, StepStatus.RUNNING, _TITLE[step])
         try:
             status, message = await _HANDLERS[step](self)
@@ -441,27 +570,78 @@ class Rotation:
         return StepStatus.DONE, f"deleted the {status} key {key_id} to make room"
 
     async def _create_key(self) -> StepReturn:
+        note = await self._clear_interrupted_create()
+        keys = await self._list_keys()
+        # recorded before the call: a stop inside it leaves a key this state can find again
+        self.state.create_started_at = dt.datetime.now(dt.UTC).replace(
+            microsecond=0).isoformat()
+        self.state.keys_before_create = sorted(str(k.get("AccessKeyId")) for k in keys)
+        self._save()
         reply = await self._iam("create_access_key", UserName=self.state.user_name)
         key = reply.get("AccessKey", {})
         self._secret = Secret(str(key.get("SecretAccessKey", "")))
         self._ctx.redactor.add(self._secret)
         self.state.new_key_id = str(key.get("AccessKeyId", ""))
+        self.state.create_started_at, self.state.keys_before_create = None, []
         self._save()
         self._audit("create_access_key", key=self.state.new_key_id, user=self.state.user_name)
-        return StepStatus.DONE, f"created the access key {self.state.new_key_id}"
+        return StepStatus.DONE, f"{note}created the access key {self.state.new_key_id}"
+
+    async def _clear_interrupted_create(self) -> str:
+        """After a stop inside CreateAccessKey: the key it may have made is not recorded and
+        its secret is gone (it was never stored), so it cannot be adopted. Find it (not the
+        profile's key, not there before the attempt, created after the attempt began) and
+        delete it; '' when there was no such attempt, else a line saying what was done."""
+        started = self.state.create_started_at
+        if not started or self.state.new_key_id:
+            return ""
+        since = dt.datetime.fromisoformat(started)
+        before = set(self.state.keys_before_create) | {self.state.old_key_id}
+        lost = [k for k in await self._list_keys() if k.get("AccessKeyId") not in before
+                and (created := _iso(k.get("CreateDate"))) is not None
+                and dt.datetime.fromisoformat(created) >= since]
+        done = []
+        for k in lost:
+            key_id = str(k.get("AccessKeyId"))
+            if await self._last_used(key_id) is not None:  # ours was never used: no secret
+                raise _Stop(OutcomeStatus.FAILED, StepId.CREATE_KEY, f"The key {key_id} "
+                            f"appeared after the interrupted attempt at {started} began, but "
+                            "it has been used, so it is not that attempt's: mailpath leaves "
+                            "it alone. Delete it yourself if it is not needed, then resume.")
+            await self._iam("delete_access_key", UserName=self.state.user_name,
+                            AccessKeyId=key_id)
+            self._audit("delete_access_key", key=key_id, why="interrupted_create")
+            done.append(f"deleted the key {key_id} made by the interrupted attempt at "
+                        f"{started} (its secret was lost with that run, so it cannot be "
+                        "used); ")
+        self.state.create_started_at, self.state.keys_before_create = None, []
+        self._save()
+        if not done:
+            return "the interrupted attempt at creating a key had made none; "
+        return "".join(done)
 
     async def _store_pending(self) -> StepReturn:
-        secret = self._secret or await self._recreate_key()
+        replaced = ""
+        if self._secret is None:
+            lost = self.state.new_key_id
+            secret = await self._recreate_key()
+            replaced = (f"the key {lost} created before the stop could not be used (its "
+                        f"secret existed only in that run): deleted it and created "
+                        f"{self.state.new_key_id} instead; ")
+            self._emit(StepId.STORE_PENDING, StepStatus.RUNNING, replaced)
+        else:
+            secret = self._secret
         password = Secret(derive_smtp_password(secret.reveal(), self.state.region))
         self._protect(password)
         try:
             store.set_secret(self.state.profile, password, PENDING)
         except store.StoreError as exc:
-            await self._rollback(StepId.STORE_PENDING, str(exc))
+            await self._rollback(StepId.STORE_PENDING, "Storing the new SMTP password in the "
+                                 f"keyring failed: {exc}")
         self._secret = None
         self._audit("store_pending", key=self.state.new_key_id, region=self.state.region)
-        return StepStatus.DONE, f"SMTP password for {self.state.region} stored in the OS " \
-            "keyring as pending"
+        return StepStatus.DONE, f"{replaced}SMTP password for {self.state.region} stored in " \
+            "the OS keyring as pending"
 
     async def _verify(self) -> StepReturn:
         password = self._get(PENDING)
@@ -484,21 +664,43 @@ class Rotation:
                              f"{attempts} attempts (last reply: {last})")
 
     async def _promote(self) -> StepReturn:
-        new, pending = self.state.new_key_id or "", self._get(PENDING)
-        if pending is None and self.profile.relay_user == new:
-            return StepStatus.DONE, "the new password is already current"
-        if pending is None:
+        """Several separate writes, each recorded in the state once made, so a stop between
+        any two is resumed by doing only the rest: previous (the old password), current
+        (the new one), the profile's key id, then the pending copy deleted. The new
+        password never overwrites previous."""
+        new, done, name = self.state.new_key_id or "", self.state.promote_done, self.profile.name
+        password = self._get(PENDING)
+        moved = "current" in done or (not done and self.profile.relay_user == new)
+        if password is None and moved:  # pending already moved to current
+            password = self._get(CURRENT)
+        if password is None:
             await self._rollback(StepId.PROMOTE, "the pending password is missing from the keyring")
-        current = self._get(CURRENT)
-        if current is not None:
-            store.set_secret(self.state.profile, current, PREVIOUS)
-        store.set_secret(self.state.profile, pending, CURRENT)
-        self.profile = replace(self.profile, relay_user=new)
-        save_profile(self.profile, self.config)
-        store.delete_secret(self.state.profile, PENDING)
+        self._protect(password)
+        again = " (resumed: " + ", ".join(done) + " already done)" if done else ""
+        if "previous" not in done:
+            current = self._get(CURRENT)
+            if current is not None and current != password:
+                store.set_secret(name, current, PREVIOUS)
+            self._promote_part("previous")
+        if "current" not in done:
+            store.set_secret(name, password, CURRENT)
+            self._promote_part("current")
+        if "profile" not in done:
+            if self.profile.relay_user != new:
+                self.profile = replace(self.profile, relay_user=new)
+                save_profile(self.profile, self.config)
+            self._promote_part("profile")
+        if "pending" not in done:
+            store.delete_secret(name, PENDING)
+            self._promote_part("pending")
         self._audit("promote", key=new, previous_key=self.state.old_key_id)
-        return StepStatus.DONE, f"profile {self.state.profile} now uses key {new}; the old " \
-            "password is kept as previous"
+        kept = "the old password is kept as previous" if self._get(PREVIOUS) is not None \
+            else "there was no old password to keep"
+        return StepStatus.DONE, f"profile {name} now uses key {new}; {kept}{again}"
+
+    def _promote_part(self, part: str) -> None:
+        self.state.promote_done.append(part)
+        self._save()
 
     async def _update_gmail(self) -> StepReturn:
         self._emit(StepId.UPDATE_GMAIL, StepStatus.WAITING, " ".join(GMAIL_GUIDANCE))
@@ -514,7 +716,9 @@ class Rotation:
         used = await self._poll_new_key_use()
         if used is not None:
             self._audit("gmail_uses_new_key", key=self.state.new_key_id, last_used=used)
-            return StepStatus.DONE, f"the new key was used at {used} (Gmail logged in with it)"
+            ours = self._baseline().isoformat(timespec="seconds")
+            return StepStatus.DONE, f"the new key was used at {used}, later than mailpath's " \
+                f"own logins with it (counted up to {ours}): Gmail logged in with it"
         question = Question(QuestionId.GMAIL_WORKS, StepId.CONFIRM_GMAIL, _GMAIL_WORKS_TEXT,
                             "IAM updates a key's last-used date with a delay (up to hours).")
         if not await self._ask(question):
@@ -637,21 +841,36 @@ class Rotation:
         now = dt.datetime.now(dt.UTC)
         latest = max(reported, now) if reported else now
         self.state.verified_at = latest.isoformat()  # full precision: our own login is not Gmail's
+        self.state.own_login_at = _later(self.state.own_login_at,
+                                         latest + dt.timedelta(seconds=OWN_LOGIN_SLACK))
         self._audit("verify", key=self.state.new_key_id, result="accepted")
 
+    def _baseline(self) -> dt.datetime:
+        """The latest time a use of the new key may be mailpath's own: the verification, and
+        any later login of mailpath with it (`creds test`, recorded in the state file by
+        another process too, so the file is read again)."""
+        times = [self.state.verified_at, self.state.own_login_at]
+        on_disk = _read_state(self.state.profile, self.config)
+        if on_disk is not None and on_disk.new_key_id == self.state.new_key_id:
+            times.append(on_disk.own_login_at)
+        known = [dt.datetime.fromisoformat(t) for t in times if t]
+        return max(known) if known else dt.datetime.now(dt.UTC)
+
     async def _poll_new_key_use(self) -> str | None:
-        """The new key's last use when it is later than the verification, polled with a bound."""
+        """The new key's last use when it is later than mailpath's own last login with it
+        (the verification, `creds test`), polled with a bound."""
         o = self.options
         rounds = int(o.gmail_poll_seconds // max(o.gmail_poll_interval, 0.001)) + 1
-        baseline = dt.datetime.fromisoformat(self.state.verified_at or _now())
         for n in range(rounds):
+            baseline = self._baseline()
             used = await self._last_used(self.state.new_key_id or "")
             if used is not None and used > baseline:
                 return _iso(used)
             if n + 1 < rounds:
+                since = min(baseline, dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
                 self._emit(StepId.CONFIRM_GMAIL, StepStatus.WAITING, "no login with the new "
-                           f"key since {self.state.verified_at} yet; checking again in "
-                           f"{o.gmail_poll_interval:g} s")
+                           f"key since {since} yet (mailpath's own logins do not count); "
+                           f"checking again in {o.gmail_poll_interval:g} s")
                 await o.sleep(o.gmail_poll_interval)
         return None
 
@@ -661,13 +880,33 @@ class Rotation:
         """Undo what this rotation created before promotion, then stop (raises _Stop)."""
         new = self.state.new_key_id
         left = await self._drop_new_key()
-        self._restore_keyring()
+        left += self._restore_profile(new)
+        try:
+            self._restore_keyring()
+        except store.StoreError as exc:
+            left += (f" The keyring could not be put back ({exc}): run `mailpath creds test "
+                     f"{self.state.profile}` once it works.")
+        self.state.promote_done = []
         for undone in (StepId.CREATE_KEY, StepId.STORE_PENDING, StepId.VERIFY, StepId.PROMOTE):
             if self._status(undone) not in (StepStatus.PENDING,):
                 self._mark(undone, StepStatus.ROLLED_BACK, "undone")
         self._audit("rollback", step=str(step), deleted_key=new, reason=reason)
-        raise _Stop(OutcomeStatus.ROLLED_BACK, step, f"{reason}. Rolled back: the new key "
-                    f"{new} was deleted and the old credentials are untouched.{left}")
+        what = f"the new key {new} was deleted" if new else "no new key was left"
+        raise _Stop(OutcomeStatus.ROLLED_BACK, step, f"{reason.rstrip('.')}. Rolled back: "
+                    f"{what} and the old credentials are untouched.{left}")
+
+    def _restore_profile(self, new: str | None) -> str:
+        """A stop inside promotion may have saved the new key id in the profile: put the
+        old one back ('' when done or not needed, else what to do)."""
+        if not new or self.profile.relay_user != new:
+            return ""
+        try:
+            self.profile = replace(self.profile, relay_user=self.state.old_key_id)
+            save_profile(self.profile, self.config)
+        except ConfigError as exc:
+            return (f" The profile still names the deleted key ({exc}): set it back with "
+                    "`mailpath creds set`.")
+        return ""
 
     def _restore_keyring(self) -> None:
         previous = self._get(PREVIOUS)
@@ -681,7 +920,8 @@ class Rotation:
             self._audit("forget_previous_password")
 
     def _stopped(self, stop: _Stop) -> RotationOutcome:
-        keep = stop.status in (OutcomeStatus.PAUSED, OutcomeStatus.FAILED) and self._changed()
+        keep = stop.status in (OutcomeStatus.PAUSED, OutcomeStatus.FAILED,
+                               OutcomeStatus.INTERRUPTED) and (self._changed() or self.resumed)
         if stop.step is not None and self._status(stop.step) is StepStatus.RUNNING:
             self.state.steps[stop.step] = StepStatus.WAITING  # stopped at a question
         self._save() if keep else self._discard_state()
@@ -700,7 +940,8 @@ class Rotation:
                                self.state.new_key_id)
 
     def _changed(self) -> bool:
-        return bool(self.state.new_key_id or self.state.room_key_id or self._promoted())
+        return bool(self.state.new_key_id or self.state.room_key_id or self._promoted()
+                    or self.state.create_started_at or self.state.promote_done)
 
     def _promoted(self) -> bool:
         return self._status(StepId.PROMOTE) is StepStatus.DONE
@@ -725,17 +966,12 @@ class Rotation:
 
     def _save(self) -> None:
         """Write the state file atomically (user-only permissions)."""
-        self.state.updated = _now()
-        path = state_path(self.state.profile, self.config)
-        tmp = path.with_suffix(".tmp")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(self.state.to_json())
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+        on_disk = _read_state(self.state.profile, self.config)
+        if on_disk is not None and on_disk.new_key_id == self.state.new_key_id \
+                and on_disk.own_login_at:  # recorded by `creds test` meanwhile: keep it
+            self.state.own_login_at = _later(self.state.own_login_at,
+                                             dt.datetime.fromisoformat(on_disk.own_login_at))
+        _write_state(self.state, self.config)
 
     def _discard_state(self) -> None:
         state_path(self.state.profile, self.config).unlink(missing_ok=True)
@@ -776,7 +1012,8 @@ _NO_VICTIM = ("Nothing changed: the IAM user already has two keys and the only c
 _GMAIL_PAUSE = ("Paused before Gmail was updated: mailpath holds the new password (verified "
                 "with SES). Gmail keeps using its old settings until you change them; resume "
                 "when it has the new ones.")
-_GMAIL_WORKS_TEXT = ("IAM shows no login with the new key since the check yet. Did a test "
-                     "message sent from Gmail through this address go out?")
+_GMAIL_WORKS_TEXT = ("IAM shows no login with the new key since mailpath's own (the check, "
+                     "`creds test`) yet. Did a test message sent from Gmail through this "
+                     "address go out?")
 _CONFIRM_PAUSE = ("Paused: Gmail is not confirmed to use the new key yet, so the old key is "
                   "left as it is. Resume once a test message from Gmail goes out.")

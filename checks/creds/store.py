@@ -66,7 +66,11 @@ def usable_backend() -> keyring.backend.KeyringBackend:
     """The active backend, or StoreError when it is the fail backend or a plaintext file."""
     backend = _load_backend()
     module = type(backend).__module__
-    if module.startswith("keyring.backends.fail") or getattr(backend, "priority", 1) <= 0:
+    try:
+        priority = float(getattr(backend, "priority", 1))
+    except Exception as exc:  # noqa: BLE001 - a backend's priority is its own code (D-Bus)
+        raise _backend_failed(backend, "say whether it is usable", exc) from None
+    if module.startswith("keyring.backends.fail") or priority <= 0:
         raise StoreError(NO_BACKEND)
     if module.startswith(_PLAINTEXT_MODULES):
         raise StoreError(f"Refusing the file-based keyring {type(backend).__name__}. "
@@ -95,12 +99,27 @@ def _translate(exc: keyring.errors.KeyringError) -> StoreError:
     return StoreError(f"The OS keyring failed ({type(exc).__name__}). {LOCKED}")
 
 
+def _backend_failed(backend: keyring.backend.KeyringBackend, operation: str,
+                    exc: BaseException) -> StoreError:
+    """Any other exception a backend raises (a D-Bus error, a bug in a third-party backend):
+    named by the backend and the operation only. The exception's text is never shown: a
+    backend may put the secret in it."""
+    name = f"{type(backend).__module__}.{type(backend).__qualname__}"
+    return StoreError(f"The keyring backend {name} failed to {operation} "
+                      f"({type(exc).__name__}; its message is not shown, as it may hold the "
+                      "secret). Make sure the keyring service (Secret Service, KWallet, macOS "
+                      "Keychain, Windows Credential Manager) is running and unlocked, and try "
+                      "again.")
+
+
 def set_secret(profile: str, secret: Secret, kind: str = "relay_password") -> None:
     backend = usable_backend()
     try:
         backend.set_password(SERVICE, _account(profile, kind), secret.reveal())
     except keyring.errors.KeyringError as exc:
         raise _translate(exc) from None
+    except Exception as exc:  # noqa: BLE001 - the boundary to third-party backend code
+        raise _backend_failed(backend, f"store {profile}:{kind}", exc) from None
 
 
 def get_secret(profile: str, kind: str = "relay_password") -> Secret | None:
@@ -109,6 +128,11 @@ def get_secret(profile: str, kind: str = "relay_password") -> Secret | None:
         value = backend.get_password(SERVICE, _account(profile, kind))
     except keyring.errors.KeyringError as exc:
         raise _translate(exc) from None
+    except Exception as exc:  # noqa: BLE001 - the boundary to third-party backend code
+        raise _backend_failed(backend, f"read {profile}:{kind}", exc) from None
+    if value is not None and not isinstance(value, str):
+        raise StoreError(f"The keyring backend {type(backend).__qualname__} returned a "
+                         f"{type(value).__name__} for {profile}:{kind}, not a password.")
     return Secret(value) if value is not None else None
 
 
@@ -121,4 +145,6 @@ def delete_secret(profile: str, kind: str = "relay_password") -> bool:
         return False
     except keyring.errors.KeyringError as exc:
         raise _translate(exc) from None
+    except Exception as exc:  # noqa: BLE001 - the boundary to third-party backend code
+        raise _backend_failed(backend, f"delete {profile}:{kind}", exc) from None
     return True

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -137,6 +139,7 @@ def password_length(secret: Secret) -> str:
 
 def test(args: argparse.Namespace) -> int:
     from checks.context import Context, Inputs
+    from checks.creds.rotation import own_login, stopped_while_promoting
     from checks.endpoints import EndpointError, Endpoints
     from checks.model import Layer
     from tui.commands._output import diagnose_and_print
@@ -144,6 +147,10 @@ def test(args: argparse.Namespace) -> int:
 
     profile = _config(lambda: get_profile(args.name))
     _store(lambda: get_secret(profile.name), "test")
+    if stopped_while_promoting(profile.name):
+        print(f"Note: a rotation of {profile.name!r} stopped while making the new password "
+              "current, so the stored username and password may not match yet: finish it "
+              f"with `mailpath creds rotate {profile.name} --resume`.", file=sys.stderr)
     relay = relay_from_args(argparse.Namespace(profile_name=profile.name))
     try:
         region = profile.region and validate.region(profile.region,
@@ -155,7 +162,9 @@ def test(args: argparse.Namespace) -> int:
     _refuse_missing_aws_profile(endpoints, profile)
     ctx = Context(endpoints=endpoints, inputs=Inputs(sender=profile.sender, relay=relay,
                                                      path="gmail_send_as"))
-    return diagnose_and_print(ctx, [Layer.GMAIL_RELAY], as_json=False)
+    # a rotation waiting for Gmail's first login with the new key must not take this one
+    with own_login(profile.name, profile.relay_user or ""):
+        return diagnose_and_print(ctx, [Layer.GMAIL_RELAY], as_json=False)
 
 
 def delete(args: argparse.Namespace) -> int:
@@ -190,6 +199,8 @@ KEYRING_HINTS = {
     "with a password given on stdin instead.",
     "delete": "Nothing was deleted: run `mailpath creds delete` again once the keyring "
     "works.",
+    "rotate": "Nothing was changed: a rotation keeps the old and the new password in the "
+    "keyring, so it starts only once the keyring works.",
 }
 
 
@@ -207,9 +218,12 @@ def _store(fn: Callable[[], T], command: str) -> T:
 # --------------------------------------------------------------------------- rotate
 
 ROTATE_EPILOG = """exit codes: 0 rotation completed, 1 paused or rolled back (see the message; a
-paused rotation goes on with --resume), 2 usage error, 3 could not go on (AWS, keyring).
+paused rotation goes on with --resume), 2 usage error, 3 could not go on (AWS, keyring),
+130 interrupted (Ctrl-C; what was done is kept: --resume goes on).
 With --yes and no terminal, the AWS part runs unattended and the rotation pauses before the
-Gmail step, which needs a person: run again with --resume on a terminal."""
+Gmail step, which needs a person: run again with --resume on a terminal. Only a use of the
+new key later than mailpath's own logins with it (the check, `creds test`) counts as Gmail's.
+Ctrl-D at a question answers no."""
 
 
 def _add_rotate(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -223,24 +237,52 @@ def _add_rotate(actions: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    "Active key and to the Gmail questions when there is no terminal")
     q.add_argument("--resume", action="store_true", help="go on with a stopped rotation")
     q.add_argument("--iam-user", metavar="NAME", help="the IAM user, when IAM cannot tell")
-    q.add_argument("--gmail-wait", type=float, metavar="SECONDS",
-                   help="how long to watch for Gmail's login with the new key (default 300)")
+    q.add_argument("--gmail-wait", type=_gmail_wait, metavar="SECONDS",
+                   help="how long to watch for Gmail's login with the new key (default 300; "
+                   "0 to 86400)")
     q.set_defaults(func=rotate)
+
+
+def _gmail_wait(text: str) -> float:
+    """--gmail-wait: seconds, a finite number from 0 to one day (inf and nan refused)."""
+    from checks.creds.rotation import MAX_GMAIL_WAIT
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and 0 <= value <= MAX_GMAIL_WAIT):
+        raise argparse.ArgumentTypeError(f"give the seconds to wait as a number from 0 to "
+                                         f"{MAX_GMAIL_WAIT:g}, not {text!r}")
+    return value
 
 
 def rotate(args: argparse.Namespace) -> int:
     import asyncio
 
     from checks.context import Context
+    from checks.creds.rotation import Rotation
 
     interactive = sys.stdin.isatty()
     if not interactive and not args.yes:
         raise UsageError("no terminal to ask on: pass --yes (the Gmail step then waits for "
                          "--resume on a terminal)")
     rotation = _rotation(args)
+    try:  # before any IAM change; exit 3 as for any keyring trouble during the rotation
+        get_secret(rotation.profile.name)
+    except StoreError as exc:
+        print(f"mailpath: {_hint(exc, 'rotate')}", file=sys.stderr)
+        return 3
     ctx = Context(endpoints=_endpoints(rotation.profile))
     asker = _Asker(rotation, yes=args.yes, interactive=interactive)
-    outcome = asyncio.run(rotation.run(ctx, confirm=asker.confirm, progress=_print_event))
+    try:
+        outcome = asyncio.run(rotation.run(ctx, confirm=asker.confirm, progress=_print_event))
+    except KeyboardInterrupt:  # Ctrl-C while a step worked (not at a question)
+        print("\nInterrupted: what was done so far is kept and the credentials in use "
+              "still work.", flush=True)
+        if Rotation.in_progress(args.name):
+            print(f"Go on later with: mailpath creds rotate {args.name} --resume")
+        return 130
     print(outcome.message)
     if outcome.resumable:
         print(f"Go on later with: mailpath creds rotate {args.name} --resume")
@@ -254,7 +296,7 @@ def _rotation(args: argparse.Namespace) -> Any:
 
     options = RotationOptions()
     if args.gmail_wait is not None:
-        options = replace(options, gmail_poll_seconds=max(0.0, args.gmail_wait))
+        options = replace(options, gmail_poll_seconds=args.gmail_wait)  # checked
     try:
         if args.resume:
             return Rotation.resume(args.name, options=options)
@@ -297,10 +339,12 @@ class _Asker:
 
     def __init__(self, rotation: Any, *, yes: bool, interactive: bool) -> None:
         self.rotation, self.yes, self.interactive = rotation, yes, interactive
+        #: Ctrl-D was pressed at a question: every later question is a no, unread
+        self.ended = False
 
     async def confirm(self, question: Any) -> bool:
         if str(question.id) == "gmail_updated" and self.interactive:
-            self._show_gmail_fields()
+            await self._show_gmail_fields()
         elif str(question.id) == "gmail_updated":
             self._list_gmail_fields()
         if self.yes and str(question.id) not in self.NEEDS_PERSON:
@@ -310,8 +354,7 @@ class _Asker:
             print(f"? {question.text} no (needs a person at a terminal)")
             return False
         detail = f"  {question.detail}\n" if question.detail else ""
-        answer = input(f"{detail}? {question.text} [y/N] ")
-        return answer.strip().lower() in ("y", "yes")
+        return await self._ask_terminal(f"{detail}? {question.text} [y/N] ")
 
     def _list_gmail_fields(self) -> None:
         """No terminal: the fields the guidance speaks of, the password masked, and how to
@@ -329,16 +372,61 @@ class _Asker:
         print(f"  (the password is shown only on a terminal: run `mailpath creds rotate "
               f"{self.rotation.profile.name} --resume` on one to see it and go on)")
 
-    def _show_gmail_fields(self) -> None:
+    async def _show_gmail_fields(self) -> None:
         settings = self.rotation.gmail_settings()
         for line in settings.guidance:
             print(f"  {line}")
         for f in settings.fields:
             shown = f.value.masked() if isinstance(f.value, Secret) else f.value
             print(f"  {f.label}: {shown}")
-        if input("? Show the new password on this terminal to type it into Gmail? [y/N] "
-                 ).strip().lower() in ("y", "yes"):
+        if await self._ask_terminal("? Show the new password on this terminal to type it "
+                                    "into Gmail? [y/N] "):
             _reveal_on_terminal(settings.field("password").value)
+
+    async def _ask_terminal(self, prompt: str) -> bool:
+        """A yes/no on the terminal. The line is read in a daemon thread while the event loop
+        waits, so one Ctrl-C (asyncio's SIGINT handler cancels the run) interrupts the
+        rotation at once: a blocking `input` in the loop's thread would not return, as the
+        signal may land in another thread. Ctrl-D (end of input) is a no, to this question
+        and every later one."""
+        import asyncio
+        import threading
+
+        from checks.creds.rotation import RotationInterrupted
+
+        if self.ended:
+            print(f"{prompt}no (end of input)")
+            return False
+        print(prompt, end="", flush=True)
+        loop = asyncio.get_running_loop()
+        line: asyncio.Future[bytes] = loop.create_future()
+
+        def deliver(data: bytes) -> None:
+            if not line.done():
+                line.set_result(data)
+
+        def read() -> None:
+            try:
+                data = os.read(sys.stdin.fileno(), 4096)  # raw fd: no lock held at exit
+            except (OSError, ValueError):
+                data = b""
+            with contextlib.suppress(RuntimeError):  # the loop has ended (interrupted)
+                loop.call_soon_threadsafe(deliver, data)
+
+        threading.Thread(target=read, name="mailpath-answer", daemon=True).start()
+        try:
+            data = await line
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()  # the interrupt ends the rotation as an outcome, not a crash
+            print()
+            raise RotationInterrupted("interrupted at a question") from None
+        if not data:
+            self.ended = True
+            print("\n(end of input: taken as no)")
+            return False
+        return data.decode(errors="replace").strip().lower() in ("y", "yes")
 
 
 def _reveal_on_terminal(password: Any) -> None:
