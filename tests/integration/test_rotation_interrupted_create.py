@@ -174,3 +174,43 @@ def test_keyring_failing_to_store_the_new_password_rolls_back(
     assert PendingRefusedKeyring.seen
     canaries = Canaries.of_lab(lab).add("new SMTP password", PendingRefusedKeyring.seen, new)
     assert_no_canary(user.text(), outcome.message, tmp_path, canaries=canaries)
+
+
+class DiesBeforePending(MemoryKeyring):
+    """Test-only keyring: the process 'dies' just before the pending password is stored
+    (after the new key was created and recorded): its secret existed only in that run."""
+
+    armed = True
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        if username.endswith(PENDING) and DiesBeforePending.armed:
+            DiesBeforePending.armed = False
+            raise Killed("killed before the pending password was stored")
+        super().set_password(service, username, password)
+
+
+def test_resume_says_it_replaced_a_key_whose_secret_was_lost(
+        fresh_seed_lab: Any, tmp_path: Path) -> None:
+    import keyring
+
+    lab = fresh_seed_lab
+    before = keyring.get_keyring()
+    keyring.set_keyring(DiesBeforePending())
+    try:
+        config = _setup(lab, tmp_path)
+        with pytest.raises(Killed):
+            _run(Rotation.start(PROFILE, config=config, options=FAST), lab,
+                 User({QuestionId.DELETE_INACTIVE_KEY: True}))
+        lost = json.loads(state_path(PROFILE, config).read_text())["new_key_id"]
+        assert lost in _keys(lab)
+        user = User({})
+        outcome = _run(Rotation.resume(PROFILE, config=config, options=FAST), lab, user)
+    finally:
+        keyring.set_keyring(before)
+    assert outcome.status is OutcomeStatus.PAUSED, outcome.message
+    new = outcome.new_key_id
+    assert new and new != lost and lost not in _keys(lab) and new in _keys(lab)
+    done = next(e.message for e in user.events if e.step is StepId.STORE_PENDING
+                and e.status is StepStatus.DONE)
+    assert f"the key {lost} created before the stop could not be used" in done
+    assert f"created {new} instead" in done
