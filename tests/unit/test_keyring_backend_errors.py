@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
@@ -43,11 +44,13 @@ class BrokenKeyring(keyring.backend.KeyringBackend):
 
 
 @pytest.fixture
-def broken() -> object:
+def broken() -> Iterator[None]:
     before = keyring.get_keyring()
     keyring.set_keyring(BrokenKeyring())
-    yield None
-    keyring.set_keyring(before)
+    try:
+        yield None
+    finally:
+        keyring.set_keyring(before)
 
 
 @pytest.mark.parametrize("operation,verb", [
