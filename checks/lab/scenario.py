@@ -879,18 +879,18 @@ def scenario_path(name_or_path: str) -> Path:
 def load_scenario(name_or_path: str) -> Scenario:
     """Read and validate a scenario; raises ScenarioError with one clear line."""
     path = scenario_path(name_or_path)
+    where = f"cannot read scenario {_quote(str(path), most=4096)}"  # the whole path, uncut
     try:
         with path.open("rb") as fh:  # read at most one byte past the bound (a FIFO, /dev/zero)
             data = fh.read(MAX_SCENARIO_BYTES + 1)
         if len(data) > MAX_SCENARIO_BYTES:
-            raise ScenarioError(f"cannot read scenario {_quote(str(path), most=4096)}: larger than "
-                                f"{MAX_SCENARIO_BYTES:,} bytes, the most a scenario file may be")
+            raise ScenarioError(f"{where}: larger than {MAX_SCENARIO_BYTES:,} bytes, the most "
+                                "a scenario file may be")
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ScenarioError(f"cannot read scenario {_quote(str(path), most=4096)}: not UTF-8 text at byte "
-                            f"{exc.start}") from None
+        raise ScenarioError(f"{where}: not UTF-8 text at byte {exc.start}") from None
     except OSError as exc:
-        raise ScenarioError(f"cannot read scenario {_quote(str(path), most=4096)}: {_reason(exc)}") from None
+        raise ScenarioError(f"{where}: {_reason(exc)}") from None
     return parse_scenario(text, source=path.name, default_name=path.stem)
 
 
