@@ -27,12 +27,13 @@ def is_relay_bounce(text: str, lower: str | None = None) -> bool:
     when the caller has them.)"""
     head = text[:20000]
     low = head.lower() if lower is None else lower
-    if "misconfigured" not in low and _OUT_OF_DATE.search(low) is None:
+    if "misconfigured" not in low and ("date" not in low or _OUT_OF_DATE.search(low) is None):
         return False
     return _SIGN.search(head) is not None
 
 
-#: one of the two words every relay bounce has, looked for before the costlier sign
+#: one of the two words every relay bounce has, looked for before the costlier sign (and
+#: only when its last word, found by a plain substring test, is there)
 _OUT_OF_DATE = re.compile(r"out\s+of\s+date")
 
 

@@ -158,7 +158,8 @@ HEAD = 20000
 @dataclass
 class _Roles:
     texts: list[str]
-    htmls: list[str]
+    #: HTML parts as read (headers, body), decoded only when there is no text part
+    htmls: list[tuple[Headers, bytes]]
     dsn: list[str]
     feedback: list[str]
     original: list[str]
@@ -177,7 +178,8 @@ def read(data: bytes) -> MailParts:
     roles = _Roles([], [], [], [], [])
     _walk(headers, body, roles)
     notes = _cut_short(roles, body) if roles.cut else ()
-    text = "\n".join(roles.texts) if roles.texts else "\n".join(map(_html_to_text, roles.htmls))
+    text = "\n".join(roles.texts) if roles.texts else "\n".join(
+        [_html_to_text(_decoded(part, html)) for part, html in roles.htmls])
     return MailParts(headers, text, "\n\n".join(roles.dsn), "\n".join(roles.feedback),
                      headers.content_type(), "\n".join(roles.original), notes)
 
@@ -311,7 +313,7 @@ def _sort(part: Headers, ctype: str, data: bytes, roles: _Roles) -> None:
     elif ctype in _ORIGINAL_TYPES:
         roles.original.append(_decoded(part, data[: ORIGINAL_KEEP * 2])[:ORIGINAL_KEEP])
     elif ctype == "text/html":
-        roles.htmls.append(_decoded(part, data))
+        roles.htmls.append((part, data))
     elif not ctype.startswith(_SKIPPED):
         roles.texts.append(_decoded(part, data))
 
