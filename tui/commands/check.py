@@ -82,6 +82,13 @@ def run(args: argparse.Namespace) -> int:
             "--to ADDR is required for the " + " and ".join(sorted(w.value for w in wanting))
             + " layers (or set MAILPATH_TO, or leave them out with --layers)"
         )
+    profile, relay = getattr(args, "profile_name", None), ctx.inputs.relay
+    if profile and relay is not None:
+        from checks.creds.rotation import own_login
+
+        # a rotation of this profile waiting for Gmail's first login must not take this one
+        with own_login(profile, relay.username):
+            return diagnose_and_print(ctx, layers, as_json=args.json)
     return diagnose_and_print(ctx, layers, as_json=args.json)
 
 

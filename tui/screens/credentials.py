@@ -421,6 +421,7 @@ class CredentialsScreen(Guarded, Screen[None]):
     async def test_login(self, profile: Profile) -> None:
         """Log in with the stored password; the result stays on screen under the buttons
         (✓ accepted or ✗ refused, with the server's reply), and is said in a notice too."""
+        from checks.creds.rotation import own_login
         from checks.net.smtp import probe
 
         try:
@@ -436,9 +437,12 @@ class CredentialsScreen(Guarded, Screen[None]):
             return
         port = profile.relay_port or 587
         self._login_result(profile, None, f"… logging in to {profile.relay_host}:{port}")
-        result = await probe(profile.relay_host, port,
-                             "tls" if profile.relay_tls == "tls" else "starttls",
-                             self.ctx.endpoints, auth=(profile.relay_user, secret), timeout=10)
+        # a rotation of this profile waiting for Gmail's first login must not take this one
+        with own_login(profile.name, profile.relay_user):
+            result = await probe(profile.relay_host, port,
+                                 "tls" if profile.relay_tls == "tls" else "starttls",
+                                 self.ctx.endpoints, auth=(profile.relay_user, secret),
+                                 timeout=10)
         ok, line = login_line(result, self.ctx.redactor)
         self._login_result(profile, ok, line)
         self.notify(line.splitlines()[0], severity="information" if ok else "error",
