@@ -96,4 +96,21 @@ _BY_KEY: dict[str, tuple[_KeySign, ...]] = {
     key: tuple((_RANK[n], w, rx) for n, k, w, rx in _SIGNS if k == key)
     for key in {k for _n, k, _w, _rx in _SIGNS}
 }
-_BODY = _BY_KEY.get("body", ())
+
+
+def _needed(signs: tuple[_KeySign, ...]) -> tuple[_KeySign, ...]:
+    """The signs less those a sign of the same family always outvotes: a literal word that
+    holds another literal word of its family shows only where that one does, and either
+    names the same family (a family's signs are all tried before a later family's: taken
+    only when the signs are in ascending family order, as `_flat` lists them unless a
+    family is listed twice)."""
+    ranks = [rank for rank, _w, _rx in signs]
+    if ranks != sorted(ranks):
+        return signs
+    return tuple(
+        (rank, word, rx) for rank, word, rx in signs
+        if rx is not None or not any(r == rank and x is None and w != word and w in word
+                                     for r, w, x in signs))
+
+
+_BODY = _needed(_BY_KEY.get("body", ()))
