@@ -37,7 +37,7 @@ from checks.bounce.model import BounceReport, Malformed, RecipientResult, RelayF
 from checks.bounce.mta import DEFAULTS as mta_defaults
 from checks.bounce.mta import reporter as family_of
 from checks.bounce.mta import text as mta_text
-from checks.bounce.source import MAX_BYTES
+from checks.bounce.source import MAX_BYTES, UTF8_BOM
 
 __all__ = ["MAX_BYTES", "BounceReport", "RecipientResult", "RelayFailure", "parse_bounce",
            "to_json"]
@@ -50,6 +50,7 @@ _PARSE_ERRORS = (ValueError, LookupError, UnicodeError, RecursionError, TypeErro
 def parse_bounce(data: bytes | str, *, name: str | None = None) -> BounceReport:
     """Read one input (email, pasted text, SES JSON, SMTP reply) and classify it."""
     raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else bytes(data)
+    raw = raw.removeprefix(UTF8_BOM)  # as utf-8-sig reads it (the files' reader drops it too)
     if not raw or raw.isspace():  # (no stripped copy of a large input)
         return BounceReport("unknown", name=name, error="empty input")
     raw = signs.utf16_as_utf8(raw[:MAX_BYTES])
@@ -135,13 +136,15 @@ def _embedded_notification(text: str, name: str | None) -> BounceReport | None:
     body = text[start.end() - 1:]
     for candidate in (body, _FOLD.sub(" ", body)):
         try:
-            _doc, end = json.JSONDecoder().raw_decode(candidate)
+            _doc, end = _JSON.raw_decode(candidate)
         except (ValueError, RecursionError):
             continue
         return ses_json.parse(candidate[:end], name)
     return None
 
 
+#: a JSON reader for which a number too long for int() is still a number (as ses_json's)
+_JSON = json.JSONDecoder(parse_int=ses_json.json_integer)
 #: a long line folded on its way (a line break before a blank): JSON holds no raw line breaks
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 

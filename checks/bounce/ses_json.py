@@ -40,7 +40,7 @@ def _load(text: str, where: str = "") -> dict[str, Any]:
     """The JSON object `text` is (`where` names the field it came from, if any); a UTF-8
     byte-order mark before it is left out, as utf-8-sig reads it."""
     try:
-        doc = json.loads(text.lstrip(_BOM_AND_SPACE), parse_int=_integer)
+        doc = json.loads(text.lstrip(_BOM_AND_SPACE), parse_int=json_integer)
     except (json.JSONDecodeError, RecursionError) as exc:
         raise NotSesJson(f"{where} is not valid JSON: {exc}" if where
                          else f"not valid JSON: {exc}") from None
@@ -54,7 +54,7 @@ def _load(text: str, where: str = "") -> dict[str, Any]:
 _BOM_AND_SPACE = "\ufeff \t\r\n"
 
 
-def _integer(digits: str) -> int | float:
+def json_integer(digits: str) -> int | float:
     """A JSON integer: an int, or a float (infinite when that large) when it has more digits
     than int() reads (sys.get_int_max_str_digits, 4300 by default), so that a long number
     is still a number, never "unreadable input". No SES field read here is a number: one in

@@ -302,3 +302,34 @@ def test_10_mb_garbage_file(tmp_path: Path) -> None:
 def test_pasted_bounce_text_has_a_bounce_shape(text: str) -> None:
     assert detect.has_bounce_shape(text.encode())
     assert parse_bounce(text).parsed
+
+
+def test_parse_bounce_itself_drops_a_byte_order_mark() -> None:
+    """Not only the file reader: bytes handed to parse_bounce with a BOM read the same."""
+    import glob
+
+    from checks.bounce import parse_bounce as parse
+    from checks.bounce import to_json as as_json
+    line = b"550 5.1.1 <pat@recipient.example>: Recipient address rejected: User unknown"
+    assert as_json(parse(b"\xef\xbb\xbf" + line)) == as_json(parse(line))
+    corpus = sorted(glob.glob(str(Path(__file__).resolve().parents[3] / "shared" / "corpus"
+                                  / "bounces" / "*.eml")))[:40]
+    for path in corpus:
+        raw = Path(path).read_bytes()
+        assert as_json(parse(b"\xef\xbb\xbf" + raw)) == as_json(parse(raw)), path
+
+
+def test_ses_notification_by_email_with_a_5000_digit_number_is_still_read() -> None:
+    from checks.bounce import parse_bounce as parse
+
+    def mail(number: str) -> bytes:
+        doc = ('{"notificationType":"Bounce","extra":' + number + ',"bounce":{"bounceType":'
+               '"Permanent","bounceSubType":"General","bouncedRecipients":[{"emailAddress":'
+               '"pat@recipient.example"}]},"mail":{"source":"admin@sender.example",'
+               '"destination":["pat@recipient.example"]}}')
+        return ("From: no-reply@sns.amazonaws.com\nSubject: AWS Notification Message\n"
+                "Content-Type: text/plain\n\n" + doc).encode()
+
+    small, huge = parse(mail("1")).to_json(), parse(mail("9" * 5000)).to_json()
+    assert huge["kind"] == small["kind"] == "ses_json"
+    assert huge == small
