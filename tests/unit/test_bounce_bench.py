@@ -11,6 +11,9 @@ from types import ModuleType
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "bounces"
+LABELS = CORPUS / "labels.jsonl"
+pytestmark = pytest.mark.skipif(not LABELS.exists(), reason="bounce corpus not present")
 
 
 def _load(name: str) -> ModuleType:
