@@ -84,6 +84,16 @@ MAX_STEP = 5.0
 #: that is only slow greets within it (and is told apart from a silent one), while the other
 #: ports tried after a silent server still fit in the rest
 GREETING_SHARE = 0.75
+#: seconds of the check's limit always left after the greeting wait, so the probe's own
+#: finding ("never greeted", "greets late") arrives before the runner's limit ends the
+#: check, on a busy machine too
+GREETING_MARGIN = 1.0
+
+
+def greeting_wait(limit: float, step: float, most: float) -> float:
+    """Seconds a greeting may take under a per-check `limit`: GREETING_SHARE of it and
+    GREETING_MARGIN short of it, at most `most`, at least one reply's `step`."""
+    return max(step, min(most, limit * GREETING_SHARE, limit - GREETING_MARGIN))
 
 
 def _step(ctx: Context) -> float:
@@ -92,8 +102,8 @@ def _step(ctx: Context) -> float:
 
 
 def _patience(ctx: Context) -> float:
-    """Seconds the relay's greeting may take: GREETING_SHARE of the limit, at least a step."""
-    return max(_step(ctx), min(MAX_STEP, ctx.endpoints.timeout * GREETING_SHARE))
+    """Seconds the relay's greeting may take (greeting_wait)."""
+    return greeting_wait(ctx.endpoints.timeout, _step(ctx), MAX_STEP)
 
 
 async def main_probe(ctx: Context, relay: RelaySettings) -> ProbeResult:

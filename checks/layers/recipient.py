@@ -17,7 +17,7 @@ from checks.layers.dns.common import (
     worst_outcome,
 )
 from checks.layers.dns.common import evidence_of as _ev
-from checks.layers.gmail_relay import GREETING_SHARE
+from checks.layers.gmail_relay import greeting_wait
 from checks.model import Evidence, Fix, Layer, Outcome, errored, failed, passed, skipped, warned
 from checks.net import smtp
 from checks.net.dns import DnsAnswer, DnsStatus, lookup
@@ -200,7 +200,7 @@ def greeting_patience(ctx: Context) -> float:
     """Seconds the greeting may take: GREETING_SHARE of the check's time (as for the relay),
     at least a step and at most PROBE_TIMEOUT, so a server that is only slow greets within
     it and is told apart from a silent one."""
-    return max(probe_step(ctx), min(PROBE_TIMEOUT, ctx.endpoints.timeout * GREETING_SHARE))
+    return greeting_wait(ctx.endpoints.timeout, probe_step(ctx), PROBE_TIMEOUT)
 
 
 async def _probe(ctx: Context, host: str) -> smtp.ProbeResult:
