@@ -36,3 +36,16 @@ def test_the_cli_parser_builds_without_textual() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=60, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_check_help_loads_neither_keyring_nor_asyncio() -> None:
+    """`mailpath check --help` stays quick (README: start-up figure): the keyring (with its
+    entry-point scan) and asyncio are loaded only when a command runs."""
+    code = (
+        "import sys\nfrom tui.cli import build_parser\nbuild_parser('check')\n"
+        "print(sorted(m for m in ('keyring', 'asyncio', 'textual', 'boto3') "
+        "if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True)
+    assert out.stdout.strip() == "[]"

@@ -7,15 +7,15 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from checks import validate
-from checks.config import ConfigError, Profile, get_profile
-from checks.context import RelaySettings, TlsMode
-from checks.creds.forensics import ses_region
-from checks.creds.store import StoreError, get_secret
 from checks.secrets import Secret
 from tui.cli import UsageError
+
+if TYPE_CHECKING:  # the rest is imported where used: `check --help` stays quick (no keyring)
+    from checks.config import Profile
+    from checks.context import RelaySettings, TlsMode
 
 DEFAULT_PORT = {"starttls": 587, "tls": 465}
 #: relay field -> its flag, its profile setting, its environment variable (for messages)
@@ -118,6 +118,8 @@ def _build(fields: dict[str, Any], where: dict[str, str], password: Secret | Non
         user = validate.username(fields["user"], where["user"])
     except validate.InvalidValue as exc:
         raise UsageError(str(exc)) from None
+    from checks.context import RelaySettings
+
     return RelaySettings(host, port, tls, user, password)
 
 
@@ -139,6 +141,8 @@ def _note_region(args: argparse.Namespace, host: str) -> None:
         wanted = validate.region(wanted, "--region")
     except validate.InvalidValue as exc:
         raise UsageError(str(exc)) from None
+    from checks.creds.forensics import ses_region
+
     used = ses_region(host)
     if used and used != wanted:
         print(f"mailpath: note: the SES checks use {used} (from the relay host {host}) "
@@ -146,6 +150,8 @@ def _note_region(args: argparse.Namespace, host: str) -> None:
 
 
 def _profile(name: str | None) -> Profile | None:
+    from checks.config import ConfigError, get_profile
+
     if not name:
         return None
     try:
@@ -161,6 +167,8 @@ def _password(args: argparse.Namespace, profile: Profile | None, stdin: TextIO |
         return read_password(stdin or sys.stdin)
     if profile is None:
         return fallback
+    from checks.creds.store import StoreError, get_secret
+
     try:
         return get_secret(profile.name)
     except StoreError as exc:
