@@ -5,6 +5,7 @@ in the environment left to boto3, so access keys in the environment win over it 
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,8 @@ from checks.net import aws
 from tui.cli import main
 
 ADDRESSES = ["--from", "admin@sender.example", "--to", "pat@recipient.example"]
-PROFILE_KEY = "AKIAPROFILEKEY000001"
-ENV_KEY = "AKIAENVIRONMENTKEY01"
+#: made up per run (key-id shaped, never a real key): which one boto3 picked tells the source
+PROFILE_KEY, ENV_KEY = ("AKIA" + secrets.token_hex(8).upper() for _ in range(2))
 VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION",
              "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
              "AWS_SESSION_TOKEN", "AWS_DATA_PATH", "MAILPATH_FROM", "MAILPATH_TO",
