@@ -255,20 +255,33 @@ def _slower_than_the_limit(ctx: Context, relay: RelaySettings, res: ProbeResult)
     """The relay greeted, but later than a reply may take: the time that ran out is the one
     --timeout set, not the server's patience, so nothing after the greeting was checked."""
     limit, late = ctx.endpoints.timeout, res.greeting_seconds
-    needed = math.ceil(LOGIN_REPLIES * late) + 1
     return errored(
         f"Could not check: {relay.host}:{relay.port} greets only after {late:.1f} s, longer "
         f"than the {res.reply_timeout:.2g} s a reply may take with --timeout {limit:g}",
-        f"The relay is not silent: it sent its greeting after {late:.1f} s. mailpath gives "
-        f"each reply of the probe a third of the per-check limit (now {res.reply_timeout:.2g} "
-        f"s, set from --timeout {limit:g}; from 0.5 to {MAX_STEP:g} s), and a login takes "
-        f"{LOGIN_REPLIES} replies (greeting, EHLO, STARTTLS, TLS handshake, EHLO, AUTH), so "
-        "the limit runs out before TLS and the login can be checked. A limit that runs out is "
-        "no sign that the relay is at fault: run again with a larger --timeout (about "
-        f"{needed} s for replies this slow).",
-        evidence=(transcript(res),),
-        facts={"failure": Failure.SLOW.value, "greeting_seconds": round(late, 2),
-               "reply_timeout": res.reply_timeout, "timeout": limit})
+        late_greeting_text(
+            res, limit, MAX_STEP, LOGIN_REPLIES, ("The relay", "the relay"),
+            f", and a login takes {LOGIN_REPLIES} replies (greeting, EHLO, STARTTLS, TLS "
+            "handshake, EHLO, AUTH), so the limit runs out before TLS and the login can be "
+            "checked"),
+        evidence=(transcript(res),), facts=late_greeting_facts(res, limit))
+
+
+def late_greeting_text(res: ProbeResult, limit: float, most: float, replies: int,
+                       who: tuple[str, str], unchecked: str) -> str:
+    """Why a greeting later than a reply may take is "could not check" (relay and recipient
+    probes alike): `who` names the server (sentence start, and mid-sentence), `unchecked`
+    says what the limit left unchecked, `replies` how many replies the whole probe takes."""
+    late, needed = res.greeting_seconds, math.ceil(replies * res.greeting_seconds) + 1
+    return (f"{who[0]} is not silent: it sent its greeting after {late:.1f} s. mailpath gives "
+            "each reply of the probe a third of the per-check limit (now "
+            f"{res.reply_timeout:.2g} s, set from --timeout {limit:g}; from 0.5 to {most:g} "
+            f"s){unchecked}. A limit that runs out is no sign that {who[1]} is at fault: run "
+            f"again with a larger --timeout (about {needed} s for replies this slow).")
+
+
+def late_greeting_facts(res: ProbeResult, limit: float) -> dict[str, Any]:
+    return {"failure": Failure.SLOW.value, "greeting_seconds": round(res.greeting_seconds, 2),
+            "reply_timeout": res.reply_timeout, "timeout": limit}
 
 
 def _greeting_late(relay: RelaySettings, res: ProbeResult) -> Outcome:

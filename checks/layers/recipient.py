@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +16,7 @@ from checks.layers.dns.common import (
     worst_outcome,
 )
 from checks.layers.dns.common import evidence_of as _ev
-from checks.layers.gmail_relay import greeting_wait
+from checks.layers.gmail_relay import greeting_wait, late_greeting_facts, late_greeting_text
 from checks.model import Evidence, Fix, Layer, Outcome, errored, failed, passed, skipped, warned
 from checks.net import smtp
 from checks.net.dns import DnsAnswer, DnsStatus, lookup
@@ -372,19 +371,15 @@ def _slower_than_the_limit(
     """The server greeted, but later than a reply may take: the time that ran out is the one
     --timeout set, so STARTTLS was not checked. "Could not check", never the server's fault."""
     limit, late, step = ctx.endpoints.timeout, result.greeting_seconds, result.reply_timeout
-    needed = math.ceil(PROBE_REPLIES * late) + 1
+    why = late_greeting_text(result, limit, PROBE_TIMEOUT, PROBE_REPLIES,
+                             ("The server", "the recipient's server"),
+                             ", so STARTTLS and the TLS handshake could not be checked")
     return errored(
         f"Could not check {host}:25 from here: it greets only after {late:.1f} s, longer "
         f"than the {step:.2g} s a reply may take with --timeout {limit:g}",
-        f"The server is not silent: it sent its greeting after {late:.1f} s. mailpath gives "
-        f"each reply of the probe a third of the per-check limit (now {step:.2g} s, set from "
-        f"--timeout {limit:g}; from 0.5 to {PROBE_TIMEOUT:g} s), so STARTTLS and the TLS "
-        "handshake could not be checked. A limit that runs out is no sign that the "
-        "recipient's server is at fault: run again with a larger --timeout (about "
-        f"{needed} s for replies this slow).\n{_CAVEAT}",
+        f"{why}\n{_CAVEAT}",
         evidence=evidence,
-        facts={**facts, "failure": smtp.Failure.SLOW.value, "greeting_seconds": round(late, 2),
-               "reply_timeout": step, "timeout": limit},
+        facts={**facts, **late_greeting_facts(result, limit)},
     )
 
 
