@@ -266,3 +266,24 @@ async def test_dkim_nested_key_is_not_a_valid_key(
         assert "rsa 1024-bit key" in dkim.summary, text
     else:
         assert "p= is not a valid RSA public key" in dkim.summary, text
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ("max_age: 3600\n", "max_age 3600 is under a day"),
+        ("mx: 192.0.2.25\nmax_age: 604800\n", "is an IP address"),
+    ],
+)
+async def test_sts_enforce_short_max_age_or_ip_entry_is_a_warning(
+    lab_factory: Any, extra: str, words: str,
+) -> None:
+    """RFC 8461 3.2: a short max_age only makes senders fetch the policy more often, and an
+    mx: entry that is an IP address matches no host; while every MX host is covered by
+    another line, mail is delivered, so neither fails the check."""
+    body = f"version: STSv1\nmode: enforce\nmx: *.mail.protection.outlook.com\n{extra}"
+    diagnosis = await _diagnose(lab_factory, policy=MtaStsPolicy(STS_HOST, body))
+    sts = _result(diagnosis, "dns.mta_sts.policy")
+    assert sts.status is Status.WARN, _text(sts)
+    assert words in _text(sts)
+    assert "not covered" not in _text(sts)

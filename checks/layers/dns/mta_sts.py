@@ -231,7 +231,9 @@ async def _sts_policy_outcome(
             evidence=(*evidence, evidence_of(answer)),
             facts=facts,
         )
-    make = failed if policy.mode == "enforce" and (missing or policy.warnings) else warned
+    # (only an MX host no mx: line covers stops delivery; an IP mx: entry or a short
+    # max_age is poor practice, mail still flows)
+    make = failed if policy.mode == "enforce" and missing else warned
     return make(
         f"MTA-STS of {domain}: {problems[0]}",
         _sts_text(policy) + "\n" + "\n".join(problems),
