@@ -62,3 +62,18 @@ def test_validator() -> None:
     for bad in (0.0999, 600.5, math.nan, math.inf, -math.inf, 0.0, -1.0):
         with pytest.raises(validate.InvalidValue, match="from 0.1 to 600"):
             validate.timeout(bad)
+
+
+@pytest.mark.parametrize("value", ["abc", "", "10s", "1,5", "0x10"])
+@pytest.mark.parametrize("command", COMMANDS)
+def test_no_number_names_the_range(command: str, value: str,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A value that is no number gets the same range in its message as one out of range,
+    not argparse's 'invalid float value'."""
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--from", "a@b.example", "--to", "c@d.example", f"--timeout={value}"])
+    err = capsys.readouterr().err
+    assert exited.value.code == EXIT_USAGE
+    assert f"argument --timeout: must be a number of seconds from 0.1 to 600, not {value!r}" \
+        in err, err
+    assert "invalid float" not in err and "Traceback" not in err

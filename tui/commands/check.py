@@ -57,8 +57,21 @@ def add_path_arguments(p: argparse.ArgumentParser, path_default: str) -> None:
 
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
     """The per-check time limit, shared by `check` and `tui`."""
-    p.add_argument("--timeout", type=float, metavar="SECONDS",
+    p.add_argument("--timeout", type=_seconds, metavar="SECONDS",
                    help="per-check time limit in seconds, from 0.1 to 600 (default 10)")
+
+
+def _seconds(text: str) -> float:
+    """--timeout's value as a number; what is no number is told the range it must be in
+    (the range itself is checked with the other shared flags, cli._check_shared_flags)."""
+    try:
+        return float(text)
+    except ValueError:
+        from checks.validate import MAX_TIMEOUT, MIN_TIMEOUT
+
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds from {MIN_TIMEOUT:g} to {MAX_TIMEOUT:g}, "
+            f"not {text!r}") from None
 
 
 def add_relay_arguments(p: argparse.ArgumentParser) -> None:
