@@ -37,6 +37,8 @@ import dns.rdatatype
 import dns.rrset
 import dns.zone
 
+from checks.lab.zone_text import parse_zone
+
 __all__ = ["FAULTS", "LabDnsServer", "parse_zones"]
 
 FAULTS = frozenset({"servfail", "refused", "timeout", "garbage", "truncate_no_tcp"})
@@ -44,7 +46,6 @@ _MAX_CNAME_CHAIN = 8
 _UDP_PLAIN_LIMIT = 512
 _BIND_ATTEMPTS = 20
 _TCP_READ_TIMEOUT = 10.0
-_DEFAULT_TTL = "$TTL 300\n"  # so short lab zones need no $TTL or SOA; theirs wins
 _GARBAGE_TAIL = b"\x00\x01\x00\x05\x00\x00\x00\x00\xff\xfe\xfd"
 
 _HANG = b""  # marker: the "timeout" fault; TCP keeps the connection open and silent
@@ -59,9 +60,7 @@ def parse_zones(zones: Mapping[str, str]) -> dict[dns.name.Name, dns.zone.Zone]:
     for origin, text in zones.items():
         name = dns.name.from_text(origin)
         try:
-            zone = dns.zone.from_text(
-                _DEFAULT_TTL + text, origin=name, relativize=False, check_origin=False
-            )
+            zone = parse_zone(text, name)
         except dns.exception.DNSException as exc:
             raise ValueError(f"zone {name}: cannot parse zone text: {exc}") from None
         parsed[name] = zone

@@ -167,6 +167,23 @@ def test_zone_text_is_checked() -> None:
     assert "zones.sender.example: zone text does not parse" in error_of(text)
 
 
+def test_zone_without_soa_or_ttl_loads_as_the_lab_server_reads_it() -> None:
+    """The lab DNS server gives records 300 s when a zone has neither SOA nor $TTL:
+    validation reads the zone the same way, instead of refusing it."""
+    text = MINIMAL + '[zones]\n"sender.example" = "@ IN TXT \\"v=spf1 -all\\""\n'
+    scenario = parse_scenario(text, source="t.toml")
+    assert "v=spf1" in scenario.zones["sender.example"]
+
+
+def test_zone_error_names_the_line_of_the_zone_text() -> None:
+    """A parse error counts the zone text's own lines (the default $TTL line the reader puts
+    in front is not one of them)."""
+    text = MINIMAL + '[zones]\n"sender.example" = "@ IN A 192.0.2.1\\nmx IN A 999.1.1.1"\n'
+    message = error_of(text)
+    assert "zones.sender.example: zone text does not parse" in message
+    assert "<string>:2:" in message, message
+
+
 def test_mta_reply_lines_are_checked() -> None:
     text = MINIMAL + '[[mta]]\nhost = "mx.example"\nrcpt = { "a@b.example" = "nope" }\n'
     assert "is not an SMTP reply line" in error_of(text)
