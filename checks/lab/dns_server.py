@@ -37,7 +37,7 @@ import dns.rdatatype
 import dns.rrset
 import dns.zone
 
-from checks.lab.zone_text import parse_zone
+from checks.lab.zone_text import ZoneTextError, parse_zone
 
 __all__ = ["FAULTS", "LabDnsServer", "parse_zones"]
 
@@ -61,7 +61,7 @@ def parse_zones(zones: Mapping[str, str]) -> dict[dns.name.Name, dns.zone.Zone]:
         name = dns.name.from_text(origin)
         try:
             zone = parse_zone(text, name)
-        except dns.exception.DNSException as exc:
+        except ZoneTextError as exc:
             raise ValueError(f"zone {name}: cannot parse zone text: {exc}") from None
         parsed[name] = zone
     return parsed

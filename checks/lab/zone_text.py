@@ -15,12 +15,16 @@ _DEFAULT_TTL = "$TTL 300\n"
 _LINE = re.compile(r"^<string>:(\d+):")
 
 
+class ZoneTextError(ValueError):
+    """A zone text that does not parse (dnspython's message, lines counted in the text)."""
+
+
 def parse_zone(text: str, origin: dns.name.Name) -> dns.zone.Zone:
-    """The zone (absolute names); a parse error names the line of `text` itself (the
-    default `$TTL` line put in front of it is not counted)."""
+    """The zone (absolute names); a parse error (ZoneTextError) names the line of `text`
+    itself (the default `$TTL` line put in front of it is not counted)."""
     try:
         return dns.zone.from_text(_DEFAULT_TTL + text, origin=origin, relativize=False,
                                   check_origin=False)
-    except dns.exception.SyntaxError as exc:
+    except dns.exception.DNSException as exc:
         message = _LINE.sub(lambda m: f"<string>:{int(m[1]) - 1}:", str(exc), count=1)
-        raise dns.exception.SyntaxError(message) from None
+        raise ZoneTextError(message) from None
