@@ -337,6 +337,35 @@ def own_login(profile_name: str, key_id: str, *, config: Path | None = None,
                 _set_own_login(profile_name, key_id, config, lambda _: _later(before, ended))
 
 
+@contextlib.contextmanager
+def _run_lock(profile_name: str, config: Path | None) -> Iterator[bool]:
+    """Hold `rotation/PROFILE.lock` while a rotation runs, so a second mailpath (the TUI
+    and the command line, two terminals) cannot drive the same rotation at once: yields
+    False when another process holds it. Where the platform has no `fcntl` (Windows), or
+    the lock file cannot be made, it yields True: no lock rather than no rotation."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover (POSIX test machines)
+        yield True
+        return
+    path = state_path(profile_name, config).with_suffix(".lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield True
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # (closing releases the lock)
+
+
 def stopped_while_promoting(profile_name: str, config: Path | None = None) -> bool:
     """True when a rotation of this profile stopped inside "make the new password current"
     (the keyring and the profile may name different keys until it is resumed)."""
@@ -488,6 +517,16 @@ class Rotation:
         """Run the remaining steps in order. Never raises for AWS, SMTP, keyring or settings
         trouble: the outcome says what happened and what is still in place."""
         self._ctx, self._confirm, self._progress = ctx, confirm, progress
+        with _run_lock(self.state.profile, self.config) as held:
+            if not held:
+                return RotationOutcome(
+                    OutcomeStatus.FAILED, None,
+                    f"Another mailpath is running a rotation of {self.state.profile!r} right "
+                    "now: nothing was changed here. Let that one finish (or stop it), then "
+                    "resume if it asks you to.", self.state.old_key_id, self.state.new_key_id)
+            return await self._run_steps()
+
+    async def _run_steps(self) -> RotationOutcome:
         try:
             for step in STEPS:
                 if self._status(step.id) not in _FINISHED:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -164,6 +166,38 @@ def test_two_keys_refused_changes_nothing(fresh_seed_lab: Any, memory: MemoryKey
     assert _keys(lab) == before
     assert store.get_secret(PROFILE) == lab.relay.password
     assert not state_path(PROFILE, config).exists()
+
+
+def test_a_rotation_another_process_runs_is_left_alone(fresh_seed_lab: Any,
+                                                      memory: MemoryKeyring,
+                                                      tmp_path: Path) -> None:
+    """Two mailpath processes (the TUI and the command line) must not drive one rotation:
+    while another process holds the profile's rotation lock, run() changes nothing."""
+    lab = fresh_seed_lab
+    config = _setup(lab, tmp_path)
+    before = _keys(lab)
+    lock = state_path(PROFILE, config).with_suffix(".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys, time; "
+         "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600); "
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)",
+         str(lock)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        user = User(ALL_YES)
+        outcome = _run(Rotation.start(PROFILE, config=config, options=FAST), lab, user)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert outcome.status is OutcomeStatus.FAILED and outcome.exit_code == 3
+    assert "Another mailpath is running a rotation of 'gmail-alias'" in outcome.message
+    assert not outcome.resumable and user.asked == [] and user.events == []
+    assert _keys(lab) == before
+    assert not state_path(PROFILE, config).exists()
+    # once the other process is gone, the lock is free again
+    outcome = _run(Rotation.start(PROFILE, config=config, options=FAST), lab, User({}))
+    assert outcome.status is OutcomeStatus.CANCELLED, outcome.message
 
 
 def test_active_key_needs_two_confirmations(fresh_seed_lab: Any, memory: MemoryKeyring,
