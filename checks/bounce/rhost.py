@@ -26,13 +26,15 @@ def provider(destination: str, remote_mta: str, local_mta: str = "") -> str:
                         suffix):
                     return name
     local = local_mta.lower().strip(".")
-    if not local:
+    if not local or not local.endswith(_SUFFIXES):
         return ""
-    return next((n for n, e in PROVIDERS.items() if local.endswith(tuple(e["hosts"]))), "")
+    return next((n for n, hosts in _HOSTS.items() if local.endswith(hosts)), "")
 
 
+#: provider -> its host suffixes
+_HOSTS = {name: tuple(e["hosts"]) for name, e in PROVIDERS.items()}
 #: every host suffix of every provider
-_SUFFIXES = tuple(h for e in PROVIDERS.values() for h in e["hosts"])
+_SUFFIXES = tuple(h for hosts in _HOSTS.values() for h in hosts)
 #: every recipient domain a provider's host suffix ends with at a dot (or is)
 _DOMAINS = frozenset(h[i + 1:] for h in _SUFFIXES
                      for i in range(-1, len(h)) if i < 0 or h[i] == ".")
