@@ -10,22 +10,42 @@ _PSEUDO: dict[str, str] = tables.load("status_codes.json")["pseudo"]
 #: a match starts at the code's first dot (a literal first character lets a scan skip to
 #: the dots); the class digit before it, not preceded by a digit, dot or v, is read by a
 #: look-behind (group 1): the code is group 1 + the match
-_CODE = re.compile(r"\.(?<=(?<![\d.vV])([245])\.)([0-7])\.(\d{1,3})(?!\d)")
-_IPV4 = re.compile(r"\d(?<!\w.)\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
+_CODE = r"\.(?<=(?<![\d.vV])([245])\.)([0-7])\.(\d{1,3})(?!\d)"
+_IPV4 = r"\d(?<!\w.)\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b"
 #: what every IPv4 address has from its first dot on (searched before the costlier `_IPV4`)
-_IPV4_TAIL = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
-_REPLY = re.compile(r"([245](?<![\d.#:/-].)[0-5]\d)(?=[ -]|$)", re.M)
+_IPV4_TAIL = r"\.\d{1,3}\.\d{1,3}\.\d"
+_REPLY = r"([245](?<![\d.#:/-].)[0-5]\d)(?=[ -]|$)"
+
+
+class _Patterns:
+    """The module's patterns, compiled for one kind of text."""
+
+    def __init__(self, flags: re.RegexFlag) -> None:
+        self.code = re.compile(_CODE, flags)
+        self.ipv4 = re.compile(_IPV4, flags)
+        self.ipv4_tail = re.compile(_IPV4_TAIL, flags)
+        self.reply = re.compile(_REPLY, flags | re.M)
+
+
+#: for any text, and for ASCII-only text in ASCII mode: there \d, \w and \b mean the same,
+#: and the ASCII classes are tested without a look-up in the Unicode database
+_ANY, _ASCII = _Patterns(re.NOFLAG), _Patterns(re.ASCII)
+
+
+def _patterns(text: str) -> _Patterns:
+    return _ASCII if text.isascii() else _ANY
 _VAGUE = frozenset({"4.4.7"})
 
 
 def find(text: str) -> str:
     """The status code a text names; X.0.0 and 4.4.7 only when nothing more specific."""
     text = text[:20000]
-    if _IPV4_TAIL.search(text) is not None:
-        text = _IPV4.sub("***", text)
+    patterns = _patterns(text)
+    if patterns.ipv4_tail.search(text) is not None:
+        text = patterns.ipv4.sub("***", text)
     codes: list[str] = []
     vague = ""
-    for match in _CODE.finditer(text):
+    for match in patterns.code.finditer(text):
         code = match[1] + match[0]
         if code.endswith(".0.0") or code in _VAGUE:
             vague = code
@@ -41,7 +61,8 @@ def find(text: str) -> str:
 
 def reply(text: str, status: str = "") -> str:
     """The first SMTP reply code in `text`, of the same class as `status` when one is given."""
-    for match in _REPLY.finditer(text[:20000]):
+    text = text[:20000]
+    for match in _patterns(text).reply.finditer(text):
         if not status or match.group(1)[0] == status[0]:
             return match.group(1)
     return ""
