@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from functools import lru_cache
 
 #: look-behinds sit after the first character ("not preceded by" = the two characters ending
@@ -19,6 +20,9 @@ _REPLY = re.compile(
 _LOCAL_CHARS = r"[\w.+=!#$%&'*/?^{|}~-]"
 _LOCAL_REVERSED = re.compile(f"{_LOCAL_CHARS}{{1,64}}(?!{_LOCAL_CHARS})")
 _DOMAIN = re.compile(r"[\w-]{1,63}(?:\.[\w-]{1,63})+")
+#: the same for ASCII text (where \w is exactly these letters, digits and "_")
+_LOCAL_ASCII = string.ascii_letters + string.digits + "_.+=!#$%&'*/?^{|}~-"
+_DOMAIN_ASCII = re.compile(_DOMAIN.pattern, re.ASCII)
 #: the same as one scan (the look-behind starts a match only where a local part can begin),
 #: for texts with so many "@" that a step per "@" would cost more
 _ADDRESS = re.compile(f"(?<!{_LOCAL_CHARS}){_LOCAL_CHARS}{{1,64}}@{_DOMAIN.pattern}")
@@ -69,6 +73,8 @@ def addresses(text: str) -> list[str]:
         for match in _ADDRESS.finditer(text):
             seen.setdefault(_tidy(match[0]), None)
         return list(seen)
+    if text.isascii():
+        return _ascii_addresses(text, at)
     reversed_text, size, done = text[::-1], len(text), 0
     local_at, domain_at, find = _LOCAL_REVERSED.match, _DOMAIN.match, text.find
     while at >= 0:
@@ -78,6 +84,24 @@ def addresses(text: str) -> list[str]:
         if domain:
             done = domain.end()
             seen.setdefault(text[start:done].rstrip(".").lstrip("'.").lower(), None)
+        at = find("@", at + 1)
+    return list(seen)
+
+
+def _ascii_addresses(text: str, at: int) -> list[str]:
+    """`addresses` of an ASCII text (its first "@" at `at`): there a local-part character is
+    one of a fixed set, so the run before each "@" is measured by `str.rstrip` (no reversed
+    copy, no regex), and the domain pattern's ASCII twin is matched (the same characters)."""
+    seen: dict[str, None] = {}
+    done, find, domain_at = 0, text.find, _DOMAIN_ASCII.match
+    while at >= 0:
+        before = text[at - 65 if at > 65 else 0:at]  # (a run of 65 is too long)
+        start = at - len(before) + len(before.rstrip(_LOCAL_ASCII))
+        if done <= start < at and at - start <= 64:
+            domain = domain_at(text, at + 1)
+            if domain:
+                done = domain.end()  # (a domain never ends in a dot: none to strip)
+                seen.setdefault(text[start:done].lstrip("'.").lower(), None)
         at = find("@", at + 1)
     return list(seen)
 

@@ -43,8 +43,23 @@ _WORDINGS_LOWER = (
     r"|copy of the (?:original )?message"
     r"|please note that this is only a temporary failure"
 )
+
+
+def _first_letters(alternation: str) -> str:
+    """The first characters of a pattern's top-level alternatives (each opens with a letter)."""
+    firsts, depth = {alternation[0]}, 0
+    for i, char in enumerate(alternation):
+        depth += (char == "(") - (char == ")")
+        if char == "|" and depth == 0:
+            firsts.add(alternation[i + 1])
+    return "".join(sorted(firsts))
+
+
+#: a line is first tested for a character a match can start with (a blank, a rule's, the
+#: first letter of a wording or a field name): most lines are turned down by that one test
 _ORIGINAL_START_LOWER = re.compile(
-    r"\n(?:[ \t]*+(?:-{2,}+|={2,}+|\*{2,}+)?+[ \t]*+(?:" + _WORDINGS_LOWER + r")\b.*$"
+    r"\n(?=[ \t=*" + _first_letters(_WORDINGS_LOWER) + r"cr-])"
+    r"(?:[ \t]*+(?:-{2,}+|={2,}+|\*{2,}+)?+[ \t]*+(?:" + _WORDINGS_LOWER + r")\b.*$"
     r"|content-type:\s*message/rfc822|return-path:\s*<|received:\s*(?:from|by)\s)", re.M)
 _NOT_RECIPIENT = re.compile(r"^(?:mailer-daemon|postmaster|double-bounce|root|nobody)@", re.I)
 
