@@ -40,23 +40,13 @@ _PARAM = {
 class Headers:
     """Header fields by lower-cased name (first occurrence wins), order kept for `items`.
 
-    Fields read from a message are kept as their lines (first line, continuation lines)
-    and unfolded only when asked for: most of a bounce's headers are never read."""
+    A field read from a message keeps its value as written, continuation lines joined by
+    line breaks, and is unfolded only when asked for: most of a bounce's headers are never
+    read."""
 
     def __init__(self, fields: list[tuple[str, str]]) -> None:
-        self._lines: list[list[str]] = [[name, value] for name, value in fields]
-        self._index()
-
-    @classmethod
-    def from_lines(cls, lines: list[list[str]]) -> Headers:
-        """Fields as [name, first line's value, continuation lines...] (not yet unfolded)."""
-        made = cls.__new__(cls)
-        made._lines = lines
-        made._index()
-        return made
-
-    def _index(self) -> None:
-        self._first = {entry[0].lower(): entry for entry in reversed(self._lines)}
+        self._fields = fields
+        self._first = {name.lower(): value for name, value in reversed(fields)}
         self._type: str | None = None
         self._type_value: str | None = None
         self._decoded: dict[str, str] = {}
@@ -79,24 +69,21 @@ class Headers:
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of a field (`name` in any case; lower case is looked up directly)."""
-        entry = self._first.get(name)
-        if entry is None:
+        value = self._first.get(name)
+        if value is None:
             if name.islower():
                 return default
-            entry = self._first.get(name.lower())
-            if entry is None:
+            value = self._first.get(name.lower())
+            if value is None:
                 return default
-        return entry[1].strip() if len(entry) == 2 else _unfolded(entry)
+        return value.strip() if "\n" not in value else _unfolded(value)
 
     def decoded(self, name: str) -> str:
         """A field's value with encoded words decoded ("" when absent), worked out once."""
         value = self._decoded.get(name)
         if value is None:
-            entry = self._first.get(name) if name.islower() else None
-            if entry is not None and len(entry) == 2:  # (`get` inlined for a one-line field)
-                raw: str | None = entry[1].strip()
-            else:
-                raw = self.get(name)
+            raw = self._first.get(name)  # (`get` inlined for a one-line field)
+            raw = raw.strip() if raw is not None and "\n" not in raw else self.get(name)
             value = "" if raw is None else raw if "=?" not in raw else _decode_words(raw)
             self._decoded[name] = value
         return value
@@ -108,13 +95,13 @@ class Headers:
         return self._names
 
     def items(self) -> list[tuple[str, str]]:
-        return [(entry[0], entry[1].strip() if len(entry) == 2 else _unfolded(entry))
-                for entry in self._lines]
+        return [(name, value.strip() if "\n" not in value else _unfolded(value))
+                for name, value in self._fields]
 
 
-def _unfolded(entry: list[str]) -> str:
-    """A field's value: its lines stripped and joined by single spaces (empty ones dropped)."""
-    return " ".join(filter(None, map(str.strip, entry[1:])))
+def _unfolded(value: str) -> str:
+    """A folded value: its lines stripped and joined by single spaces (empty ones dropped)."""
+    return " ".join(filter(None, map(str.strip, value.split("\n"))))
 
 
 EMPTY = Headers([])
@@ -230,9 +217,36 @@ def split_head(data: bytes) -> tuple[bytes, bytes]:
 
 
 def parse_headers(head: bytes) -> Headers:
-    """Unfolded (name, value) fields; lines that are neither field nor continuation are skipped."""
+    """The fields of a header block; lines that are neither field nor continuation are skipped."""
+    text = head.decode("utf-8", "replace")
+    fields = _whole_fields(text)
+    return Headers(_fields_by_line(text) if fields is None else fields)
+
+
+#: a line break that ends a field (the next line is no continuation)
+_FIELD_END = re.compile("\n(?![ \t])")
+
+
+def _whole_fields(text: str) -> list[tuple[str, str]] | None:
+    """The fields of a block in which every line is a field's or a continuation (None
+    otherwise): cut at the lines that start a field, one cut per field, not per line."""
+    fields: list[tuple[str, str]] = []
+    for chunk in _FIELD_END.split(text):
+        name, sep, value = chunk.partition(":")
+        if not sep or "\n" in name:  # (no colon in the field's first line)
+            return None
+        name = name.strip()
+        if not name or " " in name:
+            return None
+        fields.append((name, value))
+    return fields
+
+
+def _fields_by_line(text: str) -> list[tuple[str, str]]:
+    """Fields read line by line, lines that are neither field nor continuation skipped
+    (their continuation lines go to the field before them)."""
     fields: list[list[str]] = []
-    for line in head.decode("utf-8", "replace").split("\n"):
+    for line in text.split("\n"):
         if line[:1] in _BLANKS and fields:
             fields[-1].append(line)
             continue
@@ -241,7 +255,7 @@ def parse_headers(head: bytes) -> Headers:
             name = name.strip()
             if " " not in name:
                 fields.append([name, value])
-    return Headers.from_lines(fields)
+    return [(entry[0], "\n".join(entry[1:])) for entry in fields]
 
 
 _BLANKS = (" ", "\t")
