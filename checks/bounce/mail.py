@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 from email.errors import HeaderParseError
 from email.header import decode_header
-from functools import cached_property
 
 #: nesting deeper than this is not followed (hostile input)
 MAX_DEPTH = 32
@@ -121,21 +120,25 @@ class MailParts:
     #: how the delivery status was found anyway when it was
     notes: tuple[str, ...] = ()
 
-    @cached_property
-    def _lower_head(self) -> tuple[str, bool]:
-        """The head lower-cased, and whether every character kept its place (then a cut of
-        it is the lower case of the same cut of the text)."""
-        head = self.text[:HEAD]
-        lower = head.lower()
-        # (lower case maps a character to one or more; only the capital sigma's depends
-        # on its neighbours, so a cut could change it)
-        return lower, head.isascii() or (len(lower) == len(head) and "\u03a3" not in head)
-
     def lower_head(self, size: int) -> str:
         """The lower-cased first `size` (at most HEAD) characters of the text, lower-cased
         once for every reader."""
-        lower, kept = self._lower_head
+        lowered = self.__dict__.get("_lowered")
+        if lowered is None:
+            lowered = _lowered(self.text)
+            object.__setattr__(self, "_lowered", lowered)  # (a cache, not a field)
+        lower, kept = lowered
         return lower[:size] if kept else self.text[:size].lower()
+
+
+def _lowered(text: str) -> tuple[str, bool]:
+    """The head of a text lower-cased, and whether every character kept its place (then a
+    cut of it is the lower case of the same cut of the text)."""
+    head = text[:HEAD]
+    lower = head.lower()
+    # (lower case maps a character to one or more; only the capital sigma's depends
+    # on its neighbours, so a cut could change it)
+    return lower, head.isascii() or (len(lower) == len(head) and "\u03a3" not in head)
 
 
 #: characters at the start of a text that `MailParts.lower_head` keeps lower-cased
