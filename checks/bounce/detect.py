@@ -77,16 +77,23 @@ def has_bounce_shape(data: bytes) -> bool:
 
 
 def _looks_like_email(head: bytes) -> bool:
-    """Starts with header lines (or an mbox From_ line followed by them)."""
-    lines = [line.rstrip(b"\r") for line in head.split(b"\n", 14)[:14]]
-    if lines and _FROM_LINE.match(lines[0]):
-        lines = lines[1:]
-    count = 0
-    for line in lines[:12]:
-        if not line.strip():
-            break
-        if _HEADER_LINE.match(line):
-            count += 1
-        elif line[:1] not in (b" ", b"\t"):
-            return False
-    return count >= 2
+    """Starts with header lines (or an mbox From_ line followed by them): two at least among
+    its first 12 lines, none but header and continuation lines before a blank one."""
+    run = _LEADING_FIELDS.match(head)
+    if run is None:  # (never: every part of it is optional)
+        return False
+    lines = run.group(1)
+    if _BLANK_LINE.match(head, run.end()) is None and lines.count(b"\n", 0, len(lines) - 1) < 11:
+        return False  # (a line that is neither field nor continuation, before a blank one)
+    return _TWO_FIELDS.match(lines) is not None
+
+
+#: an mbox From_ line, then up to 12 lines that are header or continuation lines (line ends
+#: may carry carriage returns; a blank line is made of spaces, tabs, CR, VT and FF only)
+_LEADING_FIELDS = re.compile(
+    rb"(?:From \S[^\n]*\n)?"
+    rb"((?:(?:[A-Za-z][A-Za-z0-9-]{1,60}:(?:[ \t]?\S|[ \t]*\r*(?=\n|\Z))[^\n]*"
+    rb"|[ \t][ \t\r\x0b\x0c]*\S[^\n]*)(?:\n|\Z)){0,12})")
+#: two header lines among them (the others are continuation lines, opening with a blank)
+_TWO_FIELDS = re.compile(rb"(?:[ \t][^\n]*\n)*[A-Za-z][^\n]*\n(?:[ \t][^\n]*\n)*[A-Za-z]")
+_BLANK_LINE = re.compile(rb"[ \t\r\x0b\x0c]*(?:\n|\Z)")
