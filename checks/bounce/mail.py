@@ -106,7 +106,7 @@ def _unfolded(value: str) -> str:
 EMPTY = Headers([])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class MailParts:
     """The text a bounce email is made of, sorted by role."""
 
@@ -119,6 +119,15 @@ class MailParts:
     #: what of the message was not read (its MIME tree cut at MAX_PARTS or MAX_DEPTH), and
     #: how the delivery status was found anyway when it was
     notes: tuple[str, ...] = ()
+
+    def __init__(self, headers: Headers, text: str, dsn: str, feedback: str,
+                 content_type: str, original_headers: str, notes: tuple[str, ...] = ()) -> None:
+        # (frozen, its fields stored in the instance's dict directly: the generated
+        # __init__ makes an object.__setattr__ call per field, see model.py)
+        stored = self.__dict__
+        stored["headers"], stored["text"], stored["dsn"] = headers, text, dsn
+        stored["feedback"], stored["content_type"] = feedback, content_type
+        stored["original_headers"], stored["notes"] = original_headers, notes
 
     def lower_head(self, size: int) -> str:
         """The lower-cased first `size` (at most HEAD) characters of the text, lower-cased
