@@ -43,9 +43,14 @@ class Headers:
     line breaks, and is unfolded only when asked for: most of a bounce's headers are never
     read."""
 
+    __slots__ = ("_fields", "_first", "_type", "_type_value", "_decoded", "_names")
+
     def __init__(self, fields: list[tuple[str, str]]) -> None:
         self._fields = fields
-        self._first = {name.lower(): value for name, value in reversed(fields)}
+        first: dict[str, str] = {}
+        for name, value in reversed(fields):  # (a loop: a comprehension is a call more)
+            first[name.lower()] = value
+        self._first = first
         self._type: str | None = None
         self._type_value: str | None = None
         self._decoded: dict[str, str] = {}
@@ -70,9 +75,10 @@ class Headers:
         """The first value of a field (`name` in any case; lower case is looked up directly)."""
         value = self._first.get(name)
         if value is None:
-            if name.islower():
+            lowered = name.lower()  # (`islower` reads the Unicode tables per character)
+            if lowered == name:
                 return default
-            value = self._first.get(name.lower())
+            value = self._first.get(lowered)
             if value is None:
                 return default
         return value.strip() if "\n" not in value else _unfolded(value)
@@ -230,6 +236,8 @@ def split_head(data: bytes) -> tuple[bytes, bytes]:
 
 def parse_headers(head: bytes) -> Headers:
     """The fields of a header block; lines that are neither field nor continuation are skipped."""
+    if not head:
+        return Headers([])
     text = head.decode("utf-8", "replace")
     fields = _whole_fields(text)
     return Headers(_fields_by_line(text) if fields is None else fields)
