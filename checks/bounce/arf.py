@@ -15,7 +15,7 @@ _NON_STANDARD = (
 )
 _SENDERS = tuple(f for f, _s in _NON_STANDARD)
 #: header (lower-cased name, value) that marks a mail client's one-click unsubscribe request
-_OPT_OUT = (("x-apple-unsubscribe", "true"),)
+_OPT_OUT = ("x-apple-unsubscribe", "true")
 #: header in the returned message naming the complaining recipient (Microsoft)
 _ORIGINAL_RCPT = "x-hmxmroriginalrecipient:"
 
@@ -23,7 +23,7 @@ _ORIGINAL_RCPT = "x-hmxmroriginalrecipient:"
 def is_feedback(parts: MailParts) -> bool:
     """An RFC 5965 report, a provider's own complaint format, or an unsubscribe request."""
     ctype = parts.headers.get("content-type", "") or ""
-    return (bool(parts.feedback) or "feedback-report" in str(ctype).lower()
+    return (bool(parts.feedback) or "feedback-report" in ctype.lower()
             or _non_standard(parts) or _opt_out(parts))
 
 
@@ -36,7 +36,8 @@ def _non_standard(parts: MailParts) -> bool:
 
 
 def _opt_out(parts: MailParts) -> bool:
-    return any((parts.headers.get(k) or "").strip().lower() == v for k, v in _OPT_OUT)
+    name, value = _OPT_OUT
+    return (parts.headers.get(name) or "").strip().lower() == value
 
 
 def recipients(parts: MailParts) -> tuple[RecipientResult, ...]:
