@@ -226,9 +226,9 @@ def _guessed_multipart(headers: Headers, body: bytes) -> Headers:
 
 def split_head(data: bytes) -> tuple[bytes, bytes]:
     """Header block and body, split at the first blank line (a leading mbox From_ line dropped)."""
-    if data.startswith(b"From "):
+    if data[:5] == b"From ":  # (a slice compared: cheaper than a startswith call)
         data = data.partition(b"\n")[2]
-    if data.startswith(b"\n"):
+    if data[:1] == b"\n":
         return b"", data[1:]
     head, _sep, body = data.partition(b"\n\n")
     return head, body
@@ -321,8 +321,9 @@ def _children(body: bytes, boundary: str) -> list[bytes] | None:
 
     Each part is sliced out once (found by `bytes.find`, not split and re-partitioned)."""
     mark = b"\n--" + boundary.encode("latin-1", "replace")
-    at = -1 if body.startswith(mark[1:]) else body.find(mark)
-    if at == -1 and not body.startswith(mark[1:]):
+    opens = body.startswith(mark[1:])
+    at = -1 if opens else body.find(mark)
+    if at == -1 and not opens:
         return None
     out: list[bytes] = []
     while len(out) <= MAX_PARTS:
@@ -354,7 +355,7 @@ def _sort(part: Headers, ctype: str, data: bytes, roles: _Roles) -> None:
 
 def _decoded(part: Headers, data: bytes) -> str:
     """A part's body, transfer encoding undone, as text in its declared charset."""
-    encoding = (part.get("content-transfer-encoding") or "").strip().lower()
+    encoding = (part.get("content-transfer-encoding") or "").lower()  # (`get` strips)
     try:
         if encoding == "base64":
             # (bytes that are no base64 characters are skipped by the decoder itself: it
