@@ -8,7 +8,7 @@ code, the SMTP reply code or the SMTP command that failed. The first pass walks
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -88,109 +88,134 @@ def hits(text: str) -> dict[str, list[int]]:
 
 def included(reason: str, text: str) -> bool:
     """Does `text` (lower case) carry one of the reason's phrases?"""
-    return bool(text) and reason in _present(text)
+    return bool(text) and bool(_present(text) & _BIT.get(reason, 0))
+
+
+#: one bit per reason, FIRST_ORDER's in that order from the lowest (a set of reasons is an
+#: int: the lowest bit set is the first reason in class order)
+_BIT: dict[str, int] = {name: 1 << i for i, name in enumerate(
+    dict.fromkeys((*FIRST_ORDER, *_TABLE, *SECOND_ORDER)))}
+_FIRST_MASK = sum(_BIT[r] for r in FIRST_ORDER)
+_FIRST_BY_BIT = {_BIT[r]: r for r in FIRST_ORDER}
+_SECOND_MASK = sum(_BIT[r] for r in SECOND_ORDER)
+_SECOND_BITS = tuple((r, _BIT[r]) for r in SECOND_ORDER)
+
+
+def _mask(names: Iterable[str]) -> int:
+    """The bits of these reasons."""
+    return sum({_BIT[n] for n in names})
 
 
 @lru_cache(maxsize=32)
-def _present(text: str) -> frozenset[str]:
-    """The reasons whose phrases (or ordered groups) `text` carries and whose exclusions
-    it does not: one vocabulary scan answers every probe on the same text."""
+def _present(text: str) -> int:
+    """The reasons (bits) whose phrases (or ordered groups) `text` carries and whose
+    exclusions it does not: one vocabulary scan answers every probe on the same text."""
     found = _WORDS.hits(text)
-    named: set[str] = set()
-    ruled_out: set[str] = set()
-    groups: list[tuple[str, tuple[str, ...]]] = []
+    named = ruled_out = 0
+    groups: list[tuple[int, tuple[str, ...]]] = []
     for phrase in found:
         role = _ROLES.get(phrase)
         if role is not None:
-            named.update(role[0])
-            ruled_out.update(role[1])
-            groups.extend(role[2])
-    for name, group in groups:  # (a reason already named needs no group of its own)
-        if name not in named and vocab.aligned(found, group):
-            named.add(name)
-    return frozenset(named - ruled_out)
+            names, nots, opens = role
+            named |= names
+            ruled_out |= nots
+            if opens:
+                groups.extend(opens)
+    for bit, group in groups:  # (a reason already named needs no group of its own)
+        if not named & bit and vocab.aligned(found, group):
+            named |= bit
+    return named & ~ruled_out
 
 
-#: phrase -> (reasons it names, reasons it rules out, ordered groups it opens), for the
-#: phrases that have any of these (one look-up per phrase found)
-_ROLES: dict[str, tuple[tuple[str, ...], tuple[str, ...],
-                        tuple[tuple[str, tuple[str, ...]], ...]]] = {
-    p: (_INDEX.get(p, ()), _ISNOT.get(p, ()), _PAIRS.get(p, ()))
+#: phrase -> (reasons it names, reasons it rules out, ordered groups it opens as (reason
+#: bit, group)), for the phrases that have any of these (one look-up per phrase found)
+_ROLES: dict[str, tuple[int, int, tuple[tuple[int, tuple[str, ...]], ...]]] = {
+    p: (_mask(_INDEX.get(p, ())), _mask(_ISNOT.get(p, ())),
+        tuple((_BIT[n], g) for n, g in _PAIRS.get(p, ())))
     for p in {*_INDEX, *_ISNOT, *_PAIRS}
 }
+#: a probe reads the fact, the reason its status code names and the reasons (bits) whose
+#: phrases the text carries (`_present`)
+_Probe = Callable[[Fact, str, int], bool]
 
 
-def _by_code_or_text(reason: str) -> Callable[[Fact, frozenset[str]], bool]:
-    return lambda f, p: name_of(f.status) == reason or reason in p
+def _by_code_or_text(reason: str) -> _Probe:
+    bit = _BIT[reason]
+    return lambda f, code, p: code == reason or bool(p & bit)
 
 
-def _by_text(reason: str) -> Callable[[Fact, frozenset[str]], bool]:
-    return lambda f, p: reason in p
+def _by_text(reason: str) -> _Probe:
+    bit = _BIT[reason]
+    return lambda f, code, p: bool(p & bit)
 
 
-def _mesgtoobig(f: Fact, p: frozenset[str]) -> bool:
-    code = name_of(f.status)
-    return code != "exceedlimit" and (code == "mesgtoobig" or "mesgtoobig" in p)
+_MESGTOOBIG, _SUSPEND, _NORELAYING, _USERUNKNOWN, _FILTERED = (
+    _BIT[r] for r in ("mesgtoobig", "suspend", "norelaying", "userunknown",
+                      "filtered"))
+_CONTENTERROR, _REJECTED, _NETWORKERROR, _SPAMDETECTED = (
+    _BIT[r] for r in ("contenterror", "rejected", "networkerror", "spamdetected"))
+_NOT_USER_MASK = _mask(_NOT_USER)
 
 
-def _suspend(f: Fact, p: frozenset[str]) -> bool:
-    return f.replycode == "525" or "suspend" in p
+def _mesgtoobig(f: Fact, code: str, p: int) -> bool:
+    return code != "exceedlimit" and (code == "mesgtoobig" or bool(p & _MESGTOOBIG))
 
 
-def _norelaying(f: Fact, p: frozenset[str]) -> bool:
+def _suspend(f: Fact, code: str, p: int) -> bool:
+    return f.replycode == "525" or bool(p & _SUSPEND)
+
+
+def _norelaying(f: Fact, code: str, p: int) -> bool:
     if f.preset in ("securityerror", "systemerror", "undefined"):
         return False
-    return f.command not in ("CONN", "EHLO", "HELO") and "norelaying" in p
+    return f.command not in ("CONN", "EHLO", "HELO") and bool(p & _NORELAYING)
 
 
-def _userunknown(f: Fact, p: frozenset[str]) -> bool:
-    if name_of(f.status) == "userunknown":
-        return p.isdisjoint(_NOT_USER)
-    return f.command == "RCPT" and "userunknown" in p
+def _userunknown(f: Fact, code: str, p: int) -> bool:
+    if code == "userunknown":
+        return not p & _NOT_USER_MASK
+    return f.command == "RCPT" and bool(p & _USERUNKNOWN)
 
 
-def _filtered(f: Fact, p: frozenset[str]) -> bool:
-    code = name_of(f.status)
+def _filtered(f: Fact, code: str, p: int) -> bool:
     if code != "filtered" and f.command in BEFORE_DATA:
         return False
-    return "userunknown" in p or "filtered" in p
+    return bool(p & (_USERUNKNOWN | _FILTERED))
 
 
-def _contenterror(f: Fact, p: frozenset[str]) -> bool:
-    if _spamdetected(f, p):
+def _contenterror(f: Fact, code: str, p: int) -> bool:
+    if _spamdetected(f, code, p):
         return False
-    return name_of(f.status) == "contenterror" or "contenterror" in p
+    return code == "contenterror" or bool(p & _CONTENTERROR)
 
 
-def _rejected(f: Fact, p: frozenset[str]) -> bool:
-    code = name_of(f.status)
+def _rejected(f: Fact, code: str, p: int) -> bool:
     if code == "rejected":
         return True
     if f.command == "MAIL":
-        return "rejected" in p
+        return bool(p & _REJECTED)
     if f.command == "DATA" and code != "userunknown":
-        return "rejected" in p
+        return bool(p & _REJECTED)
     if code in ("", "undefined", "onhold", "securityerror", "systemerror"):
-        return "rejected" in p
+        return bool(p & _REJECTED)
     return False
 
 
-def _hostunknown(f: Fact, p: frozenset[str]) -> bool:
-    if name_of(f.status) == "hostunknown":
-        return "networkerror" not in p
-    return "hostunknown" in p
+def _hostunknown(f: Fact, code: str, p: int) -> bool:
+    if code == "hostunknown":
+        return not p & _NETWORKERROR
+    return bool(p & _BIT["hostunknown"])
 
 
-def _spamdetected(f: Fact, p: frozenset[str]) -> bool:
+def _spamdetected(f: Fact, code: str, p: int) -> bool:
     if not f.status:
         return False
-    if name_of(f.status) == "spamdetected":
+    if code == "spamdetected":
         return True
-    return f.command not in BEFORE_DATA and "spamdetected" in p
+    return f.command not in BEFORE_DATA and bool(p & _SPAMDETECTED)
 
 
-#: (each probe reads the reasons whose phrases the text carries, `_present`)
-_PROBES: dict[str, Callable[[Fact, frozenset[str]], bool]] = {
+_PROBES: dict[str, _Probe] = {
     "mailboxfull": _by_code_or_text("mailboxfull"), "mesgtoobig": _mesgtoobig,
     "exceedlimit": _by_code_or_text("exceedlimit"), "suspend": _suspend,
     "hasmoved": _by_text("hasmoved"), "norelaying": _norelaying,
@@ -226,24 +251,28 @@ def find(fact: Fact, low: str | None = None) -> str:
 
 
 def _first_pass(fact: Fact, text: str) -> str:
-    present = _present(text) if text else frozenset()
-    maybe = _candidates(fact, present)
-    for reason in FIRST_ORDER:
-        if reason in maybe and (fact.preset == reason or _PROBES[reason](fact, present)):
+    present = _present(text) if text else 0
+    code = name_of(fact.status)
+    maybe = _candidates(fact, code, present) & _FIRST_MASK
+    while maybe:  # (the lowest bit first: class order)
+        bit = maybe & -maybe
+        reason = _FIRST_BY_BIT[bit]
+        if fact.preset == reason or _PROBES[reason](fact, code, present):
             return reason
+        maybe ^= bit
     return ""
 
 
-def _candidates(fact: Fact, present: frozenset[str]) -> frozenset[str]:
+def _candidates(fact: Fact, code: str, present: int) -> int:
     """The reasons a first-pass probe can say yes to: each needs its own phrases or its own
     status code (or the preset), except suspend (reply 525) and filtered (also taken on
     userunknown's phrases). Probing only these skips the calls that cannot succeed."""
-    extra = {fact.preset, name_of(fact.status)}
+    maybe = present | _BIT.get(fact.preset, 0) | _BIT.get(code, 0)
     if fact.replycode == "525":
-        extra.add("suspend")
-    if "userunknown" in present:
-        extra.add("filtered")
-    return present | extra
+        maybe |= _SUSPEND
+    if present & _USERUNKNOWN:
+        maybe |= _FILTERED
+    return maybe
 
 
 def _second_pass(fact: Fact, text: str) -> str:
@@ -252,8 +281,8 @@ def _second_pass(fact: Fact, text: str) -> str:
     code = name_of(fact.status)
     if code not in RETRY and fact.dtype == "SMTP":
         return code
-    present = _present(text) if text else frozenset()
-    found = next((r for r in SECOND_ORDER if r in present), "")
+    present = (_present(text) if text else 0) & _SECOND_MASK
+    found = next((r for r, bit in _SECOND_BITS if present & bit), "") if present else ""
     return found or code or _fallback(fact)
 
 
