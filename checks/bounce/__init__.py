@@ -469,7 +469,10 @@ def _result(*, address: str, action: str, status: str, replycode: str, diagnosti
 def _ses_reply(low: str, reply: str, remote_mta: str,
                context: str) -> ses_smtp.SesReply | None:
     """The SES SMTP reply this (lower-cased) diagnostic is, if it is one (see
-    tables/ses_smtp.json); the hosts are looked at only when it has words a row needs."""
+    tables/ses_smtp.json); none when its reply code is no row's, and the hosts are looked
+    at only when it has words a row needs."""
+    if reply and reply not in ses_smtp.CODES:
+        return None
     text = ses_smtp.hinted_lower(low)
     if text is None:
         return None
@@ -507,9 +510,9 @@ _DONE = frozenset({"delivered", "relayed", "expanded"})
 def _layer(reason: str, remote_mta: str, context: str) -> str | None:
     """Where the fix belongs: SES's own SMTP endpoint refusing means the SES layer."""
     layer = classify.layer_for(reason)
-    if layer is not None and _ses_spoke(remote_mta, context):
-        return "ses"
-    return layer
+    if layer is None or layer == "ses":
+        return layer
+    return "ses" if _ses_spoke(remote_mta, context) else layer
 
 
 def _ses_spoke(remote_mta: str, context: str) -> bool:
@@ -530,8 +533,6 @@ def _names_ses(text: str) -> bool:
 
 def _seen_ses(seen: str) -> bool:
     """`_names_ses` of a text's first 5,000 characters, already lower-cased."""
-    return any(h in seen for h in _SES_HINTS) and _SES_HOSTS.search(seen) is not None
-
-
-#: every SES SMTP host name contains one of these words; checked before the regex
-_SES_HINTS = ("amazonaws", "simpleemailservice")
+    if "amazonaws" not in seen and "simpleemailservice" not in seen:
+        return False  # (every SES SMTP host name holds one of these words)
+    return _SES_HOSTS.search(seen) is not None

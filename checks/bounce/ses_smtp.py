@@ -31,6 +31,8 @@ def _load() -> tuple[SesReply, ...]:
 
 
 REPLIES = _load()
+#: the rows' reply codes: a reply with any other code matches no row
+CODES = frozenset(r.code for r in REPLIES)
 #: words one of the rows needs, looked for before the regular expressions
 _HINTS = ("throttling", "authentication", "concurrent", "temporary service", "timeout waiting",
           "credentials", "not subscribed", "too long", "invalid email", "address unknown",
