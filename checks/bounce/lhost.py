@@ -12,16 +12,18 @@ from checks.bounce import reason as reasons
 from checks.bounce import tables, vocab
 
 _RAW: list[tuple[str, list[str], list[list[str]]]] = tables.load("lhost.json")["phrases"]
-#: phrase -> the first row (table order) that names it; first phrase of an ordered group ->
-#: (row, the whole group) for every row holding such a group
-_FIRST_ROW: dict[str, int] = {}
-_GROUPS: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+_Groups = tuple[tuple[int, tuple[str, ...]], ...]
+#: phrase -> (the first row, table order, that names it (len(_RAW): none), (row, the whole
+#: group) for every row holding an ordered group the phrase opens): one look-up per phrase
+_ROLES: dict[str, tuple[int, _Groups]] = {}
 for _row, (_reason, _index, _pairs) in enumerate(_RAW):
     for _phrase in _index:
-        _FIRST_ROW.setdefault(_phrase, _row)
+        _first, _opens = _ROLES.get(_phrase, (len(_RAW), ()))
+        _ROLES[_phrase] = (min(_first, _row), _opens)
     for _group in _pairs:
         if _group:
-            _GROUPS.setdefault(_group[0], []).append((_row, tuple(_group)))
+            _first, _opens = _ROLES.get(_group[0], (len(_RAW), ()))
+            _ROLES[_group[0]] = (_first, (*_opens, (_row, tuple(_group))))
 
 
 def preset(diagnostic: str) -> str:
@@ -36,8 +38,13 @@ def preset_lower(text: str) -> str:
     hits = reasons.hits(text)
     best = len(_RAW)
     for phrase in hits:
-        best = min(best, _FIRST_ROW.get(phrase, best))
-        for row, group in _GROUPS.get(phrase, ()):
+        role = _ROLES.get(phrase)
+        if role is None:
+            continue
+        first, opens = role
+        if first < best:
+            best = first
+        for row, group in opens:
             if row < best and vocab.aligned(hits, group):
                 best = row
     return _RAW[best][0] if best < len(_RAW) else ""
