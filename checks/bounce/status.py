@@ -41,11 +41,21 @@ def find(text: str) -> str:
     """The status code a text names; X.0.0 and 4.4.7 only when nothing more specific."""
     text = text[:20000]
     patterns = _patterns(text)
+    first = patterns.code.search(text)
+    # A text without a code has none once its IPv4 addresses are masked either: the mask
+    # ("***") holds no digit, so a code lies outside every address, and the characters
+    # next to it are the text's own (an address is followed by no word character and
+    # follows none, and the code ends and starts in one)
+    if first is None:
+        return ""
     if patterns.ipv4_tail.search(text) is not None:
         text = patterns.ipv4.sub("***", text)
+        matches = patterns.code.finditer(text)
+    else:
+        matches = patterns.code.finditer(text, first.start())
     codes: list[str] = []
     vague = ""
-    for match in patterns.code.finditer(text):
+    for match in matches:
         code = match[1] + match[0]
         if code.endswith(".0.0") or code in _VAGUE:
             vague = code
