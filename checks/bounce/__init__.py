@@ -451,8 +451,8 @@ def _result(*, address: str, action: str, status: str, replycode: str, diagnosti
     else:
         why = "delivered" if action in _DONE else _reason(fact, address, remote_mta, local_mta,
                                                           low)
-    if not code:
-        temporary = (reply[:1] == "4" if reply else codes.is_temporary(diag)) or bool(
+    if not code:  # (then the diagnostic has no code, and with no reply it has none either)
+        temporary = (reply[:1] == "4" if reply else codes.says_temporary(low)) or bool(
             shape and own in shape.temporary)
         code = codes.pseudo(own or why, temporary)
     if reply and code and reply[0] != code[0]:

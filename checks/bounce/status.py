@@ -120,7 +120,11 @@ def is_temporary(text: str) -> bool:
     code = find(text) or reply(text)
     if code:
         return code.startswith("4")
-    lower = text.lower()
+    return says_temporary(text.lower())
+
+
+def says_temporary(lower: str) -> bool:
+    """Do the words of a (lower-cased) error text read as a temporary failure?"""
     return " temporar" in lower or " persistent" in lower
 
 
