@@ -435,13 +435,13 @@ def _result(*, address: str, action: str, status: str, replycode: str, diagnosti
             remote_mta: str, command: str, context: str, dtype: str = "SMTP",
             preset: str = "", local_mta: str = "",
             shape: layout.Layout | None = None) -> RecipientResult:
-    if shape and not command:
-        command = shape.command_of(diagnostic.lower())
     found = codes.find(diagnostic)
     reply = replycode or codes.reply(diagnostic, found)
     code = codes.prefer(status, found, reply)
     diag = codes.clean(diagnostic, reply, found)
     low = diag.lower()  # (lower-cased once for every reader below)
+    if shape and not command:
+        command = shape.command_of(low if diag is diagnostic else diagnostic.lower())
     own = shape.reason(diag, command, low) if shape else ""
     fact = reasons.Fact(status=code, diagnostic=diag, command=command, replycode=reply,
                         action=action, dtype=dtype, preset=preset or own or _wording(low, shape))
