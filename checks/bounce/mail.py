@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from email.errors import HeaderParseError
 from email.header import decode_header
+from functools import lru_cache
 
 #: nesting deeper than this is not followed (hostile input)
 MAX_DEPTH = 32
@@ -136,7 +137,7 @@ class MailParts:
         stored["original_headers"], stored["notes"] = original_headers, notes
 
     def lower_head(self, size: int) -> str:
-        """The lower-cased first `size` (at most HEAD) characters of the text, lower-cased
+        """The lower-cased first `size` (at most PREFIX) characters of the text, lower-cased
         once for every reader."""
         lowered = self.__dict__.get("_lowered")
         if lowered is None:
@@ -149,15 +150,22 @@ class MailParts:
 def _lowered(text: str) -> tuple[str, bool]:
     """The head of a text lower-cased, and whether every character kept its place (then a
     cut of it is the lower case of the same cut of the text)."""
-    head = text[:HEAD]
-    lower = head.lower()
+    head, lower = text[:PREFIX], lower_prefix(text)
     # (lower case maps a character to one or more; only the capital sigma's depends
     # on its neighbours, so a cut could change it)
     return lower, head.isascii() or (len(lower) == len(head) and "\u03a3" not in head)
 
 
-#: characters at the start of a text that `MailParts.lower_head` keeps lower-cased
-HEAD = 20000
+#: characters at the start of a text that `lower_prefix` lower-cases (as much as the
+#: report's readers read: `MailParts.lower_head` cuts its head from the same)
+PREFIX = 65536
+
+
+@lru_cache(maxsize=4)
+def lower_prefix(text: str) -> str:
+    """`text[:PREFIX].lower()`, worked out once for the readers of one message's text (the
+    text's head and the report section read from it)."""
+    return text[:PREFIX].lower()
 
 
 @dataclass

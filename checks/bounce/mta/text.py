@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from checks.bounce import scan
+from checks.bounce import mail, scan
 
 #: where a returned copy of the original message starts (everything after is not the report)
 #: (the leading rules are possessive: no alternative starts with a rule character or a
@@ -101,8 +101,8 @@ def report_parts(text: str) -> tuple[str, str]:
     same cut of that ("" when it may not: a character that lower-cases to more than one,
     or a capital sigma, whose lower case depends on its neighbours): one lower-casing of
     the text serves the readers of the section."""
-    text = text[:65536]
-    lower = text.lower()
+    lower = mail.lower_prefix(text)
+    text = text[:mail.PREFIX]
     kept = len(lower) == len(text)
     match = _ORIGINAL_START_LOWER.search("\n" + lower) if kept else _ORIGINAL_START.search(text)
     cuts = kept and (text.isascii() or "\u03a3" not in text)
