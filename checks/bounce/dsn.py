@@ -29,10 +29,21 @@ def fields(text: str) -> list[tuple[str, str]]:
         name, sep, value = line.partition(":")
         if not sep:
             continue
-        name = name.rstrip(" \t").lower()
-        if name in _KNOWN:  # every known name is a plain field name
-            out.append((name, value.strip()))
+        known = _AS_WRITTEN.get(name)
+        if known is None:
+            known = name.rstrip(" \t").lower()
+            if known not in _KNOWN:  # every known name is a plain field name
+                continue
+        out.append((known, value.strip()))
     return out
+
+
+#: the known names as MTAs usually write them (in lower, title or upper case, with the
+#: MTA and ID abbreviations capitalised), each to its lower case: looked up as written,
+#: most lines need no lower-casing (any other casing is lower-cased and looked up)
+_AS_WRITTEN = {variant: name for name in _KNOWN
+               for variant in (name, name.title(), name.upper(),
+                               name.title().replace("-Mta", "-MTA").replace("-Id", "-ID"))}
 
 
 def groups(text: str) -> tuple[dict[str, str], list[dict[str, str]]]:
