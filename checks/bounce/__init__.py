@@ -35,6 +35,8 @@ from checks.bounce import status as codes
 from checks.bounce.classify import Signals
 from checks.bounce.model import BounceReport, Malformed, RecipientResult, RelayFailure
 from checks.bounce.mta import DEFAULTS as mta_defaults
+from checks.bounce.mta import HEADER_KEYS as family_headers
+from checks.bounce.mta import header_values
 from checks.bounce.mta import reporter as family_of
 from checks.bounce.mta import text as mta_text
 from checks.bounce.source import MAX_BYTES, UTF8_BOM
@@ -42,6 +44,8 @@ from checks.bounce.source import MAX_BYTES, UTF8_BOM
 __all__ = ["MAX_BYTES", "BounceReport", "RecipientResult", "RelayFailure", "parse_bounce",
            "to_json"]
 
+#: the headers a family or layout sign reads (decoded and lower-cased once for both)
+_SIGN_HEADERS = family_headers | layout.HEADER_KEYS
 _SES_HOSTS = re.compile(tables.load("ses.json")["smtp_hosts"], re.I)
 _PARSE_ERRORS = (ValueError, LookupError, UnicodeError, RecursionError, TypeError,
                  AttributeError, IndexError, KeyError, AssertionError)
@@ -112,8 +116,9 @@ def _from_parts(parts: mail.MailParts, name: str | None) -> BounceReport:
     if gmail_relay.is_relay_bounce(parts.text, parts.lower_head(20000)):
         return replace(_relay_report(parts, name, subject), notes=notes)
     parts = _returned_bounce(parts) or parts
-    family = family_of(parts)
-    shape = layout.pick(parts, family)
+    values = header_values(parts.headers, _SIGN_HEADERS)
+    family = family_of(parts, values)
+    shape = layout.pick(parts, family, values)
     if not (family or shape or signs.in_mail(parts) or _is_autoreply(parts)):
         return BounceReport("not_bounce", name=name, subject=subject, notes=notes,
                             error=signs.NOT_A_BOUNCE)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks.bounce import scan, tables
-from checks.bounce.mail import Headers, MailParts, header
+from checks.bounce.mail import Headers, MailParts
+from checks.bounce.mta import HeaderValues, header_values
 from checks.bounce.needles import needles
 
 _TO_LINE = re.compile(r"^[ \t>]*To:[ \t]*(.+)$", re.I | re.M)
@@ -67,7 +68,7 @@ class Layout:
         """Addresses on the family's recipient lines, or None when it has no such rule."""
         if self.recipient is None:
             return None
-        found = {a.lower() for m in self.recipient.finditer(section) for a in scan.addresses(m[0])}
+        found = {a for m in self.recipient.finditer(section) for a in scan.addresses(m[0])}
         return frozenset(found) or None
 
     def alias_addresses(self, section: str) -> frozenset[str]:
@@ -154,19 +155,21 @@ LAYOUTS: dict[str, Layout] = {
 }
 
 
-def pick(parts: MailParts, family: str) -> Layout | None:
+def pick(parts: MailParts, family: str, values: HeaderValues | None = None) -> Layout | None:
     """The first layout whose (specific) signs the bounce shows, else the named family's.
 
-    Only the headers the bounce has are read (each decoded and lower-cased once), each
-    against its own signs in layout order, bounded by the best layout found so far; a sign
-    is searched only when the words it needs are in the value.
+    Only the headers the bounce has are read (`values`: `mta.header_values` of the bounce
+    for at least `HEADER_KEYS`, when the caller has it), each against its own signs in
+    layout order, bounded by the best layout found so far; a sign is searched only when the
+    words it needs are in the value.
     """
-    headers = parts.headers
+    if values is None:
+        values = header_values(parts.headers, HEADER_KEYS)
     best = len(_ORDER)
-    for key in _KEYS & headers.names():
-        value = header(headers, key)
-        if value:
-            best = _first_shown(_BY_KEY[key], value, value.lower(), best)
+    for key, (value, lower) in values.items():
+        signs = _BY_HEADER.get(key)
+        if signs:
+            best = _first_shown(signs, value, lower, best)
     body = parts.text[:4000]
     if body:
         best = _first_shown(_BODY, body, parts.lower_head(len(body)), best)
@@ -201,5 +204,7 @@ def _by_key(layouts: dict[str, Layout]) -> dict[str, tuple[_Sign, ...]]:
 
 _ORDER = tuple(LAYOUTS.values())
 _BY_KEY = _by_key(LAYOUTS)
-_KEYS = frozenset(_BY_KEY) - {"body"}
+#: the headers a layout sign reads
+HEADER_KEYS = frozenset(_BY_KEY) - {"body"}
+_BY_HEADER = {key: _BY_KEY[key] for key in HEADER_KEYS}
 _BODY = _BY_KEY["body"]
