@@ -49,12 +49,15 @@ _COMMANDS = {
 
 def status_in(text: str) -> str:
     """The most specific enhanced status code in `text` (first non-generic, else first)."""
-    first = ""
-    for match in _STATUS.finditer(text[:20000]):
-        code = match[1] + match[0]
-        if not code.endswith(".0.0"):
-            return code
-        first = first or code
+    match = _STATUS.search(text, 0, 20000)  # (most texts: the first code is the one)
+    if match is None:
+        return ""
+    first = match[1] + match[0]
+    if not first.endswith(".0.0"):
+        return first
+    for later in _STATUS.finditer(text, match.end(), 20000):
+        if not later[0].endswith(".0.0"):
+            return later[1] + later[0]
     return first
 
 
