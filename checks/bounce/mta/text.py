@@ -198,6 +198,8 @@ def _spans(section: str, rcpts: list[str], chunked: bool = False,
     whole text, unless the family's layout names recipient lines (`chunked`): then each
     recipient's lines are its own."""
     lower = section.lower() if lower is None else lower
+    if len(rcpts) == 1:
+        return [_own_span(section, rcpts[0], lower, chunked)]
     starts = sorted((_opening(section, lower.find(a)), a) for a in rcpts)
     out = []
     for i, (pos, addr) in enumerate(starts):
@@ -209,6 +211,15 @@ def _spans(section: str, rcpts: list[str], chunked: bool = False,
     head = section[: starts[0][0]]
     return [(addr, chunk if has or len(chunk.strip()) > 60 else head + chunk)
             for (addr, chunk), has in zip(out, coded, strict=True)]
+
+
+def _own_span(section: str, addr: str, lower: str, chunked: bool) -> tuple[str, str]:
+    """`_spans` of a lone recipient: the text from its address on when that has a code (or,
+    with `chunked`, more than 60 characters), else the whole section (what is before the
+    address put back in front)."""
+    chunk = section[_opening(section, lower.find(addr)):]
+    kept = scan.has_code(chunk) or (chunked and len(chunk.strip()) > 60)
+    return addr, chunk if kept else section
 
 
 def _opening(section: str, at: int) -> int:
