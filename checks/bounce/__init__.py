@@ -242,26 +242,14 @@ def _own_addresses(parts: mail.MailParts) -> frozenset[str]:
     values = (read(head, "from"), read(head, "to"), read(head, "return-path"),
               read(head, "sender"))
     own: set[str] = set()
-    for value in values:
+    for value in values:  # (mostly one address each)
         if "@" not in value:
             continue
-        single = _single_address(value)
+        single = scan.one_address(value)
         if single is None:  # (any other value: all four read as one text, as always)
             return frozenset(scan.addresses(" ".join(values)))
         own.add(single)
     return frozenset(own)
-
-
-def _single_address(value: str) -> str | None:
-    """The address of a header value that is one address, bare or as the "<...>" ending a
-    value with no other "@" ("Name <a@b>"), lower-cased as `scan.addresses` gives it (None
-    for any other value): neither a "<" nor a ">" nor a blank can be part of an address."""
-    if value[-1:] == ">":
-        opening = value.rfind("<")
-        if opening < 0 or "@" in value[:opening]:
-            return None
-        value = value[opening + 1:-1]
-    return value.lower() if scan.is_address(value) else None
 
 
 def _recipients(parts: mail.MailParts,

@@ -123,6 +123,26 @@ def is_address(value: str) -> bool:
     return _VALID.fullmatch(value) is not None
 
 
+#: a text whose one "@" is in an address standing alone or set off by a blank, "<", ">",
+#: "(" or ")" (none of which an address can hold): "a@b.c", "Name <a@b.c>", "a@b.c (Name)"
+#: (possessive: the local part can start only after the last such character before the
+#: "@", and neither part could give back a character and still be followed as it must)
+_ONE_ADDRESS = re.compile(
+    rf"(?:[^@ <(]*+[ <(])*+((?!['.]){_LOCAL_CHARS}{{1,64}}+@(?>{_DOMAIN.pattern}))"
+    r"(?:[ >)][^@]*+)?")
+
+
+def one_address(text: str) -> str | None:
+    """`addresses(text)`'s one address when the text holds it as above (a local part not
+    starting with a quote mark or dot, a domain not ending in one: nothing to strip), else
+    None (the text may hold none, one or more; a text longer than a header line, 998
+    characters, is not tried: `addresses` reads a long one faster)."""
+    if len(text) > 998:
+        return None
+    match = _ONE_ADDRESS.fullmatch(text)
+    return match[1].lower() if match else None
+
+
 def has_code(text: str) -> bool:
     """Does the text hold an SMTP reply code or an enhanced status code?"""
     head = text[:20000]
