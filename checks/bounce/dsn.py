@@ -75,5 +75,10 @@ def _starts_new(recipients: list[dict[str, str]], name: str) -> bool:
 
 def untype(value: str) -> str:
     """`rfc822; user@example.org` -> `user@example.org` (the type prefix removed)."""
+    kind, typed, rest = value.partition(";")
+    if not typed:
+        return value.strip()
+    if kind.isalnum():  # (as types are mostly written: the pattern's match, read directly)
+        return rest.strip()
     match = _TYPED.match(value)
     return (match.group(1) if match else value).strip()
