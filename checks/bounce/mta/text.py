@@ -119,7 +119,9 @@ def findings(text: str, exclude: frozenset[str],
     """
     section, lower = report_parts(_unquoted(text))
     lower = lower or section.lower()
-    exclude = exclude | _message_ids(section) | _summary_only(section, lower)
+    ids, summary = _message_ids(section), _summary_only(section, lower)
+    if ids or summary:  # (mostly neither: no new set)
+        exclude = exclude | ids | summary
     if "=<" in section:
         senders, logged = _log_fields(section)
         exclude |= senders
