@@ -44,13 +44,17 @@ class Headers:
     line breaks, and is unfolded only when asked for: most of a bounce's headers are never
     read."""
 
-    __slots__ = ("_fields", "_first", "_type", "_type_value", "_decoded", "_names")
+    __slots__ = ("_fields", "_first", "_type", "_type_value", "_decoded", "_names", "_text")
 
-    def __init__(self, fields: list[tuple[str, str]]) -> None:
-        self._fields = fields
-        first: dict[str, str] = {}
-        for name, value in reversed(fields):  # (a loop: a comprehension is a call more)
-            first[name.lower()] = value
+    def __init__(self, fields: list[tuple[str, str]], first: dict[str, str] | None = None,
+                 text: str = "") -> None:
+        """`first` and `text`: the index of a header block read by `_field_index` and the
+        block, whose fields (`fields` left empty) are cut from it only if `items` asks."""
+        self._fields, self._text = fields, text
+        if first is None:
+            first = {}
+            for name, value in reversed(fields):  # (a loop: a comprehension is a call more)
+                first[name.lower()] = value
         self._first = first
         self._type: str | None = None
         self._type_value: str | None = None
@@ -101,6 +105,8 @@ class Headers:
         return self._names
 
     def items(self) -> list[tuple[str, str]]:
+        if self._text:
+            self._fields, self._text = _whole_fields(self._text) or [], ""
         return [(name, value.strip() if "\n" not in value else _unfolded(value))
                 for name, value in self._fields]
 
@@ -247,8 +253,10 @@ def parse_headers(head: bytes) -> Headers:
     if not head:
         return Headers([])
     text = head.decode("utf-8", "replace")
-    fields = _whole_fields(text)
-    return Headers(_fields_by_line(text) if fields is None else fields)
+    first = _field_index(text)
+    if first is not None:
+        return Headers([], first, text)
+    return Headers(_fields_by_line(text))
 
 
 #: a line break that ends a field (the next line is no continuation)
@@ -268,6 +276,22 @@ def _whole_fields(text: str) -> list[tuple[str, str]] | None:
             return None
         fields.append((name, value))
     return fields
+
+
+def _field_index(text: str) -> dict[str, str] | None:
+    """`Headers`' index of the fields `_whole_fields` reads in a block (None when it reads
+    none), built as they are cut: no list of them is made (most blocks are never listed).
+    They are read from the last one on, so the index is made as `Headers` makes it."""
+    first: dict[str, str] = {}
+    for chunk in reversed(_FIELD_END.split(text)):
+        name, sep, value = chunk.partition(":")
+        if not sep or "\n" in name:  # (the same tests as `_whole_fields`)
+            return None
+        name = name.strip()
+        if not name or " " in name:
+            return None
+        first[name.lower()] = value
+    return first
 
 
 def _fields_by_line(text: str) -> list[tuple[str, str]]:
