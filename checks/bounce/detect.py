@@ -89,11 +89,13 @@ def _looks_like_email(head: bytes) -> bool:
 
 
 #: an mbox From_ line, then up to 12 lines that are header or continuation lines (line ends
-#: may carry carriage returns; a blank line is made of spaces, tabs, CR, VT and FF only)
+#: may carry carriage returns; a blank line is made of spaces, tabs, CR, VT and FF only).
+#: Possessive (`*+`, `{0,12}+`): nothing after a line's rest or the run of lines ever needs
+#: them given back, so no backtracking state is kept for them
 _LEADING_FIELDS = re.compile(
     rb"(?:From \S[^\n]*\n)?"
-    rb"((?:(?:[A-Za-z][A-Za-z0-9-]{1,60}:(?:[ \t]?\S|[ \t]*\r*(?=\n|\Z))[^\n]*"
-    rb"|[ \t][ \t\r\x0b\x0c]*\S[^\n]*)(?:\n|\Z)){0,12})")
+    rb"((?:(?:[A-Za-z][A-Za-z0-9-]{1,60}:(?:[ \t]?\S|[ \t]*\r*(?=\n|\Z))[^\n]*+"
+    rb"|[ \t][ \t\r\x0b\x0c]*\S[^\n]*+)(?:\n|\Z)){0,12}+)")
 #: two header lines among them (the others are continuation lines, opening with a blank)
-_TWO_FIELDS = re.compile(rb"(?:[ \t][^\n]*\n)*[A-Za-z][^\n]*\n(?:[ \t][^\n]*\n)*[A-Za-z]")
+_TWO_FIELDS = re.compile(rb"(?:[ \t][^\n]*+\n)*+[A-Za-z][^\n]*+\n(?:[ \t][^\n]*+\n)*+[A-Za-z]")
 _BLANK_LINE = re.compile(rb"[ \t\r\x0b\x0c]*(?:\n|\Z)")
