@@ -73,7 +73,10 @@ class Headers:
         """A parameter of the Content-Type field ("boundary", "charset"), None when absent."""
         if self._type is None:
             self.content_type()
-        match = _PARAM[name].search(self._type_value or "")
+        value = self._type_value
+        if value is None or "=" not in value:  # (no parameter at all: no search for one)
+            return None
+        match = _PARAM[name].search(value)
         return (match.group(1) or match.group(2)) if match else None
 
     def get(self, name: str, default: str | None = None) -> str | None:
