@@ -367,7 +367,10 @@ def _children(body: bytes, boundary: str) -> list[bytes] | None:
             break
         following = body.find(mark, start)
         end = following if following >= 0 else len(body)
-        line_end = body.find(b"\n", start, end)
+        if body[start:start + 1] == b"\n" and start < end:  # (mostly: no find call then)
+            line_end = start
+        else:
+            line_end = body.find(b"\n", start, end)
         out.append(body[line_end + 1:end] if line_end >= 0 else b"")
         if following < 0:
             break
