@@ -19,6 +19,7 @@ survives between processes), `LockedKeyring` refuses every access as a locked co
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import urllib.parse
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import keyring
 import keyring.backend
 import keyring.errors
 
@@ -115,6 +117,17 @@ def assert_no_canary(*items: Any, canaries: Canaries | None = None,
 
 
 # --------------------------------------------------------------------------- keyrings
+
+
+@contextlib.contextmanager
+def keyring_backend(backend: keyring.backend.KeyringBackend) -> Iterator[None]:
+    """Use this keyring backend inside the block; the one before comes back after it."""
+    before = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    try:
+        yield
+    finally:
+        keyring.set_keyring(before)
 
 
 class CanaryFileKeyring(keyring.backend.KeyringBackend):

@@ -32,7 +32,7 @@ from checks.creds.rotation import (
     StepStatus,
     state_path,
 )
-from tests.canary import Canaries, MemoryKeyring, assert_no_canary
+from tests.canary import Canaries, MemoryKeyring, assert_no_canary, keyring_backend
 from tests.integration.test_rotation import FAST, PROFILE, User, _keys, _run, _setup
 
 
@@ -149,18 +149,12 @@ class PendingRefusedKeyring(MemoryKeyring):
 
 def test_keyring_failing_to_store_the_new_password_rolls_back(
         fresh_seed_lab: Any, tmp_path: Path) -> None:
-    import keyring
-
     lab = fresh_seed_lab
-    before = keyring.get_keyring()
-    keyring.set_keyring(PendingRefusedKeyring())
-    try:
+    with keyring_backend(PendingRefusedKeyring()):
         config = _setup(lab, tmp_path)
         user = User({QuestionId.DELETE_INACTIVE_KEY: True})
         outcome = _run(Rotation.start(PROFILE, config=config, options=FAST), lab, user)
         assert store.get_secret(PROFILE) == lab.relay.password
-    finally:
-        keyring.set_keyring(before)
     assert outcome.status is OutcomeStatus.ROLLED_BACK, outcome.message
     created = next(e.message for e in user.events if e.step is StepId.CREATE_KEY
                    and e.status is StepStatus.DONE)
@@ -191,12 +185,8 @@ class DiesBeforePending(MemoryKeyring):
 
 def test_resume_says_it_replaced_a_key_whose_secret_was_lost(
         fresh_seed_lab: Any, tmp_path: Path) -> None:
-    import keyring
-
     lab = fresh_seed_lab
-    before = keyring.get_keyring()
-    keyring.set_keyring(DiesBeforePending())
-    try:
+    with keyring_backend(DiesBeforePending()):
         config = _setup(lab, tmp_path)
         with pytest.raises(Killed):
             _run(Rotation.start(PROFILE, config=config, options=FAST), lab,
@@ -205,8 +195,6 @@ def test_resume_says_it_replaced_a_key_whose_secret_was_lost(
         assert lost in _keys(lab)
         user = User({})
         outcome = _run(Rotation.resume(PROFILE, config=config, options=FAST), lab, user)
-    finally:
-        keyring.set_keyring(before)
     assert outcome.status is OutcomeStatus.PAUSED, outcome.message
     new = outcome.new_key_id
     assert new and new != lost and lost not in _keys(lab) and new in _keys(lab)
