@@ -34,6 +34,8 @@ _ANY, _ASCII = _Patterns(re.NOFLAG), _Patterns(re.ASCII)
 
 def _patterns(text: str) -> _Patterns:
     return _ASCII if text.isascii() else _ANY
+
+
 _VAGUE = frozenset({"4.4.7"})
 
 
